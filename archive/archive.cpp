@@ -1,0 +1,530 @@
+#include <archive/archive.hpp>
+
+#include <archive/crypto/sha256.hpp>
+#include <archive/crypto/sshsig.hpp>
+#include <archive/log/checkpoint.hpp>
+#include <archive/log/merkle.hpp>
+#include <archive/log/note.hpp>
+#include <archive/log/tiles.hpp>
+#include <archive/record/dsse.hpp>
+#include <archive/record/key_event.hpp>
+#include <archive/record/layout.hpp>
+#include <archive/record/record.hpp>
+#include <archive/store/git_store.hpp>
+#include <archive/store/writer_lock.hpp>
+#include <archive/text/canonical.hpp>
+#include <archive/text/date.hpp>
+#include <archive/text/encoding.hpp>
+#include <archive/verify/log_reader.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_set>
+
+namespace avow {
+namespace fs = std::filesystem;
+
+namespace {
+
+unsigned job_count(unsigned jobs) {
+  if (jobs != 0) return jobs;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// Run `fn(i)` for i in [0, n) on up to `jobs` threads; `fn` must be safe to call concurrently for distinct i.
+template <class Fn> void parallel_for(std::size_t n, unsigned jobs, Fn&& fn) {
+  const unsigned threads = static_cast<unsigned>(std::min<std::size_t>(job_count(jobs), std::max<std::size_t>(1, n / 64)));
+  if (threads <= 1) {
+    for (std::size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::atomic<std::size_t> next{0};
+  std::vector<std::jthread> pool;
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (;;) {
+        const std::size_t start = next.fetch_add(64);
+        if (start >= n) return;
+        for (std::size_t i = start; i < std::min(n, start + 64); ++i) fn(i);
+      }
+    });
+}
+
+Error with_context(const Error& e, std::string_view context) {
+  return Error{e.code, fmt::format("{}: {}", context, e.message)};
+}
+
+Expected<crypto::PrivateKey> load_key(const fs::path& path, const crypto::PassphraseSource& passphrase) {
+  return crypto::read_private_key(path, passphrase);
+}
+
+std::string allowed_signers_line(std::string_view origin, const crypto::PublicKey& key) {
+  return fmt::format("{} namespaces=\"git\" {}\n", origin, crypto::openssh_public_key(key));
+}
+
+store::Transaction::Signer commit_signer(const crypto::PrivateKey& log_key) {
+  return [&log_key](std::string_view buffer) { return crypto::sshsig_sign(log_key, "git", as_bytes(buffer)); };
+}
+
+// Append `envelopes` to the log whose tiles are in `base` (size `old_size`) inside `tx`, and write the new signed
+// checkpoint. Reads O(log n) tiles, never the whole log.
+Expected<std::uint64_t> append_to_log(const store::GitStore& store, const std::optional<store::Oid>& base,
+                                      store::Transaction& tx, std::uint64_t old_size,
+                                      const std::vector<std::string>& envelopes, const record::ArchiveConfig& config,
+                                      const crypto::PrivateKey& log_key) {
+  const log::TileReader reader = [&](const std::string& path) -> Expected<Bytes> {
+    if (!base) return fail(ErrorCode::not_found, "no tile '{}'", path);
+    auto data = store.read(*base, std::string(record::k_log_prefix) + path);
+    if (!data) return std::unexpected(data.error());
+    return Bytes(data->begin(), data->end());
+  };
+  auto plan = log::plan_append(old_size, envelopes, reader);
+  if (!plan) return std::unexpected(plan.error());
+  for (const auto& path : plan->removes)
+    if (auto ok = tx.remove(std::string(record::k_log_prefix) + path); !ok) return std::unexpected(ok.error());
+  for (const auto& w : plan->writes)
+    if (auto ok = tx.put(std::string(record::k_log_prefix) + w.path, to_string(w.data)); !ok) return std::unexpected(ok.error());
+  const log::Checkpoint cp{config.origin, plan->new_size, plan->root, {}};
+  auto note = log::sign_note(log::checkpoint_text(cp), config.origin, log_key);
+  if (!note) return std::unexpected(note.error());
+  if (auto ok = tx.put(record::k_checkpoint_path, *note); !ok) return std::unexpected(ok.error());
+  return plan->new_size;
+}
+
+std::string commit_message(std::string_view summary, std::uint64_t first, std::uint64_t new_size,
+                           const std::vector<std::pair<std::uint64_t, std::string>>& records) {
+  std::string msg = fmt::format("avow: {}\n\n", summary);
+  if (new_size > first) msg += fmt::format("Avow-Entries: {}..{}\n", first, new_size - 1);
+  msg += fmt::format("Avow-Tree-Size: {}\n", new_size);
+  if (records.size() <= 32)
+    for (const auto& [index, id] : records) msg += fmt::format("Avow-Record: {} {}\n", index, id);
+  return msg;
+}
+
+// A statement checked and turned into a signed log entry, not yet written.
+struct Prepared {
+  std::string canonical;
+  std::string text_sha;
+  std::optional<std::string> original_sha;
+  std::string payload;
+  std::string id;
+  std::string envelope;
+  std::vector<std::string> warnings;
+};
+
+Expected<Prepared> prepare(const StatementInput& in, const std::string& archivist, const std::string& captured,
+                           bool strict_dates) {
+  Prepared p;
+  if (in.bytes.size() > k_max_statement_bytes)
+    return fail(ErrorCode::invalid_input, "statement is {} bytes, over the limit of {} bytes", in.bytes.size(),
+                k_max_statement_bytes);
+  std::string encoding = "utf-8";
+  std::string decoded_storage;
+  std::string_view decoded = in.bytes;
+  if (in.encoding) {
+    auto name = text::encoding_name(*in.encoding);
+    if (!name) return std::unexpected(name.error());
+    encoding = *name;
+    auto utf8 = text::to_utf8(in.bytes, *in.encoding);
+    if (!utf8) return std::unexpected(utf8.error());
+    decoded_storage = std::move(*utf8);
+    decoded = decoded_storage;
+  }
+  auto canon = text::canonicalize(decoded);
+  if (!canon) return std::unexpected(canon.error());
+  for (const auto& w : canon->warnings) p.warnings.push_back(w.message);
+  p.canonical = std::move(canon->text);
+  p.text_sha = to_hex(crypto::sha256(p.canonical));
+
+  record::Statement s;
+  s.text = {p.text_sha, p.canonical.size(), in.lang};
+  if (in.bytes != p.canonical) {
+    p.original_sha = to_hex(crypto::sha256(in.bytes));
+    s.original = record::OriginalRef{*p.original_sha, in.bytes.size(), encoding};
+  }
+  s.title = in.title;
+  s.source = {in.source, in.publisher};
+  if (in.published) {
+    auto parsed = text::parse_published(*in.published, in.tz ? std::optional<std::string_view>(*in.tz) : std::nullopt);
+    if (!parsed) return std::unexpected(with_context(parsed.error(), "published"));
+    if (!parsed->understood) {
+      if (strict_dates)
+        return fail(ErrorCode::invalid_input, "published '{}' is not a date any parser understands", *in.published);
+      p.warnings.push_back(fmt::format("published '{}' is not a date any parser understands; kept as written",
+                                       *in.published));
+    }
+    s.published = record::Published{parsed->as_written, parsed->utc, parsed->local, parsed->tz};
+  } else if (in.tz) {
+    return fail(ErrorCode::invalid_input, "--tz needs --published");
+  }
+  s.captured = captured;
+  s.archivist = archivist;
+  s.supersedes = in.supersedes;
+  s.meta = in.meta;
+  auto payload = record::payload(s);
+  if (!payload) return std::unexpected(payload.error());
+  p.payload = std::move(*payload);
+  p.id = record::record_id(p.payload);
+  return p;
+}
+
+Expected<std::string> sign_entry(std::string_view payload, const crypto::PrivateKey& key) {
+  auto env = record::sign(payload, key);
+  if (!env) return std::unexpected(env.error());
+  return record::serialize(*env);
+}
+
+// Return the key.add entry for `key`, signed by the log key.
+Expected<std::string> key_add_entry(const crypto::PublicKey& key, const crypto::PrivateKey& log_key,
+                                    const std::string& captured) {
+  record::KeyEvent e;
+  e.kind = "key.add";
+  e.key_id = crypto::key_id(key);
+  e.public_key = key;
+  e.role = std::string(record::k_role_archivist);
+  e.captured = captured;
+  e.archivist = crypto::key_id(log_key.public_key());
+  auto payload = record::payload(e);
+  if (!payload) return std::unexpected(payload.error());
+  return sign_entry(*payload, log_key);
+}
+
+struct LoadedOrNew {
+  crypto::PrivateKey key;
+  fs::path file;
+  bool generated = false;
+};
+
+Expected<LoadedOrNew> load_or_generate(const std::optional<fs::path>& file, const fs::path& key_dir,
+                                       const crypto::PassphraseSource& passphrase) {
+  if (file) {
+    auto key = load_key(*file, passphrase);
+    if (!key) return std::unexpected(key.error());
+    return LoadedOrNew{std::move(*key), fs::absolute(*file), false};
+  }
+  auto gen = generate_key(key_dir, std::nullopt, crypto::SecretBytes{});
+  if (!gen) return std::unexpected(gen.error());
+  auto key = load_key(gen->private_key_file, passphrase);
+  if (!key) return std::unexpected(key.error());
+  return LoadedOrNew{std::move(*key), gen->private_key_file, true};
+}
+
+} // namespace
+
+fs::path default_key_dir() {
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg) return fs::path(xdg) / "avow" / "keys";
+  if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".config" / "avow" / "keys";
+  return fs::path(".avow-keys");
+}
+
+Expected<GeneratedKey> generate_key(const fs::path& dir, const std::optional<fs::path>& out,
+                                    const crypto::SecretBytes& passphrase) {
+  auto key = crypto::PrivateKey::generate();
+  if (!key) return std::unexpected(key.error());
+  const std::string id = crypto::key_id(key->public_key());
+  const fs::path file = out ? *out : dir / (id.substr(0, 16) + ".pem");
+  if (auto ok = crypto::write_private_key(file, *key, passphrase); !ok) return std::unexpected(ok.error());
+  return GeneratedKey{id, fs::absolute(file), crypto::public_key_pem(key->public_key())};
+}
+
+struct Archive::Impl {
+  store::GitStore store;
+  record::ArchiveConfig config;
+  log::Verifier log_verifier;
+  fs::path dir;
+};
+
+Archive::Archive(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Archive::Archive(Archive&&) noexcept = default;
+Archive& Archive::operator=(Archive&&) noexcept = default;
+Archive::~Archive() = default;
+const fs::path& Archive::dir() const { return m_impl->dir; }
+const std::string& Archive::origin() const { return m_impl->config.origin; }
+
+Expected<InitResult> Archive::init(const InitOptions& options) {
+  if (!record::is_valid_origin(options.origin))
+    return fail(ErrorCode::invalid_input,
+                "invalid origin '{}': want a schema-less URL such as example.org/archive (no spaces, no '+')",
+                options.origin);
+  std::error_code ec;
+  const bool existed = fs::exists(options.dir, ec);
+  if (existed) {
+    if (!fs::is_directory(options.dir, ec))
+      return fail(ErrorCode::already_exists, "cannot create archive '{}': not a directory", options.dir.string());
+    if (fs::exists(options.dir / ".git", ec))
+      return fail(ErrorCode::already_exists, "cannot create archive '{}': it is already a git repository",
+                  options.dir.string());
+    if (!fs::is_empty(options.dir, ec))
+      return fail(ErrorCode::already_exists, "cannot create archive '{}': the folder is not empty", options.dir.string());
+  }
+  // Keys first: a key problem must leave no half-made archive behind.
+  auto log_key = load_or_generate(options.log_key, options.key_dir, options.passphrase);
+  if (!log_key) return std::unexpected(log_key.error());
+  auto archivist = load_or_generate(options.archivist_key, options.key_dir, options.passphrase);
+  if (!archivist) return std::unexpected(archivist.error());
+  if (log_key->key.public_key() == archivist->key.public_key())
+    return fail(ErrorCode::key, "the log key and the archivist key must be different keys");
+
+  const auto cleanup = [&] {
+    std::error_code ignored;
+    if (existed) fs::remove_all(options.dir / ".git", ignored);
+    else fs::remove_all(options.dir, ignored);
+  };
+  auto result = [&]() -> Expected<InitResult> {
+    auto store = store::GitStore::init(options.dir);
+    if (!store) return std::unexpected(store.error());
+    const auto& log_pub = log_key->key.public_key();
+    const auto& arch_pub = archivist->key.public_key();
+    record::ArchiveConfig config{options.origin, log::vkey(options.origin, log_pub), crypto::key_id(log_pub)};
+    auto config_text = record::serialize_config(config);
+    if (!config_text) return std::unexpected(config_text.error());
+    const std::string captured = format_rfc3339_utc(now_seconds());
+    auto entry = key_add_entry(arch_pub, log_key->key, captured);
+    if (!entry) return std::unexpected(entry.error());
+
+    auto tx = store->begin();
+    if (!tx) return std::unexpected(tx.error());
+    for (auto ok : {tx->put(record::k_config_path, *config_text),
+                    tx->put(record::key_path(config.log_key_id), crypto::public_key_pem(log_pub)),
+                    tx->put(record::key_path(crypto::key_id(arch_pub)), crypto::public_key_pem(arch_pub)),
+                    tx->put(record::k_allowed_signers_path, allowed_signers_line(options.origin, log_pub))})
+      if (!ok) return std::unexpected(ok.error());
+    const std::vector<std::string> entries{*entry};
+    auto size = append_to_log(*store, std::nullopt, *tx, 0, entries, config, log_key->key);
+    if (!size) return std::unexpected(size.error());
+    const std::string msg =
+        commit_message(fmt::format("init archive {}", options.origin), 0, *size, {});
+    auto commit = tx->commit(msg, commit_signer(log_key->key));
+    if (!commit) return std::unexpected(commit.error());
+    if (auto ok = store->config_set("avow.logkey", fs::absolute(log_key->file).string()); !ok)
+      return std::unexpected(ok.error());
+    if (auto ok = store->config_set("avow.key", fs::absolute(archivist->file).string()); !ok)
+      return std::unexpected(ok.error());
+    InitResult r;
+    r.origin = options.origin;
+    r.log_key_id = config.log_key_id;
+    r.archivist_key_id = crypto::key_id(arch_pub);
+    r.log_key_file = log_key->file;
+    r.archivist_key_file = archivist->file;
+    r.generated_log_key = log_key->generated;
+    r.generated_archivist_key = archivist->generated;
+    r.commit = commit->hex();
+    return r;
+  }();
+  if (!result) cleanup();
+  return result;
+}
+
+Expected<Archive> Archive::open(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    return fail(ErrorCode::failed_precondition, "'{}' is not an avow archive (no such directory)", dir.string());
+  auto store = store::GitStore::open(dir);
+  if (!store)
+    return fail(ErrorCode::failed_precondition, "'{}' is not an avow archive (not a git repository)", dir.string());
+  auto head = store->head();
+  if (!head) return std::unexpected(head.error());
+  if (!*head) return fail(ErrorCode::failed_precondition, "'{}' is not an avow archive (no commit on main)", dir.string());
+  auto config = verify::read_config(*store, **head);
+  if (!config) return std::unexpected(config.error());
+  auto verifier = verify::log_verifier(*config);
+  if (!verifier) return fail(ErrorCode::failed_precondition, "'{}': {}", dir.string(), verifier.error().message);
+  return Archive(std::make_unique<Impl>(Impl{std::move(*store), std::move(*config), std::move(*verifier), dir}));
+}
+
+Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs, const AppendOptions& options) {
+  if (inputs.empty()) return fail(ErrorCode::invalid_input, "nothing to archive");
+  auto& store = m_impl->store;
+  const auto& config = m_impl->config;
+
+  // Keys.
+  std::optional<fs::path> key_file = options.key;
+  if (!key_file) {
+    auto configured = store.config_get("avow.key");
+    if (!configured) return std::unexpected(configured.error());
+    if (!*configured) return fail(ErrorCode::key, "no archivist key: give --key FILE or set AVOW_KEY");
+    key_file = fs::path(**configured);
+  }
+  auto archivist = load_key(*key_file, options.passphrase);
+  if (!archivist) return std::unexpected(archivist.error());
+  auto log_key_file = store.config_get("avow.logkey");
+  if (!log_key_file) return std::unexpected(log_key_file.error());
+  if (!*log_key_file)
+    return fail(ErrorCode::key, "this copy of the archive has no log key (avow.logkey in .git/config): only the "
+                                "archive's operator can append");
+  auto log_key = load_key(fs::path(**log_key_file), options.passphrase);
+  if (!log_key) return std::unexpected(log_key.error());
+  if (crypto::key_id(log_key->public_key()) != config.log_key_id)
+    return fail(ErrorCode::key, "log key '{}' is not the key named in avow.json", **log_key_file);
+  const std::string archivist_id = crypto::key_id(archivist->public_key());
+
+  // Check and prepare every statement before taking the lock: nothing is written unless all are good.
+  const std::string captured = format_rfc3339_utc(now_seconds());
+  std::vector<Expected<Prepared>> prepared(inputs.size(), std::unexpected(Error{ErrorCode::internal, "not prepared"}));
+  parallel_for(inputs.size(), options.jobs, [&](std::size_t i) {
+    auto p = prepare(inputs[i], archivist_id, captured, options.strict_dates);
+    if (p) {
+      auto env = sign_entry(p->payload, *archivist);
+      if (!env) p = std::unexpected(env.error());
+      else p->envelope = std::move(*env);
+    }
+    prepared[i] = std::move(p);
+  });
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (!prepared[i]) return std::unexpected(with_context(prepared[i].error(), fmt::format("'{}'", inputs[i].label)));
+
+  auto lock = store::WriterLock::acquire(store.git_dir(), options.lock_timeout);
+  if (!lock) return std::unexpected(lock.error());
+  auto head = store.head();
+  if (!head) return std::unexpected(head.error());
+  if (!*head) return fail(ErrorCode::failed_precondition, "archive has no commit");
+  auto cp = verify::read_checkpoint(store, **head, m_impl->log_verifier, config.origin);
+  if (!cp) return fail(ErrorCode::failed_precondition, "cannot append: {}", cp.error().message);
+  auto trusted = store.exists(**head, record::key_path(archivist_id));
+  if (!trusted) return std::unexpected(trusted.error());
+  if (!*trusted)
+    return fail(ErrorCode::key, "archivist key {} is not trusted by this archive", archivist_id.substr(0, 16));
+
+  // Supersedes must name a statement already in the log (or earlier in this batch). Only paid for when used.
+  if (std::any_of(inputs.begin(), inputs.end(), [](const auto& in) { return in.supersedes.has_value(); })) {
+    auto entries = verify::read_entries(store, **head, cp->checkpoint.size);
+    if (!entries) return std::unexpected(entries.error());
+    std::unordered_set<std::string> ids;
+    for (const auto& e : *entries)
+      if (auto env = record::parse(e)) ids.insert(record::record_id(env->payload));
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      if (inputs[i].supersedes && !ids.contains(*inputs[i].supersedes))
+        return fail(ErrorCode::invalid_input, "'{}': supersedes names no record in this archive: {}", inputs[i].label,
+                    *inputs[i].supersedes);
+      ids.insert(prepared[i]->id);
+    }
+  }
+
+  auto tx = store.begin();
+  if (!tx) return std::unexpected(tx.error());
+  if (tx->base() != *head) return fail(ErrorCode::failed_precondition, "archive changed during the write (another writer?)");
+  std::unordered_set<std::string> written;
+  std::vector<std::string> envelopes;
+  envelopes.reserve(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const auto& p = *prepared[i];
+    const std::string tpath = record::text_path(p.text_sha);
+    if (written.insert(tpath).second) {
+      auto exists = store.exists(**head, tpath);
+      if (!exists) return std::unexpected(exists.error());
+      if (!*exists)
+        if (auto ok = tx->put(tpath, p.canonical); !ok) return std::unexpected(ok.error());
+    }
+    if (p.original_sha) {
+      const std::string opath = record::original_path(*p.original_sha);
+      if (written.insert(opath).second) {
+        auto exists = store.exists(**head, opath);
+        if (!exists) return std::unexpected(exists.error());
+        if (!*exists)
+          if (auto ok = tx->put(opath, inputs[i].bytes); !ok) return std::unexpected(ok.error());
+      }
+    }
+    envelopes.push_back(p.envelope);
+  }
+  const std::uint64_t first = cp->checkpoint.size;
+  auto new_size = append_to_log(store, *head, *tx, first, envelopes, config, *log_key);
+  if (!new_size) return std::unexpected(new_size.error());
+
+  AppendResult result;
+  std::vector<std::pair<std::uint64_t, std::string>> named;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    result.records.push_back({prepared[i]->id, first + i, inputs[i].label, prepared[i]->warnings});
+    named.emplace_back(first + i, prepared[i]->id);
+  }
+  const std::string summary =
+      inputs.size() == 1 ? std::string("archive 1 statement") : fmt::format("archive {} statements", inputs.size());
+  auto commit = tx->commit(commit_message(summary, first, *new_size, named), commit_signer(*log_key));
+  if (!commit) return std::unexpected(commit.error());
+  result.tree_size = *new_size;
+  result.commit = commit->hex();
+  return result;
+}
+
+Expected<verify::Report> Archive::verify(const verify::Options& options) const {
+  return verify::run(m_impl->store, options);
+}
+
+Expected<std::vector<RecordView>> Archive::find(std::string_view prefix, bool with_text) const {
+  if (prefix.size() < 8 || prefix.size() > 64 ||
+      !std::all_of(prefix.begin(), prefix.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }))
+    return fail(ErrorCode::invalid_input, "invalid record id '{}': want 8 to 64 lowercase hex digits", prefix);
+  const auto& store = m_impl->store;
+  auto head = store.head();
+  if (!head) return std::unexpected(head.error());
+  auto cp = verify::read_checkpoint(store, **head, m_impl->log_verifier, m_impl->config.origin);
+  if (!cp) return std::unexpected(cp.error());
+  auto entries = verify::read_entries(store, **head, cp->checkpoint.size);
+  if (!entries) return std::unexpected(entries.error());
+  std::vector<RecordView> found;
+  for (std::uint64_t i = 0; i < entries->size(); ++i) {
+    auto env = record::parse((*entries)[i]);
+    if (!env) continue;
+    const std::string id = record::record_id(env->payload);
+    if (!id.starts_with(prefix)) continue;
+    RecordView view;
+    view.id = id;
+    view.index = i;
+    view.payload = env->payload;
+    view.envelope = (*entries)[i];
+    auto value = json::parse_canonical(env->payload);
+    if (value) {
+      if (auto kind = record::record_kind(*value)) view.kind = *kind;
+    }
+    if (!env->signatures.empty()) {
+      const auto& sig = env->signatures.front();
+      view.signer = sig.keyid;
+      if (record::is_sha256_hex(sig.keyid)) {
+        if (auto pem = store.read(**head, record::key_path(sig.keyid))) {
+          if (auto pub = crypto::parse_public_key_pem(*pem))
+            view.signature_valid = record::verify(*env, sig, *pub);
+        }
+      }
+    }
+    if (with_text && value && view.kind == "statement") {
+      if (auto st = record::from_json(*value)) {
+        auto text = store.read(**head, record::text_path(st->text.sha256));
+        if (text) view.text = std::move(*text);
+      }
+    }
+    found.push_back(std::move(view));
+  }
+  if (found.empty()) return fail(ErrorCode::not_found, "no record with id '{}'", prefix);
+  return found;
+}
+
+Expected<std::vector<Archive::KeyInfo>> Archive::keys() const {
+  const auto& store = m_impl->store;
+  auto head = store.head();
+  if (!head) return std::unexpected(head.error());
+  auto cp = verify::read_checkpoint(store, **head, m_impl->log_verifier, m_impl->config.origin);
+  if (!cp) return std::unexpected(cp.error());
+  auto entries = verify::read_entries(store, **head, cp->checkpoint.size);
+  if (!entries) return std::unexpected(entries.error());
+  std::vector<KeyInfo> keys{{m_impl->config.log_key_id, "log", "active", std::nullopt}};
+  for (std::uint64_t i = 0; i < entries->size(); ++i) {
+    auto env = record::parse((*entries)[i]);
+    if (!env) continue;
+    auto value = json::parse_canonical(env->payload);
+    if (!value) continue;
+    auto kind = record::record_kind(*value);
+    if (!kind || *kind == "statement") continue;
+    auto ev = record::key_event_from_json(*value);
+    if (!ev) continue;
+    if (ev->kind == "key.add") keys.push_back({ev->key_id, ev->role, "active", i});
+    else
+      for (auto& k : keys)
+        if (k.key_id == ev->key_id) k.status = "revoked";
+  }
+  return keys;
+}
+
+} // namespace avow

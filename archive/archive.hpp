@@ -1,0 +1,146 @@
+#pragma once
+
+// The one header tool/ needs: avow::Archive and what its operations take and return.
+
+#include <archive/crypto/keyfile.hpp>
+#include <archive/util/error.hpp>
+#include <archive/util/time.hpp>
+#include <archive/verify/verify.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace avow {
+
+// Largest statement accepted, in bytes as captured (before canonicalization). Larger ones are refused with
+// invalid_input: a statement is a press release or a speech, not a data dump, and each one is held in memory.
+inline constexpr std::uint64_t k_max_statement_bytes = 16 * 1024 * 1024;
+
+// Return the default folder for private keys: $XDG_CONFIG_HOME/avow/keys, or ~/.config/avow/keys.
+std::filesystem::path default_key_dir();
+
+// Generate a key pair, write the private half to `dir/<first 16 hex of key id>.pem` (or to `out` when given), 0600.
+struct GeneratedKey {
+  std::string key_id;
+  std::filesystem::path private_key_file;
+  std::string public_key_pem;
+};
+Expected<GeneratedKey> generate_key(const std::filesystem::path& dir, const std::optional<std::filesystem::path>& out,
+                                    const crypto::SecretBytes& passphrase);
+
+struct InitOptions {
+  std::filesystem::path dir;
+  std::string origin;
+  std::optional<std::filesystem::path> archivist_key; // existing private key file; generated when absent
+  std::optional<std::filesystem::path> log_key;       // existing private key file; generated when absent
+  std::filesystem::path key_dir;                      // where generated private keys go
+  crypto::PassphraseSource passphrase;
+};
+struct InitResult {
+  std::string origin;
+  std::string log_key_id;
+  std::string archivist_key_id;
+  std::filesystem::path log_key_file;
+  std::filesystem::path archivist_key_file;
+  bool generated_log_key = false;
+  bool generated_archivist_key = false;
+  std::string commit;
+};
+
+// One statement to archive, as the user gave it.
+struct StatementInput {
+  std::string label;                         // for messages: "press.txt", "-", "manifest.jsonl:12"
+  std::string bytes;                         // the bytes as captured
+  std::optional<std::string> encoding;       // legacy encoding name; UTF-8 when absent
+  std::string source;                        // URI/IRI
+  std::optional<std::string> publisher;
+  std::optional<std::string> title;
+  std::optional<std::string> lang;
+  std::optional<std::string> published;      // as written
+  std::optional<std::string> tz;             // IANA zone for `published`
+  std::optional<std::string> supersedes;     // record id
+  std::map<std::string, std::string> meta;
+};
+
+struct AppendOptions {
+  std::optional<std::filesystem::path> key;  // archivist private key; default from the archive's local config
+  crypto::PassphraseSource passphrase;
+  bool strict_dates = false;                 // a `published` no parser understands is an error, not a warning
+  unsigned jobs = 0;                         // 0 = all cores
+  std::chrono::milliseconds lock_timeout{10000};
+};
+
+struct AppendedRecord {
+  std::string id;
+  std::uint64_t index = 0;
+  std::string label;
+  std::vector<std::string> warnings;
+};
+struct AppendResult {
+  std::vector<AppendedRecord> records;
+  std::uint64_t tree_size = 0;
+  std::string commit;
+};
+
+// A record found by id or prefix, with what the log says about it.
+struct RecordView {
+  std::string id;
+  std::uint64_t index = 0;
+  std::string kind;
+  std::string payload;       // JCS record
+  std::string envelope;      // JCS DSSE envelope (the leaf data)
+  bool signature_valid = false;
+  std::string signer;        // key id of the signature checked
+  std::optional<std::string> text; // canonical text, when asked for
+};
+
+class Archive {
+public:
+  Archive(Archive&&) noexcept;
+  Archive& operator=(Archive&&) noexcept;
+  ~Archive();
+
+  // Create an archive in `options.dir` (which must not hold one): keys, avow.json and the first commit, whose log
+  // holds one entry: the key.add of the archivist key, signed by the log key. already_exists if `dir` is a git
+  // repository or a non-empty folder; key errors for unusable key files.
+  static Expected<InitResult> init(const InitOptions& options);
+  // Open the archive at `dir`; failed_precondition "'DIR' is not an avow archive" otherwise.
+  static Expected<Archive> open(const std::filesystem::path& dir);
+
+  // Canonicalize, record, sign and append `inputs` in one commit. All inputs are checked before anything is written:
+  // one bad input fails the whole call and leaves the archive as it was. failed_precondition when locked past
+  // the timeout or when another writer moved the branch.
+  Expected<AppendResult> append(const std::vector<StatementInput>& inputs, const AppendOptions& options);
+
+  // Check everything (SPEC section 7); see verify::run.
+  Expected<verify::Report> verify(const verify::Options& options) const;
+
+  // Find the records whose id starts with `prefix` (at least 8 hex digits); not_found when none, invalid_input
+  // for a malformed prefix. More than one match is returned as such (the caller lists the candidates).
+  Expected<std::vector<RecordView>> find(std::string_view prefix, bool with_text) const;
+
+  struct KeyInfo {
+    std::string key_id;
+    std::string role;       // "log" or "archivist"
+    std::string status;     // "active" or "revoked"
+    std::optional<std::uint64_t> added_at; // log index of its key.add
+  };
+  // List the keys the archive trusts, from avow.json and the key events in the log.
+  Expected<std::vector<KeyInfo>> keys() const;
+
+  const std::filesystem::path& dir() const;
+  const std::string& origin() const;
+
+private:
+  struct Impl;
+  explicit Archive(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace avow

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <archive/crypto/ed25519.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+
+namespace avow::crypto {
+
+// Called when a private key file is encrypted; returns the passphrase or nullopt to give up.
+using PassphraseSource = std::function<std::optional<SecretBytes>()>;
+
+// Write `key` as PKCS#8 PEM to `path` (created 0600 with O_EXCL, never wider, parent folders created
+// 0700), encrypted with AES-256-CBC + scrypt when `passphrase` is non-empty. already_exists if the
+// file exists; io on failure. Readable by `openssl pkey`.
+Expected<void> write_private_key(const std::filesystem::path& path, const PrivateKey& key,
+                                 const SecretBytes& passphrase);
+
+// Read a PKCS#8 PEM Ed25519 private key. key errors: missing or unreadable file, mode that lets group or
+// others read or write it ("permissions 0644 are too open"), wrong key type, bad passphrase, garbage.
+// `passphrase` is only called when the file is encrypted.
+Expected<PrivateKey> read_private_key(const std::filesystem::path& path, const PassphraseSource& passphrase);
+
+// Return the SubjectPublicKeyInfo PEM ("-----BEGIN PUBLIC KEY-----...") of `key`, readable by
+// `openssl pkey -pubin`.
+std::string public_key_pem(const PublicKey& key);
+// Parse an SPKI PEM holding an Ed25519 public key; invalid_input otherwise.
+Expected<PublicKey> parse_public_key_pem(std::string_view pem);
+
+} // namespace avow::crypto

@@ -1,0 +1,883 @@
+#include <archive/store/git_store.hpp>
+
+#include <archive/store/git_handles.hpp>
+#include <archive/util/bytes.hpp>
+
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <chrono>
+#include <cstdio>
+#include <system_error>
+
+namespace avow::store {
+
+namespace fs = std::filesystem;
+using namespace detail;
+
+namespace {
+
+constexpr const char* k_main_ref = "refs/heads/main";
+constexpr int k_mempack_priority = 1000; // above the loose (1) and packed (2) backends
+
+git_oid to_git(const Oid& id) {
+  git_oid out;
+  std::memcpy(out.id, id.bytes.data(), id.bytes.size());
+  return out;
+}
+
+Oid from_git(const git_oid& id) {
+  Oid out;
+  std::memcpy(out.bytes.data(), id.id, out.bytes.size());
+  return out;
+}
+
+// Strip a trailing '/' that libgit2 puts on folder paths.
+fs::path folder_path(const char* s) {
+  std::string text = s ? s : "";
+  while (text.size() > 1 && text.back() == '/') text.pop_back();
+  return fs::path(text);
+}
+
+bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+
+// Check a slash-separated repository path: non-empty components, none "." / ".." / ".git" (any
+// case), no NUL. A hostile caller must not be able to address the .git folder or escape the tree.
+Expected<void> check_path(std::string_view path) {
+  if (path.empty()) return fail(ErrorCode::invalid_input, "invalid archive path '': empty");
+  if (has_nul(path)) return fail(ErrorCode::invalid_input, "invalid archive path: it contains a NUL byte");
+  if (path.size() > 4096) return fail(ErrorCode::invalid_input, "invalid archive path: longer than 4096 bytes");
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = path.find('/', start);
+    const std::string_view part = path.substr(start, end == std::string_view::npos ? path.npos : end - start);
+    if (part.empty()) return fail(ErrorCode::invalid_input, "invalid archive path '{}': empty component", path);
+    if (part == "." || part == "..")
+      return fail(ErrorCode::invalid_input, "invalid archive path '{}': '.' or '..' component", path);
+    std::string lower(part);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c); });
+    if (lower == ".git") return fail(ErrorCode::invalid_input, "invalid archive path '{}': '.git' component", path);
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return {};
+}
+
+Expected<CommitPtr> lookup_commit(git_repository* repo, const Oid& id) {
+  const git_oid oid = to_git(id);
+  git_commit* raw = nullptr;
+  if (int rc = git_commit_lookup(&raw, repo, &oid); rc < 0) {
+    if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC)
+      return git_failure(rc, ErrorCode::not_found, "commit {} not found", id.hex());
+    return git_failure(rc, ErrorCode::git, "cannot read commit {}", id.hex());
+  }
+  return CommitPtr{raw};
+}
+
+Expected<TreePtr> commit_tree(git_repository* repo, const Oid& id) {
+  auto commit = lookup_commit(repo, id);
+  if (!commit) return std::unexpected(commit.error());
+  git_tree* raw = nullptr;
+  if (int rc = git_commit_tree(&raw, commit->get()); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot read the tree of commit {}", id.hex());
+  return TreePtr{raw};
+}
+
+// Return the entry at `path` in `tree`, nullopt when absent.
+Expected<std::optional<TreeEntryPtr>> entry_at(git_tree* tree, std::string_view path) {
+  const std::string p(path);
+  git_tree_entry* raw = nullptr;
+  if (int rc = git_tree_entry_bypath(&raw, tree, p.c_str()); rc < 0) {
+    if (rc == GIT_ENOTFOUND) {
+      git_error_clear();
+      return std::optional<TreeEntryPtr>{};
+    }
+    return git_failure(rc, ErrorCode::git, "cannot look up '{}'", path);
+  }
+  return std::optional<TreeEntryPtr>{TreeEntryPtr{raw}};
+}
+
+bool is_blob_entry(const git_tree_entry* e) { return git_tree_entry_type(e) == GIT_OBJECT_BLOB; }
+
+// Read the blob at `path` of `tree`; nullopt when absent or not a blob.
+Expected<std::optional<std::string>> read_blob(git_repository* repo, git_tree* tree, std::string_view path) {
+  if (auto ok = check_path(path); !ok) return std::unexpected(ok.error());
+  auto entry = entry_at(tree, path);
+  if (!entry) return std::unexpected(entry.error());
+  if (!*entry || !is_blob_entry((*entry)->get())) return std::optional<std::string>{};
+  git_blob* raw = nullptr;
+  if (int rc = git_blob_lookup(&raw, repo, git_tree_entry_id((*entry)->get())); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot read blob '{}'", path);
+  BlobPtr blob{raw};
+  const auto size = static_cast<std::size_t>(git_blob_rawsize(blob.get()));
+  return std::optional<std::string>{std::string(static_cast<const char*>(git_blob_rawcontent(blob.get())), size)};
+}
+
+Expected<std::optional<Oid>> read_head(git_repository* repo) {
+  git_reference* raw = nullptr;
+  if (int rc = git_reference_lookup(&raw, repo, k_main_ref); rc < 0) {
+    if (rc == GIT_ENOTFOUND) {
+      git_error_clear();
+      return std::optional<Oid>{};
+    }
+    return git_failure(rc, ErrorCode::git, "cannot read {}", k_main_ref);
+  }
+  ReferencePtr ref{raw};
+  if (git_reference_type(ref.get()) != GIT_REFERENCE_DIRECT)
+    return fail(ErrorCode::failed_precondition, "{} is a symbolic reference", k_main_ref);
+  return std::optional<Oid>{from_git(*git_reference_target(ref.get()))};
+}
+
+Expected<RepoPtr> open_repo(const fs::path& dir) {
+  git_repository* raw = nullptr;
+  if (int rc = git_repository_open_ext(&raw, dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr); rc < 0) {
+    if (rc == GIT_ENOTFOUND)
+      return git_failure(rc, ErrorCode::failed_precondition, "'{}' is not an avow archive", dir.string());
+    return git_failure(rc, ErrorCode::failed_precondition, "'{}' is not an avow archive: cannot open it",
+                       dir.string());
+  }
+  RepoPtr repo{raw};
+  if (git_repository_is_bare(repo.get()) || git_repository_workdir(repo.get()) == nullptr)
+    return fail(ErrorCode::failed_precondition, "'{}' is not an avow archive: a bare git repository", dir.string());
+  return repo;
+}
+
+Expected<OdbPtr> repo_odb(git_repository* repo) {
+  git_odb* raw = nullptr;
+  if (int rc = git_repository_odb(&raw, repo); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot open the object database");
+  return OdbPtr{raw};
+}
+
+Expected<ConfigPtr> local_config(git_repository* repo) {
+  git_config* all = nullptr;
+  if (int rc = git_repository_config(&all, repo); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot open the repository config");
+  ConfigPtr all_ptr{all};
+  git_config* local = nullptr;
+  if (int rc = git_config_open_level(&local, all, GIT_CONFIG_LEVEL_LOCAL); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot open the local repository config");
+  return ConfigPtr{local};
+}
+
+struct WritepackFree {
+  void operator()(git_odb_writepack* w) const noexcept { w->free(w); }
+};
+using WritepackPtr = std::unique_ptr<git_odb_writepack, WritepackFree>;
+
+struct PackFile {
+  fs::path base; // objects/pack/pack-<hash> without extension
+  std::uint32_t count = 0;
+};
+
+// Read the object ids of a version 2 pack index (objects/pack/*.idx).
+Expected<std::vector<git_oid>> read_idx_oids(const fs::path& idx, std::uint32_t* count_only) {
+  std::ifstream in(idx, std::ios::binary);
+  if (!in) return fail(ErrorCode::io, "cannot read pack index '{}'", idx.string());
+  unsigned char head[8 + 256 * 4];
+  if (!in.read(reinterpret_cast<char*>(head), sizeof head))
+    return fail(ErrorCode::git, "pack index '{}' is truncated", idx.string());
+  static const unsigned char k_magic[8] = {0xff, 't', 'O', 'c', 0, 0, 0, 2};
+  if (std::memcmp(head, k_magic, sizeof k_magic) != 0)
+    return fail(ErrorCode::git, "pack index '{}' is not version 2", idx.string());
+  const unsigned char* last = head + 8 + 255 * 4;
+  const std::uint32_t n = (std::uint32_t{last[0]} << 24) | (std::uint32_t{last[1]} << 16) |
+                          (std::uint32_t{last[2]} << 8) | std::uint32_t{last[3]};
+  if (count_only) {
+    *count_only = n;
+    return std::vector<git_oid>{};
+  }
+  std::vector<git_oid> out(n);
+  for (auto& oid : out)
+    if (!in.read(reinterpret_cast<char*>(oid.id), GIT_OID_RAWSZ))
+      return fail(ErrorCode::git, "pack index '{}' is truncated", idx.string());
+  return out;
+}
+
+// Choose the packs to roll up so that the rest form a geometric progression (factor 2) by object
+// count, as `git repack --geometric=2` does: each object is rewritten O(log n) times in all, and the
+// number of packs stays O(log n), so appending does not slow down as the archive grows.
+std::vector<PackFile> packs_to_merge(std::vector<PackFile> packs) {
+  std::sort(packs.begin(), packs.end(), [](const PackFile& a, const PackFile& b) {
+    return a.count != b.count ? a.count < b.count : a.base < b.base;
+  });
+  std::size_t split = 0; // packs[0, split) are merged
+  for (std::size_t i = 1; i < packs.size(); ++i)
+    if (std::uint64_t{packs[i - 1].count} * 2 > packs[i].count) split = i + 1;
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < split; ++i) total += packs[i].count;
+  while (split > 0 && split < packs.size() && total * 2 > packs[split].count) total += packs[split++].count;
+  if (split < 2) return {};
+  packs.resize(split);
+  return packs;
+}
+
+constexpr std::size_t k_min_packs_to_consolidate = 8;
+
+// Merge small packs into one when there are many (see packs_to_merge). Safe at any instant: the new
+// pack is complete and fsynced before an old one is deleted, and it holds every object of them.
+Expected<bool> consolidate_packs(git_repository* repo, git_odb* odb, const fs::path& git_dir) {
+  const fs::path folder = git_dir / "objects" / "pack";
+  std::vector<PackFile> packs;
+  std::error_code ec;
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path& p = it->path();
+    if (p.extension() != ".pack") continue;
+    fs::path base = p;
+    base.replace_extension();
+    const auto sibling = [&](const char* ext) { return fs::path(base).concat(ext); };
+    if (fs::exists(sibling(".keep")) || fs::exists(sibling(".promisor")) || !fs::exists(sibling(".idx"))) continue;
+    PackFile pf{base, 0};
+    if (auto r = read_idx_oids(sibling(".idx"), &pf.count); !r) return std::unexpected(r.error());
+    packs.push_back(std::move(pf));
+  }
+  if (ec) return fail(ErrorCode::io, "cannot list '{}': {}", folder.string(), ec.message());
+  if (packs.size() < k_min_packs_to_consolidate) return false;
+  const std::vector<PackFile> merge = packs_to_merge(std::move(packs));
+  if (merge.empty()) return false;
+
+  git_packbuilder* pb_raw = nullptr;
+  if (int rc = git_packbuilder_new(&pb_raw, repo); rc < 0) return git_failure(rc, ErrorCode::git, "cannot merge packs");
+  std::unique_ptr<git_packbuilder, CFree<&git_packbuilder_free>> pb{pb_raw};
+  for (const auto& pf : merge) {
+    auto oids = read_idx_oids(fs::path(pf.base).concat(".idx"), nullptr);
+    if (!oids) return std::unexpected(oids.error());
+    for (const auto& oid : *oids)
+      if (int rc = git_packbuilder_insert(pb.get(), &oid, nullptr); rc < 0)
+        return git_failure(rc, ErrorCode::git, "cannot merge packs");
+  }
+  Buf pack;
+  if (int rc = git_packbuilder_write_buf(&pack.buf, pb.get()); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot merge packs");
+  git_indexer* idx_raw = nullptr;
+  git_indexer_options opts = GIT_INDEXER_OPTIONS_INIT;
+  if (int rc = git_indexer_new(&idx_raw, folder.c_str(), 0, odb, &opts); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot merge packs");
+  std::unique_ptr<git_indexer, CFree<&git_indexer_free>> indexer{idx_raw};
+  git_indexer_progress stats{};
+  if (int rc = git_indexer_append(indexer.get(), pack.buf.ptr, pack.buf.size, &stats); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot merge packs");
+  if (int rc = git_indexer_commit(indexer.get(), &stats); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot merge packs");
+  const std::string fresh = std::string("pack-") + git_indexer_name(indexer.get());
+  for (const auto& pf : merge) {
+    if (pf.base.filename() == fresh) continue;
+    for (const char* ext : {".idx", ".pack", ".rev", ".bitmap"}) fs::remove(fs::path(pf.base).concat(ext), ec);
+  }
+  return true;
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+std::string Oid::hex() const { return to_hex(ByteView(bytes.data(), bytes.size())); }
+
+Expected<Oid> Oid::from_hex(std::string_view hex) {
+  if (hex.size() != 40) return fail(ErrorCode::invalid_input, "invalid object id '{}': not 40 hex digits", hex);
+  auto bytes = avow::from_hex(hex);
+  if (!bytes) return fail(ErrorCode::invalid_input, "invalid object id '{}': not 40 hex digits", hex);
+  Oid out;
+  std::copy(bytes->begin(), bytes->end(), out.bytes.begin());
+  return out;
+}
+
+LibGit2Session::LibGit2Session() {
+  git_libgit2_init();
+  // Packs, indexes and refs are fsynced, so a crash after the ref moved cannot lose the objects.
+  git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+}
+LibGit2Session::LibGit2Session(const LibGit2Session&) : LibGit2Session() {}
+LibGit2Session::LibGit2Session(LibGit2Session&&) noexcept : LibGit2Session() {}
+LibGit2Session::~LibGit2Session() { git_libgit2_shutdown(); }
+
+namespace detail {
+
+struct RepoState {
+  LibGit2Session session; // first: outlives the handles
+  RepoPtr repo;
+  OdbPtr odb;
+  fs::path workdir;
+  fs::path git_dir;
+  // The in-memory object backend in front of the on-disk odb (owned by `odb`), attached at the
+  // first begin() and kept: libgit2 1.5 cannot detach a backend, and one long-lived handle keeps
+  // the pack list and its indexes loaded between writes.
+  git_odb_backend* mempack = nullptr;
+  bool tx_open = false; // one transaction at a time per handle (they share the mempack)
+};
+
+struct TxState {
+  std::shared_ptr<RepoState> rs;
+  std::optional<Oid> base;
+  CommitPtr base_commit;
+  TreePtr base_tree;
+  std::map<std::string, std::optional<git_oid>> updates; // path -> blob, or nullopt for removal
+  bool committed = false;
+  bool holds_slot = false; // owns rs->tx_open and the mempack contents
+  std::vector<std::string> warnings;
+
+  TxState() = default;
+  TxState(const TxState&) = delete;
+  TxState& operator=(const TxState&) = delete;
+  // Discard whatever is still staged in memory: an abandoned write leaves no trace.
+  ~TxState() {
+    base_tree.reset();
+    base_commit.reset();
+    if (rs && holds_slot) release();
+  }
+  void release() {
+    if (rs->mempack) git_mempack_reset(rs->mempack);
+    rs->tx_open = false;
+    holds_slot = false;
+  }
+};
+
+} // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+
+Transaction::Transaction(std::unique_ptr<detail::TxState> state) : m_state(std::move(state)) {}
+Transaction::Transaction(Transaction&&) noexcept = default;
+Transaction& Transaction::operator=(Transaction&&) noexcept = default;
+Transaction::~Transaction() = default;
+
+std::optional<Oid> Transaction::base() const { return m_state->base; }
+std::size_t Transaction::size() const { return m_state->updates.size(); }
+const std::vector<std::string>& Transaction::warnings() const { return m_state->warnings; }
+
+Expected<void> Transaction::put(std::string_view path, std::string_view data) {
+  auto& s = *m_state;
+  if (s.committed) return fail(ErrorCode::failed_precondition, "transaction already committed");
+  if (auto ok = check_path(path); !ok) return ok;
+  git_oid oid;
+  if (int rc = git_blob_create_from_buffer(&oid, s.rs->repo.get(), data.data(), data.size()); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot stage '{}'", path);
+  s.updates.insert_or_assign(std::string(path), oid);
+  return {};
+}
+
+Expected<void> Transaction::remove(std::string_view path) {
+  auto& s = *m_state;
+  if (s.committed) return fail(ErrorCode::failed_precondition, "transaction already committed");
+  if (auto ok = check_path(path); !ok) return ok;
+  const std::string key(path);
+  bool in_base = false;
+  if (s.base_tree) {
+    auto entry = entry_at(s.base_tree.get(), path);
+    if (!entry) return std::unexpected(entry.error());
+    in_base = *entry && is_blob_entry((*entry)->get());
+  }
+  auto it = s.updates.find(key);
+  const bool staged = it != s.updates.end() && it->second.has_value();
+  if (!in_base && !staged) return fail(ErrorCode::not_found, "cannot remove '{}': no such file in the archive", path);
+  if (in_base)
+    s.updates.insert_or_assign(key, std::nullopt);
+  else
+    s.updates.erase(it);
+  return {};
+}
+
+Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer) {
+  auto& s = *m_state;
+  if (s.committed) return fail(ErrorCode::failed_precondition, "transaction already committed");
+  if (has_nul(message)) return fail(ErrorCode::invalid_input, "invalid commit message: it contains a NUL byte");
+  git_repository* repo = s.rs->repo.get();
+  auto T0 = std::chrono::steady_clock::now();
+  auto TT = [&](const char* what) { auto n = std::chrono::steady_clock::now(); fprintf(stderr, "%s %.2f ms\n", what, std::chrono::duration<double, std::milli>(n - T0).count()); T0 = n; };
+
+  // 1. The tree: only the trees on the touched paths are rewritten.
+  std::vector<git_tree_update> updates;
+  updates.reserve(s.updates.size());
+  for (const auto& [path, blob] : s.updates) {
+    git_tree_update u{};
+    u.path = path.c_str();
+    if (blob) {
+      u.action = GIT_TREE_UPDATE_UPSERT;
+      u.id = *blob;
+      u.filemode = GIT_FILEMODE_BLOB;
+    } else {
+      u.action = GIT_TREE_UPDATE_REMOVE;
+    }
+    updates.push_back(u);
+  }
+  git_oid tree_id;
+  if (int rc = git_tree_create_updated(&tree_id, repo, s.base_tree.get(), updates.size(), updates.data()); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot build the archive tree");
+  git_tree* tree_raw = nullptr;
+  if (int rc = git_tree_lookup(&tree_raw, repo, &tree_id); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot read the new archive tree");
+  TreePtr tree{tree_raw};
+
+  TT("tree");
+  // 2. The commit object, signed when asked.
+  git_signature* sig_raw = nullptr;
+  if (int rc = git_signature_now(&sig_raw, "avow", "avow@localhost"); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot create the commit signature");
+  SignaturePtr who{sig_raw};
+  const std::string msg(message);
+  const git_commit* parents[1] = {s.base_commit.get()};
+  Buf buffer;
+  if (int rc = git_commit_create_buffer(&buffer.buf, repo, who.get(), who.get(), nullptr, msg.c_str(), tree.get(),
+                                        s.base_commit ? 1 : 0, s.base_commit ? parents : nullptr);
+      rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot create the commit");
+  const std::string unsigned_commit = buffer.str();
+  std::optional<std::string> signature;
+  if (signer) {
+    auto text = signer(unsigned_commit);
+    if (!text) return std::unexpected(text.error());
+    // libgit2 1.5 writes "\n " for every '\n' of the signature and then its own '\n': a trailing
+    // newline would leave an extra " \n" line that stock git never writes.
+    if (!text->empty() && text->back() == '\n') text->pop_back();
+    if (text->empty()) return fail(ErrorCode::invalid_input, "cannot sign the commit: the signature is empty");
+    if (has_nul(*text)) return fail(ErrorCode::invalid_input, "cannot sign the commit: the signature holds a NUL byte");
+    signature = std::move(*text);
+  }
+  git_oid commit_id;
+  if (int rc = git_commit_create_with_signature(&commit_id, repo, unsigned_commit.c_str(),
+                                                signature ? signature->c_str() : nullptr, nullptr);
+      rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot write the commit");
+
+  TT("commitobj");
+  // 3. All new objects (blobs, trees, the commit) go to disk as one pack.
+  Buf pack;
+  if (int rc = git_mempack_dump(&pack.buf, repo, s.rs->mempack); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot build the pack");
+  {
+    git_odb_writepack* wp_raw = nullptr;
+    if (int rc = git_odb_write_pack(&wp_raw, s.rs->odb.get(), nullptr, nullptr); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot write the pack");
+    WritepackPtr wp{wp_raw};
+    git_indexer_progress stats{};
+    if (int rc = wp->append(wp.get(), pack.buf.ptr, pack.buf.size, &stats); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot write the pack");
+    if (int rc = wp->commit(wp.get(), &stats); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot write the pack");
+  }
+  if (int rc = git_mempack_reset(s.rs->mempack); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot reset the in-memory object store");
+
+  TT("pack");
+  // 4. Compare-and-swap the branch: the one step that changes history.
+  git_reference* ref_raw = nullptr;
+  int rc = 0;
+  if (s.base) {
+    const git_oid expected = to_git(*s.base);
+    rc = git_reference_create_matching(&ref_raw, repo, k_main_ref, &commit_id, 1, &expected, "avow: commit");
+  } else {
+    rc = git_reference_create(&ref_raw, repo, k_main_ref, &commit_id, 0, "avow: commit (initial)");
+  }
+  if (rc < 0) {
+    if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS || rc == GIT_ENOTFOUND || rc == GIT_ELOCKED) {
+      git_error_clear();
+      return fail(ErrorCode::failed_precondition, "archive changed during the write (another writer?)");
+    }
+    return git_failure(rc, ErrorCode::git, "cannot move {}", k_main_ref);
+  }
+  ReferencePtr ref{ref_raw};
+  s.committed = true;
+  s.release(); // the handle may start the next write
+
+  TT("ref");
+  // 5. Working tree and index, for the touched paths only. History is already final.
+  std::vector<std::string> paths;
+  std::vector<char*> path_ptrs;
+  paths.reserve(s.updates.size());
+  for (const auto& entry : s.updates) paths.push_back(entry.first);
+  for (auto& p : paths) path_ptrs.push_back(p.data());
+  if (!path_ptrs.empty()) {
+    git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
+    co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+    co.paths.strings = path_ptrs.data();
+    co.paths.count = path_ptrs.size();
+    co.baseline = s.base_tree.get();
+    if (int crc = git_checkout_tree(repo, reinterpret_cast<const git_object*>(tree.get()), &co); crc < 0) {
+      s.warnings.push_back(fmt::format("commit {} stands, but the working tree was not updated: {}",
+                                       from_git(commit_id).hex(), git_message(crc)));
+      git_error_clear();
+    }
+  }
+
+  TT("checkout");
+  // 6. Keep the number of packs logarithmic. The merge drops packs that this handle may have
+  // loaded, so the handle is reopened afterwards (no libgit2 object of it is alive here).
+  ref.reset();
+  tree.reset();
+  s.base_tree.reset();
+  s.base_commit.reset();
+  auto merged = consolidate_packs(repo, s.rs->odb.get(), s.rs->git_dir);
+  if (!merged) {
+    s.warnings.push_back(fmt::format("commit {} stands, but packs were not consolidated: {}",
+                                     from_git(commit_id).hex(), merged.error().message));
+  } else if (*merged && !s.rs->tx_open) {
+    auto fresh = open_repo(s.rs->git_dir);
+    auto fresh_odb = fresh ? repo_odb(fresh->get()) : Expected<OdbPtr>(std::unexpected(fresh.error()));
+    if (fresh && fresh_odb) {
+      s.rs->odb = std::move(*fresh_odb);
+      s.rs->repo = std::move(*fresh);
+      s.rs->mempack = nullptr; // it went with the old odb; begin() attaches a new one
+    } else {
+      s.warnings.push_back(fmt::format("cannot reopen the archive after consolidating packs: {}",
+                                       fresh ? fresh_odb.error().message : fresh.error().message));
+    }
+  }
+  TT("consolidate");
+  return from_git(commit_id);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+GitStore::GitStore() : m_repo(std::make_shared<RepoState>()) {}
+GitStore::GitStore(GitStore&&) noexcept = default;
+GitStore& GitStore::operator=(GitStore&&) noexcept = default;
+GitStore::~GitStore() = default;
+
+Expected<GitStore> GitStore::init(const fs::path& dir) {
+  LibGit2Session session;
+  std::error_code ec;
+  const auto status = fs::status(dir, ec);
+  if (fs::exists(status)) {
+    if (!fs::is_directory(status)) return fail(ErrorCode::already_exists, "'{}' exists and is not a folder", dir.string());
+    git_repository* probe = nullptr;
+    if (git_repository_open_ext(&probe, dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) == 0) {
+      git_repository_free(probe);
+      return fail(ErrorCode::already_exists, "'{}' is already a git repository", dir.string());
+    }
+    git_error_clear();
+    const bool empty = fs::is_empty(dir, ec);
+    if (ec) return fail(ErrorCode::io, "cannot read folder '{}': {}", dir.string(), ec.message());
+    if (!empty) return fail(ErrorCode::already_exists, "'{}' is not empty", dir.string());
+  }
+  git_repository_init_options opts = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+  opts.flags = GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT;
+  opts.initial_head = "main";
+  git_repository* raw = nullptr;
+  if (int rc = git_repository_init_ext(&raw, dir.c_str(), &opts); rc < 0) {
+    if (rc == GIT_EEXISTS) return git_failure(rc, ErrorCode::already_exists, "cannot create archive '{}'", dir.string());
+    return git_failure(rc, ErrorCode::git, "cannot create archive '{}'", dir.string());
+  }
+  RepoPtr repo{raw};
+  {
+    // The working tree shows the stored bytes, whatever the user's global line-ending settings.
+    auto cfg = local_config(repo.get());
+    if (!cfg) return std::unexpected(cfg.error());
+    if (int rc = git_config_set_bool(cfg->get(), "core.autocrlf", 0); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot configure archive '{}'", dir.string());
+  }
+  repo.reset();
+  return open(dir);
+}
+
+Expected<GitStore> GitStore::open(const fs::path& dir) {
+  GitStore store;
+  auto repo = open_repo(dir);
+  if (!repo) return std::unexpected(repo.error());
+  auto& st = *store.m_repo;
+  st.repo = std::move(*repo);
+  auto odb = repo_odb(st.repo.get());
+  if (!odb) return std::unexpected(odb.error());
+  st.odb = std::move(*odb);
+  st.workdir = folder_path(git_repository_workdir(st.repo.get()));
+  st.git_dir = folder_path(git_repository_path(st.repo.get()));
+  return store;
+}
+
+fs::path GitStore::workdir() const { return m_repo->workdir; }
+fs::path GitStore::git_dir() const { return m_repo->git_dir; }
+
+Expected<std::optional<Oid>> GitStore::head() const { return read_head(m_repo->repo.get()); }
+
+Expected<std::optional<std::string>> GitStore::read_if_exists(const Oid& commit, std::string_view path) const {
+  if (auto ok = check_path(path); !ok) return std::unexpected(ok.error());
+  auto tree = commit_tree(m_repo->repo.get(), commit);
+  if (!tree) return std::unexpected(tree.error());
+  return read_blob(m_repo->repo.get(), tree->get(), path);
+}
+
+Expected<std::string> GitStore::read(const Oid& commit, std::string_view path) const {
+  auto blob = read_if_exists(commit, path);
+  if (!blob) return std::unexpected(blob.error());
+  if (!*blob) return fail(ErrorCode::not_found, "'{}' not found in commit {}", path, commit.hex());
+  return std::move(**blob);
+}
+
+Expected<std::vector<std::string>> GitStore::read_many(const Oid& commit, std::span<const std::string> paths) const {
+  auto tree = commit_tree(m_repo->repo.get(), commit);
+  if (!tree) return std::unexpected(tree.error());
+  std::vector<std::string> out;
+  out.reserve(paths.size());
+  for (const auto& path : paths) {
+    auto blob = read_blob(m_repo->repo.get(), tree->get(), path);
+    if (!blob) return std::unexpected(blob.error());
+    if (!*blob) return fail(ErrorCode::not_found, "'{}' not found in commit {}", path, commit.hex());
+    out.push_back(std::move(**blob));
+  }
+  return out;
+}
+
+Expected<bool> GitStore::exists(const Oid& commit, std::string_view path) const {
+  if (auto ok = check_path(path); !ok) return std::unexpected(ok.error());
+  auto tree = commit_tree(m_repo->repo.get(), commit);
+  if (!tree) return std::unexpected(tree.error());
+  auto entry = entry_at(tree->get(), path);
+  if (!entry) return std::unexpected(entry.error());
+  return *entry && is_blob_entry((*entry)->get());
+}
+
+Expected<CommitInfo> GitStore::commit_info(const Oid& id) const {
+  auto commit = lookup_commit(m_repo->repo.get(), id);
+  if (!commit) return std::unexpected(commit.error());
+  git_commit* c = commit->get();
+  CommitInfo info;
+  info.id = id;
+  const unsigned n = git_commit_parentcount(c);
+  for (unsigned i = 0; i < n; ++i) info.parents.push_back(from_git(*git_commit_parent_id(c, i)));
+  info.tree = from_git(*git_commit_tree_id(c));
+  const char* message = git_commit_message_raw(c);
+  info.message = message ? message : "";
+  const char* header = git_commit_raw_header(c);
+  info.raw_header = header ? header : "";
+  info.commit_time = static_cast<std::int64_t>(git_commit_time(c));
+  const git_oid oid = to_git(id);
+  git_odb_object* raw = nullptr;
+  if (int rc = git_odb_read(&raw, m_repo->odb.get(), &oid); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot read commit {}", id.hex());
+  OdbObjectPtr obj{raw};
+  info.raw.assign(static_cast<const char*>(git_odb_object_data(obj.get())), git_odb_object_size(obj.get()));
+  return info;
+}
+
+Expected<void> GitStore::for_each_commit(const std::function<Expected<void>(const CommitInfo&)>& fn) const {
+  auto tip = head();
+  if (!tip) return std::unexpected(tip.error());
+  if (!*tip) return {};
+  std::vector<Oid> chain;
+  std::optional<Oid> at = *tip;
+  while (at) {
+    chain.push_back(*at);
+    auto commit = lookup_commit(m_repo->repo.get(), *at);
+    if (!commit) return std::unexpected(commit.error());
+    if (git_commit_parentcount(commit->get()) == 0)
+      at.reset();
+    else
+      at = from_git(*git_commit_parent_id(commit->get(), 0));
+  }
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    auto info = commit_info(*it);
+    if (!info) return std::unexpected(info.error());
+    if (auto ok = fn(*info); !ok) return ok;
+  }
+  return {};
+}
+
+Expected<std::vector<Change>> GitStore::diff(const std::optional<Oid>& parent, const Oid& commit) const {
+  git_repository* repo = m_repo->repo.get();
+  TreePtr old_tree;
+  if (parent) {
+    auto t = commit_tree(repo, *parent);
+    if (!t) return std::unexpected(t.error());
+    old_tree = std::move(*t);
+  }
+  auto new_tree = commit_tree(repo, commit);
+  if (!new_tree) return std::unexpected(new_tree.error());
+  git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+  opts.flags = GIT_DIFF_INCLUDE_TYPECHANGE;
+  git_diff* raw = nullptr;
+  if (int rc = git_diff_tree_to_tree(&raw, repo, old_tree.get(), new_tree->get(), &opts); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot compare commit {} with its parent", commit.hex());
+  DiffPtr d{raw};
+  std::vector<Change> out;
+  const std::size_t n = git_diff_num_deltas(d.get());
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const git_diff_delta* delta = git_diff_get_delta(d.get(), i);
+    switch (delta->status) {
+    case GIT_DELTA_ADDED: out.push_back({ChangeKind::added, delta->new_file.path}); break;
+    case GIT_DELTA_MODIFIED: out.push_back({ChangeKind::modified, delta->new_file.path}); break;
+    case GIT_DELTA_DELETED: out.push_back({ChangeKind::deleted, delta->old_file.path}); break;
+    case GIT_DELTA_TYPECHANGE: out.push_back({ChangeKind::type_changed, delta->new_file.path}); break;
+    default:
+      return fail(ErrorCode::internal, "unexpected diff status {} for '{}'", static_cast<int>(delta->status),
+                  delta->new_file.path ? delta->new_file.path : "");
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Change& a, const Change& b) { return a.path < b.path; });
+  return out;
+}
+
+namespace {
+
+struct WalkState {
+  git_odb* odb;
+  std::string prefix; // "" or "dir/"
+  std::vector<TreeEntry>* out;
+  std::optional<Error> error;
+};
+
+Expected<std::optional<EntryKind>> entry_kind(const git_tree_entry* e) {
+  switch (git_tree_entry_filemode(e)) {
+  case GIT_FILEMODE_BLOB: return std::optional<EntryKind>{EntryKind::blob};
+  case GIT_FILEMODE_BLOB_EXECUTABLE: return std::optional<EntryKind>{EntryKind::executable};
+  case GIT_FILEMODE_LINK: return std::optional<EntryKind>{EntryKind::symlink};
+  case GIT_FILEMODE_COMMIT: return std::optional<EntryKind>{EntryKind::gitlink};
+  case GIT_FILEMODE_TREE: return std::optional<EntryKind>{};
+  default: break;
+  }
+  // Older git wrote 100664 and friends; libgit2 normalises them, so this is a corrupt entry.
+  return fail(ErrorCode::git, "tree entry '{}' has an unknown mode {:o}", git_tree_entry_name(e),
+              static_cast<unsigned>(git_tree_entry_filemode_raw(e)));
+}
+
+Expected<TreeEntry> make_entry(git_odb* odb, std::string path, const git_tree_entry* e, EntryKind kind) {
+  TreeEntry out{std::move(path), kind, 0};
+  if (kind != EntryKind::gitlink) {
+    std::size_t size = 0;
+    git_object_t type = GIT_OBJECT_INVALID;
+    if (int rc = git_odb_read_header(&size, &type, odb, git_tree_entry_id(e)); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot read blob '{}'", out.path);
+    out.size = size;
+  }
+  return out;
+}
+
+int walk_cb(const char* root, const git_tree_entry* entry, void* payload) {
+  auto* st = static_cast<WalkState*>(payload);
+  auto kind = entry_kind(entry);
+  if (!kind) {
+    st->error = kind.error();
+    return -1;
+  }
+  if (!*kind) return 0; // a folder: the walk descends into it
+  auto e = make_entry(st->odb, st->prefix + root + git_tree_entry_name(entry), entry, **kind);
+  if (!e) {
+    st->error = e.error();
+    return -1;
+  }
+  st->out->push_back(std::move(*e));
+  return 0;
+}
+
+} // namespace
+
+Expected<std::vector<TreeEntry>> GitStore::list_entries(const Oid& commit, std::string_view prefix) const {
+  git_repository* repo = m_repo->repo.get();
+  std::string folder(prefix);
+  while (!folder.empty() && folder.back() == '/') folder.pop_back();
+  if (!folder.empty()) {
+    if (auto ok = check_path(folder); !ok) return std::unexpected(ok.error());
+  }
+  auto root = commit_tree(repo, commit);
+  if (!root) return std::unexpected(root.error());
+  std::vector<TreeEntry> out;
+  TreePtr sub;
+  git_tree* walk_root = root->get();
+  if (!folder.empty()) {
+    auto entry = entry_at(root->get(), folder);
+    if (!entry) return std::unexpected(entry.error());
+    if (!*entry) return out;
+    const git_tree_entry* e = (*entry)->get();
+    auto kind = entry_kind(e);
+    if (!kind) return std::unexpected(kind.error());
+    if (*kind) {
+      auto one = make_entry(m_repo->odb.get(), folder, e, **kind);
+      if (!one) return std::unexpected(one.error());
+      out.push_back(std::move(*one));
+      return out;
+    }
+    git_tree* t = nullptr;
+    if (int rc = git_tree_lookup(&t, repo, git_tree_entry_id(e)); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot read folder '{}'", folder);
+    sub.reset(t);
+    walk_root = t;
+  }
+  WalkState st{m_repo->odb.get(), folder.empty() ? std::string() : folder + "/", &out, std::nullopt};
+  if (int rc = git_tree_walk(walk_root, GIT_TREEWALK_PRE, walk_cb, &st); rc < 0) {
+    if (st.error) return std::unexpected(*st.error);
+    return git_failure(rc, ErrorCode::git, "cannot list '{}' in commit {}", folder, commit.hex());
+  }
+  return out;
+}
+
+Expected<std::vector<std::pair<std::string, std::uint64_t>>> GitStore::list(const Oid& commit,
+                                                                            std::string_view prefix) const {
+  auto entries = list_entries(commit, prefix);
+  if (!entries) return std::unexpected(entries.error());
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  out.reserve(entries->size());
+  for (auto& e : *entries)
+    if (e.kind != EntryKind::gitlink) out.emplace_back(std::move(e.path), e.size);
+  return out;
+}
+
+Expected<std::optional<std::string>> GitStore::config_get(std::string_view name) const {
+  if (has_nul(name)) return fail(ErrorCode::invalid_input, "invalid config key: it contains a NUL byte");
+  auto cfg = local_config(m_repo->repo.get());
+  if (!cfg) return std::unexpected(cfg.error());
+  const std::string key(name);
+  Buf value;
+  if (int rc = git_config_get_string_buf(&value.buf, cfg->get(), key.c_str()); rc < 0) {
+    if (rc == GIT_ENOTFOUND) {
+      git_error_clear();
+      return std::optional<std::string>{};
+    }
+    if (rc == GIT_EINVALIDSPEC) return git_failure(rc, ErrorCode::invalid_input, "invalid config key '{}'", name);
+    return git_failure(rc, ErrorCode::git, "cannot read config key '{}'", name);
+  }
+  return std::optional<std::string>{value.str()};
+}
+
+Expected<void> GitStore::config_set(std::string_view name, std::string_view value) {
+  if (has_nul(name) || has_nul(value))
+    return fail(ErrorCode::invalid_input, "invalid config entry: it contains a NUL byte");
+  auto cfg = local_config(m_repo->repo.get());
+  if (!cfg) return std::unexpected(cfg.error());
+  const std::string key(name);
+  const std::string val(value);
+  if (int rc = git_config_set_string(cfg->get(), key.c_str(), val.c_str()); rc < 0) {
+    if (rc == GIT_EINVALIDSPEC) return git_failure(rc, ErrorCode::invalid_input, "invalid config key '{}'", name);
+    return git_failure(rc, ErrorCode::git, "cannot write config key '{}'", name);
+  }
+  return {};
+}
+
+Expected<Transaction> GitStore::begin() {
+  auto& rs = *m_repo;
+  if (rs.tx_open) return fail(ErrorCode::failed_precondition, "a write is already in progress on this archive handle");
+  if (!rs.mempack) {
+    git_odb_backend* mempack = nullptr;
+    if (int rc = git_mempack_new(&mempack); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot create the in-memory object store");
+    if (int rc = git_odb_add_backend(rs.odb.get(), mempack, k_mempack_priority); rc < 0) {
+      mempack->free(mempack);
+      return git_failure(rc, ErrorCode::git, "cannot attach the in-memory object store");
+    }
+    rs.mempack = mempack; // now owned by the odb
+  }
+  auto state = std::make_unique<TxState>();
+  state->rs = m_repo;
+  rs.tx_open = true; // from here on the TxState destructor resets the mempack and clears the flag
+  state->holds_slot = true;
+  if (int rc = git_mempack_reset(rs.mempack); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot reset the in-memory object store");
+  auto tip = read_head(rs.repo.get());
+  if (!tip) return std::unexpected(tip.error());
+  state->base = *tip;
+  if (state->base) {
+    auto commit = lookup_commit(rs.repo.get(), *state->base);
+    if (!commit) return std::unexpected(commit.error());
+    git_tree* t = nullptr;
+    if (int rc = git_commit_tree(&t, commit->get()); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot read the tree of commit {}", state->base->hex());
+    state->base_tree.reset(t);
+    state->base_commit = std::move(*commit);
+  }
+  return Transaction(std::move(state));
+}
+
+} // namespace avow::store

@@ -1,0 +1,195 @@
+#pragma once
+
+#include <archive/util/error.hpp>
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// A generic git-backed store (libgit2 1.5). It knows nothing about records or logs: it reads and
+// writes blobs by slash-separated path on the branch `refs/heads/main` of a non-bare repository,
+// one commit per write, the ref moved by compare-and-swap.
+//
+// Thread safety: one GitStore (and each Transaction) must be used by one thread at a time. Threads
+// that read in parallel open their own GitStore on the same folder (open() is cheap).
+namespace avow::store {
+
+// A SHA-1 git object id.
+struct Oid {
+  std::array<std::uint8_t, 20> bytes{};
+  // Return the 40 lowercase hex digits.
+  std::string hex() const;
+  // Parse 40 hex digits (either case); invalid_input otherwise.
+  static Expected<Oid> from_hex(std::string_view hex);
+  bool operator==(const Oid&) const = default;
+};
+
+// One commit as stored. `raw` is the exact commit object (no "commit <len>\0" prefix), so a caller
+// can check its signature (the signed payload is `raw` without the gpgsig header).
+struct CommitInfo {
+  Oid id;
+  std::vector<Oid> parents;
+  Oid tree;
+  std::string message;    // the raw message, exactly as stored
+  std::string raw_header; // the header block (tree, parent, author, committer, gpgsig...) without the blank line
+  std::string raw;        // the whole commit object bytes (git_odb_read)
+  std::int64_t commit_time = 0; // committer time, seconds since the epoch (untrusted)
+};
+
+enum class ChangeKind { added, modified, deleted, type_changed };
+struct Change {
+  ChangeKind kind;
+  std::string path;
+  bool operator==(const Change&) const = default;
+};
+
+// What a tree entry is (a hostile archive may hold any of them).
+enum class EntryKind { blob, executable, symlink, gitlink };
+struct TreeEntry {
+  std::string path;
+  EntryKind kind;
+  std::uint64_t size; // blob size; 0 for a gitlink
+};
+
+// Keeps libgit2 initialised for as long as it lives (git_libgit2_init/shutdown are refcounted).
+// Every copy or move holds its own reference.
+class LibGit2Session {
+ public:
+  LibGit2Session();
+  LibGit2Session(const LibGit2Session&);
+  LibGit2Session(LibGit2Session&&) noexcept;
+  LibGit2Session& operator=(const LibGit2Session&) = default;
+  LibGit2Session& operator=(LibGit2Session&&) noexcept = default;
+  ~LibGit2Session();
+};
+
+namespace detail {
+struct RepoState;
+struct TxState;
+} // namespace detail
+
+// A write in progress: stages blobs and removals on top of the head it started from. New objects
+// go to an in-memory object backend (mempack) in front of the on-disk object database, so nothing
+// reaches the disk before commit(). Only commit() moves the ref; destroying an uncommitted
+// Transaction leaves no trace (the mempack is discarded). It keeps its store's repository handle
+// alive, so it may outlive the GitStore it came from.
+class Transaction {
+ public:
+  // Receive the exact unsigned commit object bytes and return the armored SSHSIG text.
+  using Signer = std::function<Expected<std::string>(std::string_view commit_buffer)>;
+
+  Transaction(Transaction&&) noexcept;
+  Transaction& operator=(Transaction&&) noexcept;
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction();
+
+  // Return the commit this transaction builds on (nullopt for the first commit).
+  std::optional<Oid> base() const;
+  // Stage `data` as a regular blob (mode 100644) at `path`, replacing any earlier value. Fails with
+  // invalid_input for a malformed path (empty, leading/trailing/double '/', "." or ".." or ".git"
+  // components, NUL), failed_precondition after commit(), git when libgit2 fails.
+  Expected<void> put(std::string_view path, std::string_view data);
+  // Stage the removal of the blob at `path` (in the base, or staged earlier); not_found if there is
+  // no such blob, invalid_input for a malformed path, failed_precondition after commit().
+  Expected<void> remove(std::string_view path);
+  // Return the number of staged changes (puts and removals).
+  std::size_t size() const;
+
+  // Build the tree (only touched trees are rewritten), create the commit with `message` (author
+  // and committer "avow <avow@localhost>", time now), signed when `signer` is given (gpgsig header,
+  // bytes as stock git writes them), write all new objects as one pack, then compare-and-swap
+  // refs/heads/main from base() to the new commit. Afterwards the working tree and index are
+  // brought up to date for the touched paths; if that fails the commit still stands and the reason
+  // is in warnings(). Failures: failed_precondition "archive changed during the write (another
+  // writer?)" if main moved since begin(), or if the transaction was already committed; whatever
+  // `signer` returns; invalid_input for a signature that is empty or holds a NUL; git otherwise.
+  Expected<Oid> commit(std::string_view message, const Signer& signer = {});
+
+  // Return the warnings of commit() (working tree update failures); empty when all went well.
+  const std::vector<std::string>& warnings() const;
+
+ private:
+  friend class GitStore;
+  explicit Transaction(std::unique_ptr<detail::TxState> state);
+  std::unique_ptr<detail::TxState> m_state;
+};
+
+class GitStore {
+ public:
+  // Create a new non-bare repository at `dir` (created with its parents if missing) with
+  // HEAD -> refs/heads/main and no commit. already_exists if `dir` is a git repository or a
+  // non-empty folder (or not a folder); io/git when creation fails.
+  static Expected<GitStore> init(const std::filesystem::path& dir);
+  // Open the repository at exactly `dir` (no search upwards). failed_precondition
+  // "'DIR' is not an avow archive: ..." if it is not a non-bare git repository.
+  static Expected<GitStore> open(const std::filesystem::path& dir);
+
+  GitStore(GitStore&&) noexcept;
+  GitStore& operator=(GitStore&&) noexcept;
+  GitStore(const GitStore&) = delete;
+  GitStore& operator=(const GitStore&) = delete;
+  ~GitStore();
+
+  // Return the working directory (absolute).
+  std::filesystem::path workdir() const;
+  // Return the .git folder (absolute).
+  std::filesystem::path git_dir() const;
+
+  // Return the tip of refs/heads/main, nullopt when there is no commit yet. failed_precondition if
+  // the ref is symbolic, git otherwise.
+  Expected<std::optional<Oid>> head() const;
+
+  // Read the blob at `path` (slash-separated) in the tree of `commit`. not_found if the commit or
+  // the path is absent or the path is not a blob; invalid_input for a malformed path.
+  Expected<std::string> read(const Oid& commit, std::string_view path) const;
+  // Like read(), but nullopt instead of not_found when the path is absent (the commit must exist).
+  Expected<std::optional<std::string>> read_if_exists(const Oid& commit, std::string_view path) const;
+  // Read several blobs of `commit` in order; fails like read() on the first failure.
+  Expected<std::vector<std::string>> read_many(const Oid& commit, std::span<const std::string> paths) const;
+  // Return whether `path` names a blob in `commit`'s tree.
+  Expected<bool> exists(const Oid& commit, std::string_view path) const;
+
+  // Return the commit `id`; not_found if absent or not a commit.
+  Expected<CommitInfo> commit_info(const Oid& id) const;
+  // Walk refs/heads/main first-parent from the root to the tip (oldest first), calling `fn` per
+  // commit; stops at and returns the first error of `fn`. No commit: `fn` is never called.
+  Expected<void> for_each_commit(const std::function<Expected<void>(const CommitInfo&)>& fn) const;
+
+  // Return the changes between the trees of `parent` and `commit`, sorted by path (nullopt parent:
+  // everything is added). A blob that becomes a folder is a deletion plus additions.
+  Expected<std::vector<Change>> diff(const std::optional<Oid>& parent, const Oid& commit) const;
+
+  // List the blobs (any blob mode) under the folder `prefix` ("" for the whole tree) of `commit`'s
+  // tree, recursively, in git tree order, with their sizes. Empty if `prefix` does not exist; a
+  // `prefix` naming a blob lists that blob. Gitlinks are skipped (see list_entries()).
+  Expected<std::vector<std::pair<std::string, std::uint64_t>>> list(const Oid& commit,
+                                                                    std::string_view prefix) const;
+  // Like list(), with each entry's kind, gitlinks included.
+  Expected<std::vector<TreeEntry>> list_entries(const Oid& commit, std::string_view prefix) const;
+
+  // Get/set a key of the repository's local config (.git/config), e.g. "avow.logkey". get returns
+  // nullopt when unset locally (global and system config are not consulted).
+  Expected<std::optional<std::string>> config_get(std::string_view name) const;
+  Expected<void> config_set(std::string_view name, std::string_view value);
+
+  // Start a write on top of the current head. One Transaction at a time per GitStore:
+  // failed_precondition while another from this handle is alive (concurrent writers use separate
+  // handles, serialise with WriterLock, and the compare-and-swap in commit() catches the rest).
+  Expected<Transaction> begin();
+
+ private:
+  GitStore();
+  LibGit2Session m_session; // first member: outlives every libgit2 handle below
+  std::shared_ptr<detail::RepoState> m_repo; // shared with the open Transaction, if any
+};
+
+} // namespace avow::store

@@ -1,0 +1,549 @@
+#include <archive/verify/verify.hpp>
+
+#include <archive/crypto/keyfile.hpp>
+#include <archive/crypto/sha256.hpp>
+#include <archive/crypto/sshsig.hpp>
+#include <archive/log/merkle.hpp>
+#include <archive/log/tiles.hpp>
+#include <archive/record/dsse.hpp>
+#include <archive/record/key_event.hpp>
+#include <archive/record/record.hpp>
+#include <archive/text/canonical.hpp>
+#include <archive/text/encoding.hpp>
+#include <archive/verify/log_reader.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace avow::verify {
+namespace {
+
+unsigned job_count(unsigned jobs) { return jobs != 0 ? jobs : std::max(1u, std::thread::hardware_concurrency()); }
+
+// Run `fn(worker, i)` for i in [0, n) on `threads` workers taking chunks from a shared counter.
+template <class Fn> void parallel_for(std::size_t n, unsigned threads, Fn&& fn) {
+  threads = static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(threads, (n + 63) / 64)));
+  std::atomic<std::size_t> next{0};
+  const auto work = [&](unsigned worker) {
+    for (;;) {
+      const std::size_t start = next.fetch_add(64);
+      if (start >= n) return;
+      for (std::size_t i = start; i < std::min(n, start + 64); ++i) fn(worker, i);
+    }
+  };
+  if (threads == 1) {
+    work(0);
+    return;
+  }
+  std::vector<std::jthread> pool;
+  for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work, t);
+}
+
+// Split a raw commit object into the payload git signs (the object without its gpgsig header) and the armored
+// signature; nullopt signature when the commit is unsigned.
+struct SplitCommit {
+  std::string payload;
+  std::optional<std::string> signature;
+};
+SplitCommit split_signature(std::string_view raw) {
+  SplitCommit out;
+  const auto header_end = raw.find("\n\n");
+  const std::string_view header = raw.substr(0, header_end == std::string_view::npos ? raw.size() : header_end + 1);
+  const std::string_view rest = header_end == std::string_view::npos ? std::string_view{} : raw.substr(header_end + 1);
+  std::size_t pos = 0;
+  bool in_sig = false;
+  std::string sig;
+  while (pos < header.size()) {
+    auto eol = header.find('\n', pos);
+    if (eol == std::string_view::npos) eol = header.size() - 1;
+    const std::string_view line = header.substr(pos, eol - pos + 1);
+    pos = eol + 1;
+    if (line.starts_with("gpgsig ")) {
+      in_sig = true;
+      sig.append(line.substr(7));
+      continue;
+    }
+    if (in_sig && line.starts_with(" ")) {
+      sig.append(line.substr(1));
+      continue;
+    }
+    in_sig = false;
+    out.payload.append(line);
+  }
+  out.payload.append(rest);
+  if (!sig.empty()) out.signature = std::move(sig);
+  return out;
+}
+
+bool is_partial_tile(std::string_view path) {
+  return path.starts_with(record::k_tile_prefix) && path.find(".p/") != std::string_view::npos;
+}
+
+class Checker {
+public:
+  Checker(const store::GitStore& store, const Options& options) : m_store(store), m_options(options) {}
+
+  Expected<Report> run() {
+    auto head = m_store.head();
+    if (!head) return std::unexpected(head.error());
+    if (!*head)
+      return fail(ErrorCode::failed_precondition, "'{}' is not an avow archive (no commit on main)",
+                  m_store.workdir().string());
+    m_head = **head;
+    auto config = read_config(m_store, m_head);
+    if (!config) return std::unexpected(config.error());
+    m_config = *config;
+    m_report.origin = m_config.origin;
+    auto verifier = log_verifier(m_config);
+    if (!verifier) {
+      problem("config_invalid", {}, {}, std::string(record::k_config_path), verifier.error().message);
+      return m_report;
+    }
+    m_log_key = *verifier;
+
+    if (auto ok = check_commits(); !ok) return std::unexpected(ok.error());
+    if (m_checkpoints.empty() || !m_checkpoints.back().valid) {
+      problem("checkpoint_invalid", {}, m_head.hex(), std::string(record::k_checkpoint_path),
+              "the latest checkpoint cannot be checked, so the log cannot be verified");
+      return finish();
+    }
+    const std::uint64_t size = m_checkpoints.back().size;
+    m_report.size = size;
+    m_report.root_hex = to_hex(m_checkpoints.back().root);
+    auto entries = read_entries(m_store, m_head, size);
+    if (!entries) {
+      problem("entry_bundle_invalid", {}, {}, std::nullopt, entries.error().message);
+      return finish();
+    }
+    m_entries = std::move(*entries);
+    m_report.entries = m_entries.size();
+    check_log();
+    check_entries();
+    check_texts();
+    check_files();
+    return finish();
+  }
+
+private:
+  struct CheckpointAt {
+    std::string commit;
+    std::uint64_t size = 0;
+    log::Hash root{};
+    bool valid = false;
+  };
+
+  void problem(std::string kind, std::optional<std::uint64_t> entry, std::optional<std::string> commit,
+               std::optional<std::string> path, std::string message) {
+    std::lock_guard lock(m_mutex);
+    m_report.problems.push_back({std::move(kind), entry, std::move(commit), std::move(path), std::move(message)});
+  }
+
+  Report finish() {
+    std::stable_sort(m_report.problems.begin(), m_report.problems.end(), [](const Problem& a, const Problem& b) {
+      return a.entry.value_or(0) < b.entry.value_or(0);
+    });
+    return m_report;
+  }
+
+  // SPEC 7.1: every commit of main is signed by the log key, history is linear, and each commit only appends.
+  // Also collects the checkpoint of every commit for the log check.
+  Expected<void> check_commits() {
+    std::optional<store::Oid> previous;
+    std::uint64_t index = 0;
+    auto walked = m_store.for_each_commit([&](const store::CommitInfo& c) -> Expected<void> {
+      const std::string id = c.id.hex();
+      ++m_report.commits;
+      if (index == 0 ? !c.parents.empty() : (c.parents.size() != 1 || !previous || c.parents[0] != *previous))
+        problem("history_not_linear", {}, id, std::nullopt,
+                fmt::format("commit {} has {} parents; main must be a single line of commits", id.substr(0, 12),
+                            c.parents.size()));
+      const SplitCommit split = split_signature(c.raw);
+      if (!split.signature) {
+        problem("commit_unsigned", {}, id, std::nullopt,
+                fmt::format("commit {} is not signed (every archive commit is signed by the log key)", id.substr(0, 12)));
+      } else {
+        auto signer = crypto::sshsig_verify(*split.signature, "git", as_bytes(split.payload));
+        if (!signer)
+          problem("commit_signature_invalid", {}, id, std::nullopt,
+                  fmt::format("commit {} signature does not verify: {}", id.substr(0, 12), signer.error().message));
+        else if (crypto::key_id(*signer) != m_config.log_key_id)
+          problem("commit_signature_invalid", {}, id, std::nullopt,
+                  fmt::format("commit {} is signed by key {}, not the log key", id.substr(0, 12),
+                              crypto::key_id(*signer).substr(0, 16)));
+      }
+      if (previous) {
+        auto changes = m_store.diff(previous, c.id);
+        if (!changes) return std::unexpected(changes.error());
+        for (const auto& ch : *changes) {
+          if (ch.kind == store::ChangeKind::added) continue;
+          if (ch.kind == store::ChangeKind::modified && ch.path == record::k_checkpoint_path) continue;
+          if (ch.kind == store::ChangeKind::deleted && is_partial_tile(ch.path)) continue;
+          const char* what = ch.kind == store::ChangeKind::deleted ? "deletes" : "changes";
+          problem("history_not_append_only", {}, id, ch.path,
+                  fmt::format("commit {} {} '{}'; archive commits may only add files", id.substr(0, 12), what, ch.path));
+        }
+      }
+      CheckpointAt at{id, 0, {}, false};
+      auto cp = read_checkpoint(m_store, c.id, m_log_key, m_config.origin);
+      if (!cp) {
+        problem("checkpoint_invalid", {}, id, std::string(record::k_checkpoint_path),
+                fmt::format("checkpoint of commit {}: {}", id.substr(0, 12), cp.error().message));
+      } else {
+        at = {id, cp->checkpoint.size, cp->checkpoint.root, true};
+        ++m_report.checkpoints;
+        for (auto it = m_checkpoints.rbegin(); it != m_checkpoints.rend(); ++it) {
+          if (!it->valid) continue;
+          if (it->size > at.size)
+            problem("log_truncated", {}, id, std::string(record::k_checkpoint_path),
+                    fmt::format("commit {} has a checkpoint of size {} after one of size {} (commit {})",
+                                id.substr(0, 12), at.size, it->size, it->commit.substr(0, 12)));
+          break;
+        }
+      }
+      m_checkpoints.push_back(std::move(at));
+      previous = c.id;
+      ++index;
+      return {};
+    });
+    return walked;
+  }
+
+  // SPEC 7.4: the tiles match the entries, and every checkpoint that ever stood is a prefix of this log.
+  void check_log() {
+    const std::size_t n = m_entries.size();
+    m_leaves.resize(n);
+    parallel_for(n, job_count(m_options.jobs), [&](unsigned, std::size_t i) { m_leaves[i] = log::leaf_hash(m_entries[i]); });
+
+    // Expected hash tiles, compared with what is stored; bundles were checked while reading the entries.
+    std::map<std::string, Bytes> expected;
+    log::TileBuilder builder([&](log::TileWrite&& t) { expected.emplace(std::move(t.path), std::move(t.data)); },
+                             log::TileBuilder::Bundles::no);
+    for (const auto& leaf : m_leaves) {
+      if (auto ok = builder.append_leaf_hash(leaf); !ok) {
+        problem("log_invalid", {}, {}, std::nullopt, ok.error().message);
+        return;
+      }
+    }
+    for (auto& t : builder.partial_tiles()) expected.emplace(std::move(t.path), std::move(t.data));
+    for (const auto& [path, data] : expected) {
+      const std::string full = std::string(record::k_log_prefix) + path;
+      m_expected_files.insert(full);
+      auto stored = m_store.read(m_head, full);
+      if (!stored) {
+        problem("tile_missing", {}, {}, full, fmt::format("hash tile '{}' is missing", full));
+        continue;
+      }
+      if (!crypto::equal_constant_time(as_bytes(*stored), data))
+        problem("tile_mismatch", {}, {}, full,
+                fmt::format("hash tile '{}' does not match the hashes of the entries", full));
+    }
+    if (auto paths = log::tile_paths(n))
+      for (const auto& p : *paths) m_expected_files.insert(std::string(record::k_log_prefix) + p);
+
+    // Every checkpoint in history must be the root of a prefix of this log: a fork, a reordering or a removal
+    // makes an old checkpoint disagree with the recomputed prefix root.
+    std::vector<std::size_t> order(m_checkpoints.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return m_checkpoints[a].size < m_checkpoints[b].size; });
+    log::CompactRange range;
+    for (std::size_t k : order) {
+      const auto& cp = m_checkpoints[k];
+      if (!cp.valid) continue;
+      if (cp.size > n) {
+        problem("checkpoint_beyond_log", {}, cp.commit, std::string(record::k_checkpoint_path),
+                fmt::format("checkpoint of commit {} has size {} but the log holds {} entries", cp.commit.substr(0, 12),
+                            cp.size, n));
+        continue;
+      }
+      while (range.size() < cp.size) range.append(m_leaves[range.size()]);
+      if (!crypto::equal_constant_time(range.root(), cp.root)) {
+        const bool latest = k + 1 == m_checkpoints.size();
+        problem(latest ? "root_mismatch" : "checkpoint_inconsistent", {}, cp.commit,
+                std::string(record::k_checkpoint_path),
+                fmt::format("checkpoint of commit {} (size {}) does not match the root recomputed from the entries{}",
+                            cp.commit.substr(0, 12), cp.size,
+                            latest ? "" : ": history was rewritten (fork, reorder or removal)"));
+      }
+    }
+  }
+
+  struct ParsedEntry {
+    bool ok = false;
+    std::string kind;
+    record::Envelope envelope;
+    std::optional<record::Statement> statement;
+    std::optional<record::KeyEvent> key_event;
+  };
+
+  // SPEC 7.2: every entry is canonical, matches its schema, and is signed by a key trusted at that point.
+  void check_entries() {
+    const std::size_t n = m_entries.size();
+    m_parsed.resize(n);
+    parallel_for(n, job_count(m_options.jobs), [&](unsigned, std::size_t i) {
+      auto& p = m_parsed[i];
+      auto env = record::parse(m_entries[i]);
+      if (!env) {
+        problem("entry_invalid", i, {}, std::nullopt, fmt::format("entry {}: {}", i, env.error().message));
+        return;
+      }
+      p.envelope = std::move(*env);
+      auto value = json::parse_canonical(p.envelope.payload);
+      if (!value) {
+        problem("record_invalid", i, {}, std::nullopt, fmt::format("entry {}: payload: {}", i, value.error().message));
+        return;
+      }
+      auto kind = record::record_kind(*value);
+      if (!kind) {
+        problem("record_invalid", i, {}, std::nullopt, fmt::format("entry {}: {}", i, kind.error().message));
+        return;
+      }
+      p.kind = *kind;
+      if (p.kind == "statement") {
+        auto st = record::from_json(*value);
+        if (!st) {
+          problem("record_invalid", i, {}, std::nullopt, fmt::format("entry {}: {}", i, st.error().message));
+          return;
+        }
+        p.statement = std::move(*st);
+      } else {
+        auto ev = record::key_event_from_json(*value);
+        if (!ev) {
+          problem("record_invalid", i, {}, std::nullopt, fmt::format("entry {}: {}", i, ev.error().message));
+          return;
+        }
+        p.key_event = std::move(*ev);
+      }
+      p.ok = true;
+    });
+
+    // Key state is sequential: a key signs only the entries after its key.add and before its key.revoke.
+    std::unordered_map<std::string, crypto::PublicKey> active;
+    std::unordered_set<std::string> revoked;
+    std::unordered_set<std::string> ids;
+    std::vector<std::pair<std::size_t, crypto::PublicKey>> to_check(n);
+    std::vector<bool> has_key(n, false);
+    crypto::PublicKey log_pub = m_log_key.key;
+    for (std::size_t i = 0; i < n; ++i) {
+      auto& p = m_parsed[i];
+      if (!p.ok) continue;
+      const std::string id = record::record_id(p.envelope.payload);
+      if (p.envelope.signatures.size() != 1) {
+        problem("signature_invalid", i, {}, std::nullopt,
+                fmt::format("entry {} has {} signatures; avow entries carry exactly one", i, p.envelope.signatures.size()));
+        continue;
+      }
+      const auto& keyid = p.envelope.signatures[0].keyid;
+      if (p.key_event) {
+        ++m_key_events;
+        if (keyid != m_config.log_key_id || p.key_event->archivist != m_config.log_key_id) {
+          problem("signature_untrusted", i, {}, std::nullopt,
+                  fmt::format("entry {} ({}) is a key event not signed by the log key", i, p.kind));
+        } else {
+          to_check[i] = {i, log_pub};
+          has_key[i] = true;
+        }
+        if (p.key_event->kind == "key.add") {
+          if (revoked.contains(p.key_event->key_id))
+            problem("key_readded", i, {}, std::nullopt, fmt::format("entry {} adds a key that was revoked", i));
+          else active[p.key_event->key_id] = p.key_event->public_key;
+          m_key_files.insert(record::key_path(p.key_event->key_id));
+          m_key_pubs[p.key_event->key_id] = p.key_event->public_key;
+        } else {
+          active.erase(p.key_event->key_id);
+          revoked.insert(p.key_event->key_id);
+        }
+      } else {
+        ++m_report.statements;
+        const auto& st = *p.statement;
+        if (st.archivist != keyid)
+          problem("signature_untrusted", i, {}, std::nullopt,
+                  fmt::format("entry {}: record names archivist {} but is signed by {}", i, st.archivist.substr(0, 16),
+                              keyid.substr(0, 16)));
+        auto it = active.find(keyid);
+        if (it == active.end()) {
+          problem("signature_untrusted", i, {}, std::nullopt,
+                  fmt::format("entry {} is signed by key {}, which is {} at this point of the log", i,
+                              keyid.substr(0, 16), revoked.contains(keyid) ? "revoked" : "not added"));
+        } else {
+          to_check[i] = {i, it->second};
+          has_key[i] = true;
+        }
+        if (st.supersedes && !ids.contains(*st.supersedes))
+          problem("supersedes_unknown", i, {}, std::nullopt,
+                  fmt::format("entry {} supersedes {}, which is not an earlier record", i, st.supersedes->substr(0, 16)));
+      }
+      ids.insert(id);
+    }
+    if (m_options.quick) return;
+    parallel_for(n, job_count(m_options.jobs), [&](unsigned, std::size_t i) {
+      if (!has_key[i]) return;
+      const auto& env = m_parsed[i].envelope;
+      if (!record::verify(env, env.signatures[0], to_check[i].second))
+        problem("signature_invalid", i, {}, std::nullopt,
+                fmt::format("entry {}: the signature by {} does not verify", i, env.signatures[0].keyid.substr(0, 16)));
+    });
+  }
+
+  // SPEC 7.3: every text is present, hashes to its name, is canonical; every original canonicalizes to its text.
+  void check_texts() {
+    struct Job {
+      std::size_t entry;
+      std::string text_sha;
+      std::uint64_t text_bytes;
+      std::optional<record::OriginalRef> original;
+    };
+    std::vector<Job> jobs;
+    std::unordered_set<std::string> seen;
+    for (std::size_t i = 0; i < m_parsed.size(); ++i) {
+      const auto& p = m_parsed[i];
+      if (!p.ok || !p.statement) continue;
+      const auto& st = *p.statement;
+      const std::string tpath = record::text_path(st.text.sha256);
+      m_expected_files.insert(tpath);
+      std::string key = st.text.sha256;
+      if (st.original) {
+        m_expected_files.insert(record::original_path(st.original->sha256));
+        key += "/" + st.original->sha256 + "/" + st.original->encoding;
+      }
+      if (seen.insert(key).second) jobs.push_back({i, st.text.sha256, st.text.bytes, st.original});
+    }
+    m_report.texts = jobs.size();
+    const unsigned threads = job_count(m_options.jobs);
+    std::vector<std::optional<store::GitStore>> stores(threads);
+    std::unordered_set<std::string> checked_texts;
+    parallel_for(jobs.size(), threads, [&](unsigned worker, std::size_t j) {
+      auto& st = stores[worker];
+      if (!st) {
+        auto opened = store::GitStore::open(m_store.workdir());
+        if (!opened) {
+          problem("io", {}, {}, std::nullopt, opened.error().message);
+          return;
+        }
+        st.emplace(std::move(*opened));
+      }
+      const auto& job = jobs[j];
+      const std::string tpath = record::text_path(job.text_sha);
+      auto text = st->read(m_head, tpath);
+      if (!text) {
+        problem("text_missing", job.entry, {}, tpath, fmt::format("text of entry {} is missing", job.entry));
+        return;
+      }
+      if (m_options.quick) {
+        if (text->size() != job.text_bytes)
+          problem("text_mismatch", job.entry, {}, tpath, fmt::format("text '{}' has the wrong length", tpath));
+      } else {
+        const auto digest = crypto::sha256(*text);
+        auto want = from_hex(job.text_sha);
+        if (!want || !crypto::equal_constant_time(digest, *want) || text->size() != job.text_bytes) {
+          problem("text_mismatch", job.entry, {}, tpath,
+                  fmt::format("text '{}' does not hash to its name (altered)", tpath));
+          return;
+        }
+        if (!text::is_canonical(*text))
+          problem("text_not_canonical", job.entry, {}, tpath, fmt::format("text '{}' is not in canonical form", tpath));
+      }
+      if (!job.original) return;
+      const std::string opath = record::original_path(job.original->sha256);
+      auto original = st->read(m_head, opath);
+      if (!original) {
+        problem("original_missing", job.entry, {}, opath, fmt::format("original of entry {} is missing", job.entry));
+        return;
+      }
+      if (m_options.quick) return;
+      auto want = from_hex(job.original->sha256);
+      if (!want || !crypto::equal_constant_time(crypto::sha256(*original), *want) ||
+          original->size() != job.original->bytes) {
+        problem("original_mismatch", job.entry, {}, opath,
+                fmt::format("original '{}' does not hash to its name (altered)", opath));
+        return;
+      }
+      std::string decoded = *original;
+      if (job.original->encoding != "utf-8") {
+        auto utf8 = text::to_utf8(*original, job.original->encoding);
+        if (!utf8) {
+          problem("original_mismatch", job.entry, {}, opath, fmt::format("original '{}': {}", opath, utf8.error().message));
+          return;
+        }
+        decoded = std::move(*utf8);
+      }
+      auto canon = text::canonicalize(decoded);
+      if (!canon || canon->text != *text)
+        problem("original_mismatch", job.entry, {}, opath,
+                fmt::format("original '{}' does not canonicalize to its text", opath));
+    });
+  }
+
+  // SPEC 7.5: no stray or missing files.
+  void check_files() {
+    m_expected_files.insert(std::string(record::k_config_path));
+    m_expected_files.insert(std::string(record::k_checkpoint_path));
+    m_expected_files.insert(std::string(record::k_allowed_signers_path));
+    m_expected_files.insert(record::key_path(m_config.log_key_id));
+    for (const auto& k : m_key_files) m_expected_files.insert(k);
+    auto entries = m_store.list_entries(m_head, "");
+    if (!entries) {
+      problem("io", {}, {}, std::nullopt, entries.error().message);
+      return;
+    }
+    std::set<std::string> present;
+    for (const auto& e : *entries) {
+      present.insert(e.path);
+      if (e.kind != store::EntryKind::blob)
+        problem("stray_file", {}, {}, e.path, fmt::format("'{}' is not a regular file", e.path));
+      else if (!m_expected_files.contains(e.path) && !e.path.starts_with(record::k_timestamps_prefix))
+        problem("stray_file", {}, {}, e.path, fmt::format("'{}' is not part of the archive", e.path));
+    }
+    for (const auto& k : {std::string(record::k_config_path), std::string(record::k_allowed_signers_path),
+                          record::key_path(m_config.log_key_id)})
+      if (!present.contains(k)) problem("file_missing", {}, {}, k, fmt::format("'{}' is missing", k));
+    // Key files hold the keys the log names.
+    std::map<std::string, crypto::PublicKey> keys = {m_key_pubs.begin(), m_key_pubs.end()};
+    keys[m_config.log_key_id] = m_log_key.key;
+    for (const auto& [id, pub] : keys) {
+      const std::string path = record::key_path(id);
+      auto pem = m_store.read(m_head, path);
+      if (!pem) {
+        problem("file_missing", {}, {}, path, fmt::format("key file '{}' is missing", path));
+        continue;
+      }
+      auto parsed = crypto::parse_public_key_pem(*pem);
+      if (!parsed || *parsed != pub)
+        problem("key_file_mismatch", {}, {}, path, fmt::format("key file '{}' does not hold key {}", path, id.substr(0, 16)));
+    }
+    auto allowed = m_store.read(m_head, record::k_allowed_signers_path);
+    const std::string want =
+        fmt::format("{} namespaces=\"git\" {}\n", m_config.origin, crypto::openssh_public_key(m_log_key.key));
+    if (allowed && *allowed != want)
+      problem("allowed_signers_mismatch", {}, {}, std::string(record::k_allowed_signers_path),
+              "keys/allowed_signers does not name exactly the log key");
+  }
+
+  const store::GitStore& m_store;
+  Options m_options;
+  Report m_report;
+  std::mutex m_mutex;
+  store::Oid m_head;
+  record::ArchiveConfig m_config;
+  log::Verifier m_log_key;
+  std::vector<CheckpointAt> m_checkpoints;
+  std::vector<std::string> m_entries;
+  std::vector<log::Hash> m_leaves;
+  std::vector<ParsedEntry> m_parsed;
+  std::set<std::string> m_expected_files;
+  std::set<std::string> m_key_files;
+  std::unordered_map<std::string, crypto::PublicKey> m_key_pubs;
+  std::uint64_t m_key_events = 0;
+};
+
+} // namespace
+
+Expected<Report> run(const store::GitStore& store, const Options& options) { return Checker(store, options).run(); }
+
+} // namespace avow::verify

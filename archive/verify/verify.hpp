@@ -1,0 +1,46 @@
+#pragma once
+
+#include <archive/record/layout.hpp>
+#include <archive/store/git_store.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace avow::verify {
+
+// One thing found wrong. `kind` is stable (docs/FORMAT.md lists them); the sentence is for people.
+struct Problem {
+  std::string kind;
+  std::optional<std::uint64_t> entry;  // log index, when the problem is about one entry
+  std::optional<std::string> commit;   // commit id (hex), when it is about one commit
+  std::optional<std::string> path;     // path in the archive tree
+  std::string message;
+};
+
+// What verify found. A bad archive is a report with problems, never an Error.
+struct Report {
+  std::vector<Problem> problems;
+  std::uint64_t commits = 0;
+  std::uint64_t entries = 0;
+  std::uint64_t statements = 0;
+  std::uint64_t texts = 0;
+  std::uint64_t checkpoints = 0;
+  std::string origin;
+  std::string root_hex;   // root of the final checkpoint
+  std::uint64_t size = 0; // tree size of the final checkpoint
+  bool ok() const { return problems.empty(); }
+};
+
+struct Options {
+  bool quick = false;  // skip per-entry signatures and text re-hashing; still checks commits and the log
+  unsigned jobs = 0;   // worker threads; 0 = all cores
+};
+
+// Check everything SPEC section 7 lists (items 1 to 5) for the archive in `store`, reading each commit of main once
+// and each entry once. Fails with an Error only when the archive cannot be read at all (not a git repository, no
+// commit): anything that is merely wrong is a Problem in the report.
+Expected<Report> run(const store::GitStore& store, const Options& options);
+
+} // namespace avow::verify

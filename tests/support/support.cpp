@@ -1,0 +1,234 @@
+#include <tests/support/support.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <poll.h>
+#include <random>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace avow::test {
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  std::random_device rd;
+  const auto base = fs::temp_directory_path();
+  for (int i = 0; i < 100; ++i) {
+    auto p = base / ("avow-test-" + std::to_string(rd()));
+    std::error_code ec;
+    if (fs::create_directory(p, ec)) {
+      m_path = p;
+      return;
+    }
+  }
+  throw std::runtime_error("cannot create a temporary folder");
+}
+
+TempDir::~TempDir() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  if (info && info->result() && info->result()->Failed()) {
+    std::fprintf(stderr, "kept temporary folder of failed test: %s\n", m_path.c_str());
+    return;
+  }
+  std::error_code ec;
+  fs::remove_all(m_path, ec);
+}
+
+RunResult run_process(const std::vector<std::string>& argv, const std::string& stdin_data,
+                      const std::map<std::string, std::string>& env, const fs::path& cwd) {
+  int in_pipe[2], out_pipe[2], err_pipe[2];
+  if (::pipe2(in_pipe, O_CLOEXEC) || ::pipe2(out_pipe, O_CLOEXEC) || ::pipe2(err_pipe, O_CLOEXEC))
+    throw std::runtime_error("pipe failed");
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::dup2(in_pipe[0], 0);
+    ::dup2(out_pipe[1], 1);
+    ::dup2(err_pipe[1], 2);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(127);
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(in_pipe[0]);
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  RunResult r;
+  std::size_t written = 0;
+  int in_fd = in_pipe[1];
+  if (stdin_data.empty()) {
+    ::close(in_fd);
+    in_fd = -1;
+  } else {
+    ::fcntl(in_fd, F_SETFL, O_NONBLOCK);
+  }
+  int out_fd = out_pipe[0], err_fd = err_pipe[0];
+  while (out_fd >= 0 || err_fd >= 0) {
+    std::vector<pollfd> fds;
+    if (out_fd >= 0) fds.push_back({out_fd, POLLIN, 0});
+    if (err_fd >= 0) fds.push_back({err_fd, POLLIN, 0});
+    if (in_fd >= 0) fds.push_back({in_fd, POLLOUT, 0});
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (const auto& p : fds) {
+      if (!p.revents) continue;
+      if (p.fd == in_fd) {
+        const ssize_t n = ::write(in_fd, stdin_data.data() + written, stdin_data.size() - written);
+        if (n > 0) written += static_cast<std::size_t>(n);
+        if (n < 0 && errno != EAGAIN) written = stdin_data.size();
+        if (written >= stdin_data.size()) {
+          ::close(in_fd);
+          in_fd = -1;
+        }
+        continue;
+      }
+      char buf[65536];
+      const ssize_t n = ::read(p.fd, buf, sizeof buf);
+      if (n <= 0) {
+        ::close(p.fd);
+        (p.fd == out_fd ? out_fd : err_fd) = -1;
+        continue;
+      }
+      (p.fd == out_fd ? r.out : r.err).append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  if (in_fd >= 0) ::close(in_fd);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+std::string avow_bin() {
+  const char* bin = std::getenv("AVOW_BIN");
+  if (bin && *bin) return bin;
+  return AVOW_BUILT_BIN; // the binary built next to the tests
+}
+
+void write_file(const fs::path& path, const std::string& data) {
+  if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  std::ofstream f(path, std::ios::binary);
+  f.write(data.data(), static_cast<std::streamsize>(data.size()));
+  if (!f) throw std::runtime_error("cannot write " + path.string());
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::optional<fs::path> shared_dir() {
+  const fs::path p = AVOW_SHARED_DIR;
+  std::error_code ec;
+  if (fs::is_directory(p, ec)) return p;
+  return std::nullopt;
+}
+
+TempArchive::TempArchive(std::string origin) {
+  m_dir = m_tmp / "archive";
+  m_config = m_tmp / "config";
+  auto r = avow_raw({"init", m_dir.string(), "--origin", origin});
+  if (r.exit_code != 0) throw std::runtime_error("avow init failed: " + r.err);
+}
+
+std::map<std::string, std::string> TempArchive::env() const {
+  return {{"XDG_CONFIG_HOME", m_config.string()}, {"HOME", m_tmp.path().string()}, {"GIT_CONFIG_NOSYSTEM", "1"},
+          {"GIT_AUTHOR_NAME", "tamper"},          {"GIT_AUTHOR_EMAIL", "t@example.org"},
+          {"GIT_COMMITTER_NAME", "tamper"},       {"GIT_COMMITTER_EMAIL", "t@example.org"}};
+}
+
+RunResult TempArchive::avow(const std::vector<std::string>& args, const std::string& stdin_data) const {
+  std::vector<std::string> argv{avow_bin(), "-C", m_dir.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_process(argv, stdin_data, env());
+}
+
+RunResult TempArchive::avow_raw(const std::vector<std::string>& args, const std::string& stdin_data) const {
+  std::vector<std::string> argv{avow_bin()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_process(argv, stdin_data, env());
+}
+
+RunResult TempArchive::git(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv{"git", "-C", m_dir.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_process(argv, {}, env());
+}
+
+std::string TempArchive::archive_text(const std::string& text, const std::vector<std::string>& extra) {
+  static int counter = 0;
+  const auto file = m_tmp / ("statement-" + std::to_string(++counter) + ".txt");
+  write_file(file, text);
+  std::vector<std::string> args{"archive", file.string(), "--source", "https://example.org/s/" + std::to_string(counter)};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto r = avow(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::string id = r.out;
+  while (!id.empty() && id.back() == '\n') id.pop_back();
+  return id;
+}
+
+std::string TempArchive::state() const {
+  std::string s = git({"rev-parse", "refs/heads/main"}).out;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::recursive_directory_iterator(m_dir))
+    if (e.is_regular_file() && e.path().string().find("/.git/avow/") == std::string::npos &&
+        e.path().filename() != "index" && e.path().filename() != "ORIG_HEAD")
+      files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) s += f.string() + "\n" + read_file(f) + "\n";
+  return s;
+}
+
+std::string TempArchive::git_show(const std::string& path) const {
+  auto r = git({"cat-file", "blob", "refs/heads/main:" + path});
+  if (r.exit_code != 0) throw std::runtime_error("git cat-file failed for " + path + ": " + r.err);
+  return r.out;
+}
+
+void TempArchive::git_replace(const std::string& path, const std::string& data, const std::string& message) const {
+  const auto blob_file = m_tmp / "tamper.blob";
+  write_file(blob_file, data);
+  auto env_vars = env();
+  env_vars["GIT_INDEX_FILE"] = (m_tmp / "tamper.index").string();
+  const auto g = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv{"git", "-C", m_dir.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run_process(argv, {}, env_vars);
+    if (r.exit_code != 0) throw std::runtime_error("git failed: " + r.err);
+    std::string out = r.out;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  };
+  const std::string blob = g({"hash-object", "-w", blob_file.string()});
+  g({"read-tree", "refs/heads/main"});
+  g({"update-index", "--add", "--cacheinfo", "100644," + blob + "," + path});
+  const std::string tree = g({"write-tree"});
+  const std::string commit = g({"commit-tree", tree, "-p", "refs/heads/main", "-m", message});
+  g({"update-ref", "refs/heads/main", commit});
+}
+
+void TempArchive::git_flip_byte(const std::string& path, long offset) const {
+  std::string data = git_show(path);
+  if (data.empty()) throw std::runtime_error("empty blob " + path);
+  const std::size_t at = offset < 0 ? data.size() - static_cast<std::size_t>(-offset) : static_cast<std::size_t>(offset);
+  data.at(at) = static_cast<char>(data.at(at) ^ 0x01);
+  git_replace(path, data, "tamper: flip a byte of " + path);
+}
+
+} // namespace avow::test

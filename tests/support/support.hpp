@@ -1,0 +1,83 @@
+#pragma once
+
+// Test support: temporary folders, running the built avow binary and stock tools, and tampering with an archive
+// through stock git plumbing (so tamper tests do not depend on the code under test).
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace avow::test {
+
+// A temporary folder, removed on destruction unless the test failed (then its path is printed and it is kept).
+class TempDir {
+public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return m_path; }
+  std::filesystem::path operator/(const std::string& name) const { return m_path / name; }
+
+private:
+  std::filesystem::path m_path;
+};
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  nlohmann::json json() const { return nlohmann::json::parse(out); }
+};
+
+// Run `argv` (argv[0] looked up in PATH unless it has a '/'), with `stdin_data` on standard input and `env`
+// added to the environment; capture both streams.
+RunResult run_process(const std::vector<std::string>& argv, const std::string& stdin_data = {},
+                      const std::map<std::string, std::string>& env = {}, const std::filesystem::path& cwd = {});
+
+// Path of the avow binary under test ($AVOW_BIN).
+std::string avow_bin();
+
+// Write `data` to `path` (creating parent folders).
+void write_file(const std::filesystem::path& path, const std::string& data);
+std::string read_file(const std::filesystem::path& path);
+
+// Folder with the shared vectors and corpus, or nullopt when absent.
+std::optional<std::filesystem::path> shared_dir();
+
+// An archive in a temporary folder, with its own key folder (XDG_CONFIG_HOME), driven through the avow binary.
+class TempArchive {
+public:
+  explicit TempArchive(std::string origin = "test.avow.example/archive");
+  // Run avow with "-C <archive>" prepended.
+  RunResult avow(const std::vector<std::string>& args, const std::string& stdin_data = {}) const;
+  // Run avow without -C.
+  RunResult avow_raw(const std::vector<std::string>& args, const std::string& stdin_data = {}) const;
+  // Run stock git in the archive.
+  RunResult git(const std::vector<std::string>& args) const;
+  const std::filesystem::path& dir() const { return m_dir; }
+  const std::filesystem::path& config_home() const { return m_config; }
+  const TempDir& tmp() const { return m_tmp; }
+  std::map<std::string, std::string> env() const;
+  // Archive a text from a file with the given extra args; returns the record id (asserts success).
+  std::string archive_text(const std::string& text, const std::vector<std::string>& extra = {});
+  // Snapshot of the branch tip and every file of the working tree (to assert "nothing changed").
+  std::string state() const;
+  // Replace the blob at `path` on main by `data` and commit it with plain git plumbing (unsigned commit).
+  void git_replace(const std::string& path, const std::string& data, const std::string& message = "tamper") const;
+  // Flip one bit of byte `offset` of the blob at `path` (negative: from the end) and commit it with git plumbing.
+  void git_flip_byte(const std::string& path, long offset) const;
+  // Read the blob at `path` on main with stock git.
+  std::string git_show(const std::string& path) const;
+
+private:
+  TempDir m_tmp;
+  std::filesystem::path m_dir;
+  std::filesystem::path m_config;
+};
+
+} // namespace avow::test

@@ -1,0 +1,679 @@
+#include <archive/store/git_store.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include <sys/wait.h>
+
+namespace avow::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh temporary folder, removed afterwards unless the test failed (then kept and printed).
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "avow-store-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    m_path = pattern;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    if (::testing::Test::HasFailure()) {
+      std::cerr << "kept temp dir: " << m_path << "\n";
+      return;
+    }
+    std::error_code ec;
+    fs::remove_all(m_path, ec);
+  }
+  const fs::path& path() const { return m_path; }
+
+ private:
+  fs::path m_path;
+};
+
+struct RunResult {
+  int exit_code;
+  std::string out;
+};
+
+// Run a shell command, capturing stdout (stderr is discarded unless `keep_stderr`).
+RunResult run(const std::string& command, bool keep_stderr = false) {
+  const std::string full = command + (keep_stderr ? " 2>&1" : " 2>/dev/null");
+  FILE* pipe = ::popen(full.c_str(), "r");
+  if (!pipe) return {-1, {}};
+  std::string out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string git(const fs::path& dir, const std::string& args) {
+  return "git -C '" + dir.string() + "' " + args;
+}
+
+std::size_t count_packs(const fs::path& git_dir) {
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(git_dir / "objects" / "pack"))
+    if (e.path().extension() == ".pack") ++n;
+  return n;
+}
+
+std::size_t count_loose(const fs::path& git_dir) {
+  static const std::regex two_hex("[0-9a-f]{2}");
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(git_dir / "objects")) {
+    if (!e.is_directory() || !std::regex_match(e.path().filename().string(), two_hex)) continue;
+    for ([[maybe_unused]] const auto& f : fs::directory_iterator(e.path())) ++n;
+  }
+  return n;
+}
+
+GitStore must_init(const fs::path& dir) {
+  auto s = GitStore::init(dir);
+  if (!s) throw std::runtime_error("init failed: " + s.error().message);
+  return std::move(*s);
+}
+
+Oid must_commit(GitStore& store, const std::vector<std::pair<std::string, std::string>>& files,
+                const std::string& message) {
+  auto tx = store.begin();
+  if (!tx) throw std::runtime_error("begin failed: " + tx.error().message);
+  for (const auto& [path, data] : files)
+    if (auto ok = tx->put(path, data); !ok) throw std::runtime_error("put failed: " + ok.error().message);
+  auto id = tx->commit(message);
+  if (!id) throw std::runtime_error("commit failed: " + id.error().message);
+  EXPECT_TRUE(tx->warnings().empty());
+  return *id;
+}
+
+TEST(GitStore, InitCreatesEmptyRepositoryOnMain) {
+  TempDir t;
+  const fs::path dir = t.path() / "a" / "archive"; // parents are created
+  auto store = GitStore::init(dir);
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_EQ(store->workdir(), dir);
+  EXPECT_EQ(store->git_dir(), dir / ".git");
+  auto head = store->head();
+  ASSERT_TRUE(head);
+  EXPECT_FALSE(head->has_value());
+  EXPECT_EQ(run(git(dir, "symbolic-ref HEAD")).out, "refs/heads/main\n");
+  EXPECT_EQ(run(git(dir, "config --local core.bare")).out, "false\n");
+}
+
+TEST(GitStore, InitRefusesExistingRepositoryOrNonEmptyFolder) {
+  TempDir t;
+  ASSERT_TRUE(GitStore::init(t.path() / "r"));
+  auto again = GitStore::init(t.path() / "r");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::already_exists);
+
+  fs::create_directories(t.path() / "full");
+  std::ofstream(t.path() / "full" / "x") << "x";
+  auto full = GitStore::init(t.path() / "full");
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().code, ErrorCode::already_exists);
+  EXPECT_EQ(full.error().message, fmt::format("'{}' is not empty", (t.path() / "full").string()));
+
+  fs::create_directories(t.path() / "empty");
+  EXPECT_TRUE(GitStore::init(t.path() / "empty"));
+}
+
+TEST(GitStore, OpenRefusesWhatIsNotARepositoryAndDoesNotSearchUpwards) {
+  TempDir t;
+  auto none = GitStore::open(t.path());
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::failed_precondition);
+  EXPECT_EQ(none.error().message.rfind(fmt::format("'{}' is not an avow archive", t.path().string()), 0), 0u)
+      << none.error().message;
+
+  ASSERT_TRUE(GitStore::init(t.path() / "r"));
+  fs::create_directories(t.path() / "r" / "sub");
+  auto sub = GitStore::open(t.path() / "r" / "sub");
+  ASSERT_FALSE(sub);
+  EXPECT_EQ(sub.error().code, ErrorCode::failed_precondition);
+
+  auto missing = GitStore::open(t.path() / "nope");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::failed_precondition);
+
+  ASSERT_EQ(run("git init -q --bare '" + (t.path() / "bare").string() + "'").exit_code, 0);
+  auto bare = GitStore::open(t.path() / "bare");
+  ASSERT_FALSE(bare);
+  EXPECT_EQ(bare.error().code, ErrorCode::failed_precondition);
+
+  auto ok = GitStore::open(t.path() / "r");
+  ASSERT_TRUE(ok) << ok.error().message;
+}
+
+TEST(GitStore, CommitThenReadAndStockGitAgrees) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  auto tx = store.begin();
+  ASSERT_TRUE(tx);
+  EXPECT_FALSE(tx->base().has_value());
+  ASSERT_TRUE(tx->put("avow.json", "{\"format\":1}\n"));
+  ASSERT_TRUE(tx->put("texts/ab/cd/abcdef", "replaced by the next put"));
+  ASSERT_TRUE(tx->put("texts/ab/cd/abcdef", std::string("line one\nbinary\0tail", 20)));
+  ASSERT_TRUE(tx->put("log/tile/0/000", std::string(32, 'x')));
+  EXPECT_EQ(tx->size(), 3u);
+  auto id = tx->commit("archive: first\n\nentries: 1\n");
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_TRUE(tx->warnings().empty());
+
+  auto head = store.head();
+  ASSERT_TRUE(head && head->has_value());
+  EXPECT_EQ(**head, *id);
+
+  auto json = store.read(*id, "avow.json");
+  ASSERT_TRUE(json);
+  EXPECT_EQ(*json, "{\"format\":1}\n");
+  auto text = store.read(*id, "texts/ab/cd/abcdef");
+  ASSERT_TRUE(text);
+  EXPECT_EQ(*text, std::string("line one\nbinary\0tail", 20));
+
+  auto missing = store.read(*id, "texts/ab/cd/nope");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+  auto folder = store.read(*id, "texts/ab"); // a folder is not a blob
+  ASSERT_FALSE(folder);
+  EXPECT_EQ(folder.error().code, ErrorCode::not_found);
+  auto maybe = store.read_if_exists(*id, "nope");
+  ASSERT_TRUE(maybe);
+  EXPECT_FALSE(maybe->has_value());
+  EXPECT_EQ(store.exists(*id, "log/tile/0/000"), true);
+  EXPECT_EQ(store.exists(*id, "log/tile/0"), false);
+  EXPECT_EQ(store.exists(*id, "log/tile/0/000/x"), false);
+
+  const std::vector<std::string> paths{"log/tile/0/000", "avow.json"};
+  auto many = store.read_many(*id, paths);
+  ASSERT_TRUE(many);
+  EXPECT_EQ(*many, (std::vector<std::string>{std::string(32, 'x'), "{\"format\":1}\n"}));
+
+  Oid bogus{};
+  bogus.bytes[0] = 1;
+  auto no_commit = store.read(bogus, "avow.json");
+  ASSERT_FALSE(no_commit);
+  EXPECT_EQ(no_commit.error().code, ErrorCode::not_found);
+
+  // Stock git sees the same history, objects and working tree.
+  EXPECT_EQ(run(git(dir, "rev-parse main")).out, id->hex() + "\n");
+  const auto log = run(git(dir, "log --oneline"));
+  EXPECT_EQ(log.exit_code, 0);
+  EXPECT_EQ(log.out, id->hex().substr(0, 7) + " archive: first\n");
+  const auto fsck = run(git(dir, "fsck --strict --no-dangling"), true);
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.out;
+  const auto status = run(git(dir, "status --porcelain"), true);
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_EQ(status.out, "");
+  EXPECT_EQ(run(git(dir, "cat-file -p main:avow.json")).out, "{\"format\":1}\n");
+  EXPECT_EQ(run(git(dir, "cat-file -p main:texts/ab/cd/abcdef")).out, std::string("line one\nbinary\0tail", 20));
+  EXPECT_EQ(run(git(dir, "log -1 --format=%an%n%ae%n%cn%n%ce%n%B main")).out,
+            "avow\navow@localhost\navow\navow@localhost\narchive: first\n\nentries: 1\n\n");
+  // The working tree holds the bytes.
+  std::ifstream in(dir / "texts" / "ab" / "cd" / "abcdef", std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), std::string("line one\nbinary\0tail", 20));
+
+  // A second store on the same folder sees it.
+  auto reopened = GitStore::open(dir);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->read(*id, "avow.json"), std::string("{\"format\":1}\n"));
+}
+
+TEST(GitStore, EveryCommitIsOnePackAndNoLooseObjects) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  const std::size_t loose_before = count_loose(store.git_dir());
+  EXPECT_EQ(count_packs(store.git_dir()), 0u);
+  for (int i = 1; i <= 5; ++i) {
+    std::vector<std::pair<std::string, std::string>> files;
+    for (int j = 0; j < 10; ++j) files.emplace_back(fmt::format("d{}/f{}", j % 3, i * 100 + j), fmt::format("{}", i * j));
+    files.emplace_back("log/checkpoint", fmt::format("size {}\n", i));
+    must_commit(store, files, fmt::format("commit {}\n", i));
+    EXPECT_EQ(count_packs(store.git_dir()), static_cast<std::size_t>(i));
+    EXPECT_EQ(count_loose(store.git_dir()), loose_before);
+  }
+  EXPECT_EQ(loose_before, 0u);
+  // Every pack has its index.
+  for (const auto& e : fs::directory_iterator(store.git_dir() / "objects" / "pack"))
+    if (e.path().extension() == ".pack") {
+      EXPECT_TRUE(fs::exists(fs::path(e.path()).replace_extension(".idx")));
+    }
+  EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
+  EXPECT_EQ(run(git(dir, "status --porcelain")).out, "");
+  EXPECT_EQ(run(git(dir, "rev-list --count main")).out, "5\n");
+}
+
+TEST(GitStore, UncommittedTransactionLeavesNoTrace) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  const Oid first = must_commit(store, {{"a", "1"}}, "one\n");
+  const std::size_t packs = count_packs(store.git_dir());
+  {
+    auto tx = store.begin();
+    ASSERT_TRUE(tx);
+    EXPECT_EQ(tx->base(), first);
+    ASSERT_TRUE(tx->put("b", "never committed"));
+    ASSERT_TRUE(tx->remove("a"));
+  }
+  EXPECT_EQ(store.head().value(), first);
+  EXPECT_EQ(count_packs(store.git_dir()), packs);
+  EXPECT_EQ(count_loose(store.git_dir()), 0u);
+  EXPECT_EQ(run(git(dir, "cat-file -e " /* blob of "never committed" */
+                         "$(printf 'never committed' | git hash-object --stdin)")).exit_code,
+            1);
+  EXPECT_FALSE(fs::exists(dir / "b"));
+  EXPECT_EQ(run(git(dir, "status --porcelain")).out, "");
+}
+
+TEST(GitStore, CompareAndSwapFailsWhenMainMoved) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+
+  // One write at a time per handle.
+  {
+    auto first = store.begin();
+    ASSERT_TRUE(first);
+    auto second = store.begin();
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().code, ErrorCode::failed_precondition);
+  }
+  // Two first commits racing on an empty archive, through two handles.
+  auto racer = GitStore::open(dir);
+  ASSERT_TRUE(racer);
+  auto a0 = store.begin();
+  auto b0 = racer->begin();
+  ASSERT_TRUE(a0 && b0);
+  ASSERT_TRUE(a0->put("x", "a"));
+  ASSERT_TRUE(b0->put("x", "b"));
+  auto a0_id = a0->commit("a0\n");
+  ASSERT_TRUE(a0_id) << a0_id.error().message;
+  auto b0_id = b0->commit("b0\n");
+  ASSERT_FALSE(b0_id);
+  EXPECT_EQ(b0_id.error().code, ErrorCode::failed_precondition);
+  EXPECT_EQ(b0_id.error().message, "archive changed during the write (another writer?)");
+  a0 = std::unexpected(Error{}); // release the handles' write slots
+  b0 = std::unexpected(Error{});
+
+  // Two writers on a second store handle and the first one.
+  auto other = GitStore::open(dir);
+  ASSERT_TRUE(other);
+  auto a = store.begin();
+  auto b = other->begin();
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->base(), *a0_id);
+  EXPECT_EQ(b->base(), *a0_id);
+  ASSERT_TRUE(b->put("y", "from b"));
+  auto b_id = b->commit("b\n");
+  ASSERT_TRUE(b_id);
+  EXPECT_TRUE(other->begin()) << "a committed transaction still blocks its handle"; // b is committed but alive
+  ASSERT_TRUE(a->put("y", "from a"));
+  auto a_id = a->commit("a\n");
+  ASSERT_FALSE(a_id);
+  EXPECT_EQ(a_id.error().code, ErrorCode::failed_precondition);
+  EXPECT_EQ(a_id.error().message, "archive changed during the write (another writer?)");
+  EXPECT_EQ(store.head().value(), *b_id);
+  EXPECT_EQ(store.read(*b_id, "y"), std::string("from b"));
+  EXPECT_EQ(run(git(dir, "rev-list --count main")).out, "2\n");
+  EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
+
+  // A committed transaction cannot be reused.
+  auto again = b->commit("again\n");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::failed_precondition);
+  EXPECT_FALSE(b->put("z", "z"));
+}
+
+TEST(GitStore, RemovalDeletesFromTreeAndWorkingTree) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  const Oid c1 = must_commit(store, {{"a/b/c.txt", "c"}, {"a/d.txt", "d"}, {"e", "e"}}, "one\n");
+  ASSERT_TRUE(fs::exists(dir / "a" / "b" / "c.txt"));
+
+  auto tx = store.begin();
+  ASSERT_TRUE(tx);
+  auto missing = tx->remove("a/nope");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+  auto folder = tx->remove("a/b"); // only blobs can be removed
+  ASSERT_FALSE(folder);
+  EXPECT_EQ(folder.error().code, ErrorCode::not_found);
+  ASSERT_TRUE(tx->put("staged", "s"));
+  ASSERT_TRUE(tx->remove("staged")); // a staged put can be taken back
+  ASSERT_TRUE(tx->remove("a/b/c.txt"));
+  auto c2 = tx->commit("two\n");
+  ASSERT_TRUE(c2) << c2.error().message;
+  EXPECT_TRUE(tx->warnings().empty());
+
+  EXPECT_EQ(store.exists(*c2, "a/b/c.txt"), false);
+  EXPECT_EQ(store.exists(c1, "a/b/c.txt"), true);
+  EXPECT_EQ(store.exists(*c2, "staged"), false);
+  EXPECT_EQ(run(git(dir, "ls-tree -r --name-only main")).out, "a/d.txt\ne\n");
+  EXPECT_EQ(run(git(dir, "ls-tree -r -t --name-only main")).out, "a\na/d.txt\ne\n"); // no empty tree a/b
+  EXPECT_FALSE(fs::exists(dir / "a" / "b"));
+  EXPECT_FALSE(fs::exists(dir / "staged"));
+  EXPECT_EQ(run(git(dir, "status --porcelain --untracked-files=all")).out, "");
+  EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
+}
+
+TEST(GitStore, RejectsMalformedPaths) {
+  TempDir t;
+  GitStore store = must_init(t.path() / "r");
+  auto tx = store.begin();
+  ASSERT_TRUE(tx);
+  for (const std::string& bad : std::vector<std::string>{"", "/a", "a/", "a//b", "./a", "a/../b", "..", ".git/config", "a/.GIT/x",
+                                 "x/.Git", std::string("a\0b", 3)}) {
+    auto r = tx->put(bad, "x");
+    ASSERT_FALSE(r) << "accepted '" << bad << "'";
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_input) << bad;
+    auto rm = tx->remove(bad);
+    ASSERT_FALSE(rm);
+    EXPECT_EQ(rm.error().code, ErrorCode::invalid_input) << bad;
+  }
+  EXPECT_EQ(tx->size(), 0u);
+  EXPECT_TRUE(tx->put(".gitx/a..b/.../c", "fine"));
+}
+
+TEST(GitStore, DiffReportsEachKind) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  const Oid c1 = must_commit(store, {{"x", "1"}, {"y", "1"}, {"z/w", "1"}, {"link", "target"}}, "one\n");
+  auto tx = store.begin();
+  ASSERT_TRUE(tx);
+  ASSERT_TRUE(tx->put("x", "2"));
+  ASSERT_TRUE(tx->remove("y"));
+  ASSERT_TRUE(tx->put("n/m", "new"));
+  ASSERT_TRUE(tx->put("z/w", "1")); // unchanged content: no change
+  auto c2 = tx->commit("two\n");
+  ASSERT_TRUE(c2);
+
+  auto root = store.diff(std::nullopt, c1);
+  ASSERT_TRUE(root) << root.error().message;
+  EXPECT_EQ(*root, (std::vector<Change>{{ChangeKind::added, "link"},
+                                        {ChangeKind::added, "x"},
+                                        {ChangeKind::added, "y"},
+                                        {ChangeKind::added, "z/w"}}));
+  auto d = store.diff(c1, *c2);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(*d, (std::vector<Change>{
+                    {ChangeKind::added, "n/m"}, {ChangeKind::modified, "x"}, {ChangeKind::deleted, "y"}}));
+
+  // A type change (blob -> symlink) made by stock git, as a hostile archive could hold.
+  fs::remove(dir / "link");
+  fs::create_symlink("target", dir / "link");
+  ASSERT_EQ(run(git(dir, "add link")).exit_code, 0);
+  ASSERT_EQ(run(git(dir, "-c user.name=t -c user.email=t@t commit -q -m three")).exit_code, 0);
+  auto c3 = store.head();
+  ASSERT_TRUE(c3 && c3->has_value());
+  auto d3 = store.diff(*c2, **c3);
+  ASSERT_TRUE(d3);
+  EXPECT_EQ(*d3, (std::vector<Change>{{ChangeKind::type_changed, "link"}}));
+  auto entries = store.list_entries(**c3, "");
+  ASSERT_TRUE(entries);
+  ASSERT_EQ(entries->size(), 4u);
+  EXPECT_EQ((*entries)[0].path, "link");
+  EXPECT_EQ((*entries)[0].kind, EntryKind::symlink);
+  EXPECT_EQ((*entries)[0].size, 6u);
+}
+
+TEST(GitStore, ListsBlobsUnderAPrefix) {
+  TempDir t;
+  GitStore store = must_init(t.path() / "r");
+  const Oid c = must_commit(store,
+                            {{"log/tile/0/000", std::string(64, 'a')},
+                             {"log/tile/0/001.p/3", std::string(96, 'b')},
+                             {"log/checkpoint", "cp\n"},
+                             {"avow.json", "{}"}},
+                            "one\n");
+  using L = std::vector<std::pair<std::string, std::uint64_t>>;
+  EXPECT_EQ(store.list(c, "log/tile"), (L{{"log/tile/0/000", 64}, {"log/tile/0/001.p/3", 96}}));
+  EXPECT_EQ(store.list(c, "log/tile/"), (L{{"log/tile/0/000", 64}, {"log/tile/0/001.p/3", 96}}));
+  EXPECT_EQ(store.list(c, ""), (L{{"avow.json", 2},
+                                  {"log/checkpoint", 3},
+                                  {"log/tile/0/000", 64},
+                                  {"log/tile/0/001.p/3", 96}}));
+  EXPECT_EQ(store.list(c, "log/checkpoint"), (L{{"log/checkpoint", 3}}));
+  EXPECT_EQ(store.list(c, "nope"), L{});
+  auto bad = store.list(c, "../x");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::invalid_input);
+}
+
+TEST(GitStore, ForEachCommitWalksOldestFirst) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  int calls = 0;
+  ASSERT_TRUE(store.for_each_commit([&](const CommitInfo&) -> Expected<void> {
+    ++calls;
+    return {};
+  }));
+  EXPECT_EQ(calls, 0);
+
+  std::vector<Oid> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(must_commit(store, {{fmt::format("f{}", i), "x"}}, fmt::format("m{}\n", i)));
+  std::vector<CommitInfo> seen;
+  ASSERT_TRUE(store.for_each_commit([&](const CommitInfo& c) -> Expected<void> {
+    seen.push_back(c);
+    return {};
+  }));
+  ASSERT_EQ(seen.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(seen[i].id, ids[i]);
+    EXPECT_EQ(seen[i].message, fmt::format("m{}\n", i));
+    if (i == 0)
+      EXPECT_TRUE(seen[i].parents.empty());
+    else
+      EXPECT_EQ(seen[i].parents, std::vector<Oid>{ids[i - 1]});
+    EXPECT_EQ(seen[i].raw, run(git(dir, "cat-file commit " + ids[i].hex())).out);
+    EXPECT_EQ(seen[i].raw.rfind("tree " + seen[i].tree.hex() + "\n", 0), 0u);
+    EXPECT_EQ(seen[i].raw, seen[i].raw_header + "\n" + seen[i].message);
+    EXPECT_GT(seen[i].commit_time, 1600000000);
+  }
+  // Errors stop the walk.
+  int n = 0;
+  auto stopped = store.for_each_commit([&](const CommitInfo&) -> Expected<void> {
+    if (++n == 2) return fail(ErrorCode::internal, "stop");
+    return {};
+  });
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error().message, "stop");
+  EXPECT_EQ(n, 2);
+}
+
+TEST(GitStore, SignerHookWritesGpgsigLikeStockGit) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  const Oid parent = must_commit(store, {{"a", "1"}}, "one\n");
+  const std::string armored = "-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n";
+  std::string signed_buffer;
+  auto tx = store.begin();
+  ASSERT_TRUE(tx);
+  ASSERT_TRUE(tx->put("b", "2"));
+  auto id = tx->commit("two\n\nsize: 2\n", [&](std::string_view buffer) -> Expected<std::string> {
+    signed_buffer = std::string(buffer);
+    return armored;
+  });
+  ASSERT_TRUE(id) << id.error().message;
+
+  // The signed payload is the unsigned commit exactly.
+  const auto header_end = signed_buffer.find("\n\n");
+  ASSERT_NE(header_end, std::string::npos);
+  EXPECT_EQ(signed_buffer.rfind("tree ", 0), 0u);
+  EXPECT_NE(signed_buffer.find("\nparent " + parent.hex() + "\n"), std::string::npos);
+  EXPECT_EQ(signed_buffer.substr(header_end), "\n\ntwo\n\nsize: 2\n");
+
+  const std::string expected = signed_buffer.substr(0, header_end + 1) +
+                               "gpgsig -----BEGIN SSH SIGNATURE-----\n"
+                               " AAAA\n"
+                               " -----END SSH SIGNATURE-----\n" +
+                               signed_buffer.substr(header_end + 1);
+  const auto shown = run(git(dir, "cat-file commit main"));
+  EXPECT_EQ(shown.out, expected);
+  EXPECT_EQ(shown.out.find(" \n"), std::string::npos);
+  auto info = store.commit_info(*id);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->raw, expected);
+  EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
+  EXPECT_EQ(run(git(dir, "status --porcelain")).out, "");
+}
+
+TEST(GitStore, SignerFailureLeavesHeadUnchanged) {
+  TempDir t;
+  GitStore store = must_init(t.path() / "r");
+  const Oid first = must_commit(store, {{"a", "1"}}, "one\n");
+  auto tx = store.begin();
+  ASSERT_TRUE(tx);
+  ASSERT_TRUE(tx->put("b", "2"));
+  auto id = tx->commit("two\n", [](std::string_view) -> Expected<std::string> {
+    return fail(ErrorCode::key, "cannot read key 'k': missing");
+  });
+  ASSERT_FALSE(id);
+  EXPECT_EQ(id.error().code, ErrorCode::key);
+  EXPECT_EQ(store.head().value(), first);
+  tx = std::unexpected(Error{});
+
+  auto tx2 = store.begin();
+  ASSERT_TRUE(tx2);
+  auto empty = tx2->commit("x\n", [](std::string_view) -> Expected<std::string> { return std::string("\n"); });
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, ErrorCode::invalid_input);
+  EXPECT_EQ(store.head().value(), first);
+}
+
+TEST(GitStore, LocalConfigGetSet) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  auto none = store.config_get("avow.logkey");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(store.config_set("avow.logkey", "/home/u/.config/avow/keys/log.pem"));
+  EXPECT_EQ(store.config_get("avow.logkey").value(), std::optional<std::string>("/home/u/.config/avow/keys/log.pem"));
+  EXPECT_EQ(run(git(dir, "config --local avow.logkey")).out, "/home/u/.config/avow/keys/log.pem\n");
+  auto bad = store.config_set("no-section", "x");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::invalid_input);
+  // Another handle sees it.
+  auto other = GitStore::open(dir);
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->config_get("avow.logkey").value(), std::optional<std::string>("/home/u/.config/avow/keys/log.pem"));
+}
+
+TEST(GitStore, TransactionMayOutliveItsStore) {
+  TempDir t;
+  std::optional<Transaction> tx;
+  {
+    GitStore store = must_init(t.path() / "r");
+    auto begun = store.begin();
+    ASSERT_TRUE(begun);
+    tx.emplace(std::move(*begun));
+  }
+  ASSERT_TRUE(tx->put("a", "1"));
+  auto id = tx->commit("one\n");
+  ASSERT_TRUE(id) << id.error().message;
+  auto store = GitStore::open(t.path() / "r");
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->read(*id, "a"), std::string("1"));
+}
+
+TEST(GitStore, MovedStoreStillWorks) {
+  TempDir t;
+  GitStore a = must_init(t.path() / "r");
+  GitStore b = std::move(a);
+  const Oid id = must_commit(b, {{"a", "1"}}, "one\n");
+  GitStore c = must_init(t.path() / "r2");
+  c = std::move(b);
+  EXPECT_EQ(c.read(id, "a"), std::string("1"));
+}
+
+// Performance: not timed, but it must work and stay correct at this size.
+TEST(GitStorePerformance, TwoThousandCommitsOfOneFile) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  const auto start = std::chrono::steady_clock::now();
+  auto last = std::chrono::steady_clock::now();
+  Oid tip;
+  for (int i = 0; i < 2000; ++i) {
+    tip = must_commit(store, {{fmt::format("texts/{:02x}/{:04x}", i % 256, i), fmt::format("text {}\n", i)},
+                              {"log/checkpoint", fmt::format("size {}\n", i + 1)}},
+                      fmt::format("entry {}\n", i));
+    if ((i + 1) % 500 == 0) {
+      const auto now = std::chrono::steady_clock::now();
+      std::cout << "commits " << i - 498 << ".." << i + 1 << ": "
+                << std::chrono::duration<double>(now - last).count() << " s\n";
+      last = now;
+    }
+  }
+  std::cout << "2000 commits: " << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
+            << " s\n";
+  EXPECT_EQ(store.head().value(), tip);
+  int n = 0;
+  ASSERT_TRUE(store.for_each_commit([&](const CommitInfo& c) -> Expected<void> {
+    EXPECT_EQ(c.message, fmt::format("entry {}\n", n));
+    ++n;
+    return {};
+  }));
+  EXPECT_EQ(n, 2000);
+  EXPECT_EQ(store.read(tip, "texts/07/0007"), std::string("text 7\n"));
+  EXPECT_EQ(store.read(tip, "log/checkpoint"), std::string("size 2000\n"));
+  EXPECT_EQ(store.list(tip, "texts")->size(), 2000u);
+  EXPECT_EQ(count_loose(store.git_dir()), 0u);
+  EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
+  EXPECT_EQ(run(git(dir, "status --porcelain")).out, "");
+}
+
+TEST(GitStorePerformance, TwentyThousandBlobsInOneCommit) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  const auto start = std::chrono::steady_clock::now();
+  auto tx = store.begin();
+  ASSERT_TRUE(tx);
+  for (int i = 0; i < 20000; ++i) {
+    const std::string h = fmt::format("{:064x}", static_cast<unsigned long long>(i) * 2654435761ULL);
+    ASSERT_TRUE(tx->put(fmt::format("texts/{}/{}/{}", h.substr(0, 2), h.substr(2, 2), h),
+                        fmt::format("statement number {}\nsome body text that is not tiny {}\n", i, i * 7)));
+  }
+  const auto staged = std::chrono::steady_clock::now();
+  auto id = tx->commit("batch\n");
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_TRUE(tx->warnings().empty());
+  const auto done = std::chrono::steady_clock::now();
+  std::cout << "20000 blobs: stage " << std::chrono::duration<double>(staged - start).count() << " s, commit "
+            << std::chrono::duration<double>(done - staged).count() << " s\n";
+  EXPECT_EQ(count_packs(store.git_dir()), 1u);
+  EXPECT_EQ(count_loose(store.git_dir()), 0u);
+  EXPECT_EQ(store.list(*id, "texts")->size(), 20000u);
+  EXPECT_EQ(run(git(dir, "ls-files | wc -l")).out, "20000\n");
+  EXPECT_EQ(run(git(dir, "status --porcelain")).out, "");
+  EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
+  // A follow-up small commit on top of the big tree stays a small pack.
+  const Oid next = must_commit(store, {{"log/checkpoint", "x\n"}}, "small\n");
+  EXPECT_EQ(run(git(dir, "rev-list --count main")).out, "2\n");
+  EXPECT_EQ(store.read(next, "log/checkpoint"), std::string("x\n"));
+}
+
+} // namespace
+} // namespace avow::store

@@ -1,0 +1,64 @@
+#pragma once
+
+// Shared by the tool's commands: global options, output, and the one table from ErrorCode to exit code.
+
+#include <archive/archive.hpp>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace avow::tool {
+
+// Exit codes are public API (docs/exit-codes.md); never renumber them.
+namespace exit_code {
+inline constexpr int ok = 0;
+inline constexpr int problems = 1;     // verification or check found a problem, or no match
+inline constexpr int usage = 2;
+inline constexpr int invalid_input = 3;
+inline constexpr int archive_state = 4;
+inline constexpr int key = 5;
+inline constexpr int io = 6;
+inline constexpr int internal = 70;
+} // namespace exit_code
+
+struct Globals {
+  std::string archive;            // -C, --archive (env AVOW_ARCHIVE), default "."
+  std::string key;                // --key (env AVOW_KEY)
+  std::string passphrase_file;    // --passphrase-file (env AVOW_PASSPHRASE_FILE)
+  bool json = false;
+  bool quiet = false;
+  unsigned jobs = 0;
+  int exit_code = 0;
+};
+
+// Map a library error to its exit code.
+int exit_code_for(const Error& e);
+// Print "avow: error: <message>" to stderr and return the exit code for `e`.
+int report(const Error& e);
+// Print "avow: warning: <message>" to stderr unless quiet.
+void warn(const Globals& g, std::string_view message);
+// Print a JSON document on stdout (one line, UTF-8).
+void print_json(const nlohmann::json& j);
+
+// Return the passphrase source: AVOW_PASSPHRASE, then --passphrase-file, then a prompt on the terminal.
+crypto::PassphraseSource passphrase_source(const Globals& g);
+// Return the archive folder from the global options.
+std::filesystem::path archive_dir(const Globals& g);
+// Open the archive named by the global options.
+Expected<Archive> open_archive(const Globals& g);
+// Return the passphrase to encrypt a new key with: AVOW_PASSPHRASE, --passphrase-file, or asked twice on the
+// terminal when `ask` is set; empty (no encryption) otherwise.
+Expected<crypto::SecretBytes> new_passphrase(const Globals& g, bool ask);
+
+void add_init(CLI::App& app, Globals& g);
+void add_archive(CLI::App& app, Globals& g);
+void add_verify(CLI::App& app, Globals& g);
+void add_show(CLI::App& app, Globals& g);
+void add_key(CLI::App& app, Globals& g);
+
+} // namespace avow::tool

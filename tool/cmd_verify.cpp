@@ -1,0 +1,56 @@
+#include "cli.hpp"
+
+namespace avow::tool {
+
+void add_verify(CLI::App& app, Globals& g) {
+  auto* cmd = app.add_subcommand("verify", "Check the whole archive: commits, signatures, texts, log and checkpoints.");
+  cmd->footer("Example: avow -C archive verify --json\nExit 0: verified clean; 1: problems found (each is listed).");
+  cmd->fallthrough();
+  auto quick = std::make_shared<bool>(false);
+  cmd->add_flag("--quick", *quick, "Skip per-entry signatures and text re-hashing; still check commits and the log.");
+  cmd->callback([&g, quick] {
+    auto archive = open_archive(g);
+    if (!archive) {
+      g.exit_code = report(archive.error());
+      return;
+    }
+    auto r = archive->verify(verify::Options{*quick, g.jobs});
+    if (!r) {
+      g.exit_code = report(r.error());
+      return;
+    }
+    g.exit_code = r->ok() ? exit_code::ok : exit_code::problems;
+    if (g.json) {
+      nlohmann::json j = {{"ok", r->ok()},          {"origin", r->origin},   {"tree_size", r->size},
+                          {"root", r->root_hex},    {"commits", r->commits}, {"entries", r->entries},
+                          {"statements", r->statements}, {"texts", r->texts}, {"checkpoints", r->checkpoints},
+                          {"quick", *quick},        {"problems", nlohmann::json::array()}};
+      for (const auto& p : r->problems) {
+        nlohmann::json e = {{"kind", p.kind}, {"message", p.message}};
+        if (p.entry) e["entry"] = *p.entry;
+        if (p.commit) e["commit"] = *p.commit;
+        if (p.path) e["path"] = *p.path;
+        j["problems"].push_back(e);
+      }
+      print_json(j);
+      return;
+    }
+    for (const auto& p : r->problems) {
+      std::string where;
+      if (p.entry) where += fmt::format(" entry {}", *p.entry);
+      if (p.commit) where += fmt::format(" commit {}", p.commit->substr(0, 12));
+      if (p.path) where += fmt::format(" path {}", *p.path);
+      std::printf("problem: %s%s: %s\n", p.kind.c_str(), where.c_str(), p.message.c_str());
+    }
+    if (r->ok())
+      std::printf("verified: archive '%s': %llu entries (%llu statements, %llu texts), %llu commits, tree size %llu, root %s\n",
+                  r->origin.c_str(), static_cast<unsigned long long>(r->entries),
+                  static_cast<unsigned long long>(r->statements), static_cast<unsigned long long>(r->texts),
+                  static_cast<unsigned long long>(r->commits), static_cast<unsigned long long>(r->size), r->root_hex.c_str());
+    else
+      std::printf("NOT verified: archive '%s': %zu problem%s found\n", r->origin.c_str(), r->problems.size(),
+                  r->problems.size() == 1 ? "" : "s");
+  });
+}
+
+} // namespace avow::tool
