@@ -15,6 +15,7 @@
 #include <archive/text/canonical.hpp>
 #include <archive/text/date.hpp>
 #include <archive/text/encoding.hpp>
+#include <archive/text/metadata.hpp>
 #include <archive/verify/log_reader.hpp>
 
 #include <algorithm>
@@ -75,7 +76,7 @@ store::Transaction::Signer commit_signer(const crypto::PrivateKey& log_key) {
 Expected<std::uint64_t> append_to_log(const store::GitStore& store, const std::optional<store::Oid>& base,
                                       store::Transaction& tx, std::uint64_t old_size,
                                       const std::vector<std::string>& envelopes, const record::ArchiveConfig& config,
-                                      const crypto::PrivateKey& log_key) {
+                                      const crypto::PrivateKey& log_key, const std::optional<log::Hash>& old_root) {
   const log::TileReader reader = [&](const std::string& path) -> Expected<Bytes> {
     if (!base) return fail(ErrorCode::not_found, "no tile '{}'", path);
     auto data = store.read(*base, std::string(record::k_log_prefix) + path);
@@ -84,6 +85,10 @@ Expected<std::uint64_t> append_to_log(const store::GitStore& store, const std::o
   };
   auto plan = log::plan_append(old_size, envelopes, reader);
   if (!plan) return std::unexpected(plan.error());
+  // The tiles we extend must be the ones the signed checkpoint describes: never build on a tampered tile.
+  if (old_root && !crypto::equal_constant_time(plan->old_root, *old_root))
+    return fail(ErrorCode::failed_precondition,
+                "cannot append: the log tiles do not match the signed checkpoint (run avow verify)");
   for (const auto& path : plan->removes)
     if (auto ok = tx.remove(std::string(record::k_log_prefix) + path); !ok) return std::unexpected(ok.error());
   for (const auto& w : plan->writes)
@@ -148,6 +153,7 @@ Expected<Prepared> prepare(const StatementInput& in, const std::string& archivis
   }
   s.title = in.title;
   s.source = {in.source, in.publisher};
+  if (auto w = text::iri_bidi_warning(in.source)) p.warnings.push_back(std::move(*w));
   if (in.published) {
     auto parsed = text::parse_published(*in.published, in.tz ? std::optional<std::string_view>(*in.tz) : std::nullopt);
     if (!parsed) return std::unexpected(with_context(parsed.error(), "published"));
@@ -294,7 +300,7 @@ Expected<InitResult> Archive::init(const InitOptions& options) {
                     tx->put(record::k_allowed_signers_path, allowed_signers_line(options.origin, log_pub))})
       if (!ok) return std::unexpected(ok.error());
     const std::vector<std::string> entries{*entry};
-    auto size = append_to_log(*store, std::nullopt, *tx, 0, entries, config, log_key->key);
+    auto size = append_to_log(*store, std::nullopt, *tx, 0, entries, config, log_key->key, log::empty_root());
     if (!size) return std::unexpected(size.error());
     const std::string msg =
         commit_message(fmt::format("init archive {}", options.origin), 0, *size, {});
@@ -431,7 +437,7 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
     envelopes.push_back(p.envelope);
   }
   const std::uint64_t first = cp->checkpoint.size;
-  auto new_size = append_to_log(store, *head, *tx, first, envelopes, config, *log_key);
+  auto new_size = append_to_log(store, *head, *tx, first, envelopes, config, *log_key, cp->checkpoint.root);
   if (!new_size) return std::unexpected(new_size.error());
 
   AppendResult result;

@@ -75,6 +75,26 @@ Expected<void> check_single_line(std::string_view field, std::string_view value)
   return {};
 }
 
+std::optional<std::string> iri_bidi_warning(std::string_view uri) {
+  if (find_invalid_utf8(uri)) return std::nullopt;
+  std::size_t count = 0;
+  std::size_t first = 0;
+  char32_t first_cp = 0;
+  for (std::size_t i = 0; i < uri.size();) {
+    std::size_t len = 1;
+    const char32_t cp = decode_at(uri, i, len);
+    if (is_bidi_format(cp) && count++ == 0) {
+      first = i;
+      first_cp = cp;
+    }
+    i += len;
+  }
+  if (count == 0) return std::nullopt;
+  return fmt::format("source contains {} bidirectional formatting character{} (U+{:04X} at byte {}); kept as given, "
+                     "but it can make two sources look alike",
+                     count, count == 1 ? "" : "s", static_cast<std::uint32_t>(first_cp), first);
+}
+
 Expected<void> check_iri(std::string_view uri) {
   if (uri.empty()) return fail(ErrorCode::invalid_input, "source is empty (e.g. https://...)");
   if (auto bad = find_invalid_utf8(uri))
@@ -87,9 +107,6 @@ Expected<void> check_iri(std::string_view uri) {
       return fail(ErrorCode::invalid_input, "source '{}' contains a space at byte {} (write it as %20)", printable(uri), i);
     if (is_control(cp) || is_line_break(cp))
       return fail(ErrorCode::invalid_input, "source '{}' contains a control character (U+{:04X}) at byte {}",
-                  printable(uri), static_cast<std::uint32_t>(cp), i);
-    if (is_bidi_format(cp))
-      return fail(ErrorCode::invalid_input, "source '{}' contains a bidirectional formatting character (U+{:04X}) at byte {}",
                   printable(uri), static_cast<std::uint32_t>(cp), i);
     i += len;
   }

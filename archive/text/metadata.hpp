@@ -2,6 +2,8 @@
 
 #include <archive/util/error.hpp>
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace avow::text {
@@ -16,6 +18,10 @@ Expected<void> check_single_line(std::string_view field, std::string_view value)
 // invalid_input "source 'X' has no URI scheme (e.g. https://...)" etc. Also refused, as RFC 3987 section 4.1 requires:
 // bidirectional formatting characters (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) and Unicode line/paragraph separators.
 Expected<void> check_iri(std::string_view uri);
+// Return a warning when `uri` holds bidirectional formatting characters (U+200E, U+200F, U+202A..U+202E,
+// U+2066..U+2069). RFC 3987 forbids them in IRIs, but real sources carry them (crawled Arabic URLs), and a source
+// is evidence as written: they are kept, and the archivist is warned because they can make two sources look alike.
+std::optional<std::string> iri_bidi_warning(std::string_view uri);
 
 // Check a BCP 47-ish language tag: 1-8 alpha, then (-alnum{1,8})*; invalid_input otherwise.
 Expected<void> check_lang(std::string_view lang);

@@ -43,7 +43,7 @@ Expected<SignedCheckpoint> read_checkpoint(const store::GitStore& store, const s
 Expected<std::vector<std::string>> read_entries(const store::GitStore& store, const store::Oid& commit,
                                                 std::uint64_t size) {
   std::vector<std::string> entries;
-  entries.reserve(size);
+  entries.reserve(std::min<std::uint64_t>(size, 1u << 20)); // a hostile size must not allocate before reading
   for (std::uint64_t bundle = 0; bundle * 256 < size; ++bundle) {
     const auto width = static_cast<std::uint32_t>(std::min<std::uint64_t>(256, size - bundle * 256));
     const std::string path = std::string(record::k_log_prefix) + log::entries_path(bundle, width);

@@ -72,16 +72,18 @@ TEST(TextMetadata, IriRefusesMissingScheme) {
   EXPECT_EQ(message(check_iri("")), "source is empty (e.g. https://...)");
 }
 
-TEST(TextMetadata, IriRefusesSpacesControlsAndBidi) {
+TEST(TextMetadata, IriRefusesSpacesAndControlsButKeepsBidi) {
   EXPECT_EQ(message(check_iri("https://example.org/a b")),
             "source 'https://example.org/a b' contains a space at byte 21 (write it as %20)");
   EXPECT_EQ(message(check_iri("https://x/\xC2\xA0")), "source 'https://x/\xC2\xA0' contains a space at byte 10 (write it as %20)");
   EXPECT_EQ(message(check_iri("https://x/\n")), "source 'https://x/\\x0A' contains a control character (U+000A) at byte 10");
   EXPECT_EQ(message(check_iri("https://x/\x7F")), "source 'https://x/\\x7F' contains a control character (U+007F) at byte 10");
-  EXPECT_EQ(message(check_iri("https://x/\xE2\x80\xAE")),
-            "source 'https://x/\\u202E' contains a bidirectional formatting character (U+202E) at byte 10");
-  EXPECT_EQ(message(check_iri("https://x/\xE2\x80\x8F")),
-            "source 'https://x/\\u200F' contains a bidirectional formatting character (U+200F) at byte 10");
+  // Bidi formatting characters are kept (real crawled sources carry them), with a warning.
+  EXPECT_TRUE(check_iri("https://x/\xE2\x80\xAB-1970\xE2\x80\xAC"));
+  EXPECT_EQ(avow::text::iri_bidi_warning("https://x/\xE2\x80\xAB-1970\xE2\x80\xAC"),
+            "source contains 2 bidirectional formatting characters (U+202B at byte 10); kept as given, but it can make "
+            "two sources look alike");
+  EXPECT_EQ(avow::text::iri_bidi_warning("https://example.org/\xD8\xA7"), std::nullopt);
   EXPECT_EQ(message(check_iri("https://x/\xFF")), "source 'https://x/\\xFF' is not valid UTF-8 at byte 10");
 }
 
