@@ -127,7 +127,7 @@ Expected<Prepared> prepare(const StatementInput& in, const std::string& archivis
   if (in.bytes.size() > k_max_statement_bytes)
     return fail(ErrorCode::invalid_input, "statement is {} bytes, over the limit of {} bytes", in.bytes.size(),
                 k_max_statement_bytes);
-  std::string encoding = "utf-8";
+  std::string encoding = "UTF-8"; // the name text::encoding_name gives UTF-8
   std::string decoded_storage;
   std::string_view decoded = in.bytes;
   if (in.encoding) {
@@ -233,7 +233,10 @@ Expected<GeneratedKey> generate_key(const fs::path& dir, const std::optional<fs:
   if (!key) return std::unexpected(key.error());
   const std::string id = crypto::key_id(key->public_key());
   const fs::path file = out ? *out : dir / (id.substr(0, 16) + ".pem");
-  if (auto ok = crypto::write_private_key(file, *key, passphrase); !ok) return std::unexpected(ok.error());
+  if (auto ok = crypto::write_private_key(file, *key, passphrase); !ok) {
+    if (ok.error().code == ErrorCode::already_exists) return fail(ErrorCode::key, "{}", ok.error().message);
+    return std::unexpected(ok.error());
+  }
   return GeneratedKey{id, fs::absolute(file), crypto::public_key_pem(key->public_key())};
 }
 
@@ -367,6 +370,8 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
   if (crypto::key_id(log_key->public_key()) != config.log_key_id)
     return fail(ErrorCode::key, "log key '{}' is not the key named in avow.json", **log_key_file);
   const std::string archivist_id = crypto::key_id(archivist->public_key());
+  if (archivist_id == config.log_key_id)
+    return fail(ErrorCode::key, "the log key signs checkpoints and commits, not statements: give an archivist key");
 
   // Check and prepare every statement before taking the lock: nothing is written unless all are good.
   const std::string captured = format_rfc3339_utc(now_seconds());
@@ -390,6 +395,8 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
   if (!*head) return fail(ErrorCode::failed_precondition, "archive has no commit");
   auto cp = verify::read_checkpoint(store, **head, m_impl->log_verifier, config.origin);
   if (!cp) return fail(ErrorCode::failed_precondition, "cannot append: {}", cp.error().message);
+  // A key file in keys/ other than the log key's is an archivist key added by a key.add entry (verify checks
+  // the entries themselves). Revocation, when `key revoke` exists, must be checked here too.
   auto trusted = store.exists(**head, record::key_path(archivist_id));
   if (!trusted) return std::unexpected(trusted.error());
   if (!*trusted)
@@ -457,6 +464,16 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
 
 Expected<verify::Report> Archive::verify(const verify::Options& options) const {
   return verify::run(m_impl->store, options);
+}
+
+Expected<verify::Report> Archive::verify_dir(const fs::path& dir, const verify::Options& options) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    return fail(ErrorCode::failed_precondition, "'{}' is not an avow archive (no such directory)", dir.string());
+  auto store = store::GitStore::open(dir);
+  if (!store)
+    return fail(ErrorCode::failed_precondition, "'{}' is not an avow archive (not a git repository)", dir.string());
+  return verify::run(*store, options);
 }
 
 Expected<std::vector<RecordView>> Archive::find(std::string_view prefix, bool with_text) const {

@@ -120,6 +120,9 @@ public:
 
   // Check everything (SPEC section 7); see verify::run.
   Expected<verify::Report> verify(const verify::Options& options) const;
+  // Verify the archive at `dir` without opening it as a writer would: a damaged avow.json or checkpoint is a
+  // problem in the report, not an error. failed_precondition when `dir` is not an archive at all.
+  static Expected<verify::Report> verify_dir(const std::filesystem::path& dir, const verify::Options& options);
 
   // Find the records whose id starts with `prefix` (at least 8 hex digits); not_found when none, invalid_input
   // for a malformed prefix. More than one match is returned as such (the caller lists the candidates).

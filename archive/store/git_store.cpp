@@ -2,6 +2,7 @@
 
 #include <archive/store/git_handles.hpp>
 #include <archive/util/bytes.hpp>
+#include <archive/util/file.hpp>
 
 #include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
@@ -10,8 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <chrono>
-#include <cstdio>
+#include <set>
 #include <system_error>
 
 namespace avow::store {
@@ -23,6 +23,18 @@ namespace {
 
 constexpr const char* k_main_ref = "refs/heads/main";
 constexpr int k_mempack_priority = 1000; // above the loose (1) and packed (2) backends
+
+// <git dir>/avow/libgit2.config, written by init() and added (app level) to the config of every
+// handle that opens the archive. libgit2 1.5 takes its pack "big file threshold" from the key
+// pack.deltaCacheSize (a mix-up in pack-objects.c), so a value of 1 turns off the delta search for
+// the packs a write builds: distinct statements rarely delta against each other, and the search
+// took most of a large batch's time. Stock git does not read this file; `git gc` still deltifies.
+constexpr std::string_view k_libgit2_config =
+    "# Read by avow's git library (libgit2) only; stock git does not read this file.\n"
+    "# libgit2 1.5 takes its big-file threshold from pack.deltaCacheSize: 1 turns off the delta\n"
+    "# search when avow packs a write (statements rarely delta against each other).\n"
+    "[pack]\n"
+    "\tdeltaCacheSize = 1\n";
 
 git_oid to_git(const Oid& id) {
   git_oid out;
@@ -141,10 +153,7 @@ Expected<RepoPtr> open_repo(const fs::path& dir) {
     return git_failure(rc, ErrorCode::failed_precondition, "'{}' is not an avow archive: cannot open it",
                        dir.string());
   }
-  RepoPtr repo{raw};
-  if (git_repository_is_bare(repo.get()) || git_repository_workdir(repo.get()) == nullptr)
-    return fail(ErrorCode::failed_precondition, "'{}' is not an avow archive: a bare git repository", dir.string());
-  return repo;
+  return RepoPtr{raw};
 }
 
 Expected<OdbPtr> repo_odb(git_repository* repo) {
@@ -354,9 +363,18 @@ Expected<void> Transaction::put(std::string_view path, std::string_view data) {
   auto& s = *m_state;
   if (s.committed) return fail(ErrorCode::failed_precondition, "transaction already committed");
   if (auto ok = check_path(path); !ok) return ok;
+  // Hash the blob ourselves and hand it to the mempack directly. git_blob_create_from_buffer would go
+  // through git_odb_write, which "freshens" every new object: a miss rescans objects/pack and tries
+  // utimensat on a loose path, per blob, which made big batches spend most of their time in the file
+  // system. An object already on disk (looked up without a rescan) is not written again.
   git_oid oid;
-  if (int rc = git_blob_create_from_buffer(&oid, s.rs->repo.get(), data.data(), data.size()); rc < 0)
+  if (int rc = git_odb_hash(&oid, data.data(), data.size(), GIT_OBJECT_BLOB); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot stage '{}'", path);
+  if (!git_odb_exists_ext(s.rs->odb.get(), &oid, GIT_ODB_LOOKUP_NO_REFRESH)) {
+    git_odb_backend* mp = s.rs->mempack;
+    if (int rc = mp->write(mp, &oid, data.data(), data.size(), GIT_OBJECT_BLOB); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot stage '{}'", path);
+  }
   s.updates.insert_or_assign(std::string(path), oid);
   return {};
 }
@@ -382,13 +400,65 @@ Expected<void> Transaction::remove(std::string_view path) {
   return {};
 }
 
+namespace {
+
+// Return the objects of this write that are only in the mempack (see commit(), step 3).
+Expected<std::vector<git_oid>> new_objects(const TxState& s, git_tree* tree, const git_oid& tree_id,
+                                           const git_oid& commit_id) {
+  git_odb_backend* mp = s.rs->mempack;
+  std::vector<git_oid> out;
+  const auto take = [&](const git_oid& id) {
+    if (mp->exists(mp, &id) == 1) out.push_back(id);
+  };
+  take(commit_id);
+  take(tree_id);
+  std::set<std::string> folders;
+  for (const auto& [path, blob] : s.updates) {
+    if (blob) take(*blob);
+    for (std::size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1))
+      folders.insert(path.substr(0, slash));
+  }
+  for (const auto& folder : folders) {
+    auto entry = entry_at(tree, folder);
+    if (!entry) return std::unexpected(entry.error());
+    if (*entry && git_tree_entry_type((*entry)->get()) == GIT_OBJECT_TREE) take(*git_tree_entry_id((*entry)->get()));
+  }
+  std::sort(out.begin(), out.end(), [](const git_oid& a, const git_oid& b) { return git_oid_cmp(&a, &b) < 0; });
+  out.erase(std::unique(out.begin(), out.end(), [](const git_oid& a, const git_oid& b) { return git_oid_equal(&a, &b); }),
+            out.end());
+  return out;
+}
+
+// Pack `objects` and write the pack (and its index) into objects/pack, fsynced.
+Expected<void> write_pack(git_repository* repo, git_odb* odb, const std::vector<git_oid>& objects) {
+  git_packbuilder* pb_raw = nullptr;
+  if (int rc = git_packbuilder_new(&pb_raw, repo); rc < 0) return git_failure(rc, ErrorCode::git, "cannot build the pack");
+  std::unique_ptr<git_packbuilder, CFree<&git_packbuilder_free>> pb{pb_raw};
+  git_packbuilder_set_threads(pb.get(), 0); // delta search on every core
+  for (const auto& id : objects)
+    if (int rc = git_packbuilder_insert(pb.get(), &id, nullptr); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot build the pack");
+  Buf pack;
+  if (int rc = git_packbuilder_write_buf(&pack.buf, pb.get()); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot build the pack");
+  git_odb_writepack* wp_raw = nullptr;
+  if (int rc = git_odb_write_pack(&wp_raw, odb, nullptr, nullptr); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot write the pack");
+  WritepackPtr wp{wp_raw};
+  git_indexer_progress stats{};
+  if (int rc = wp->append(wp.get(), pack.buf.ptr, pack.buf.size, &stats); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot write the pack");
+  if (int rc = wp->commit(wp.get(), &stats); rc < 0) return git_failure(rc, ErrorCode::git, "cannot write the pack");
+  return {};
+}
+
+} // namespace
+
 Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer) {
   auto& s = *m_state;
   if (s.committed) return fail(ErrorCode::failed_precondition, "transaction already committed");
   if (has_nul(message)) return fail(ErrorCode::invalid_input, "invalid commit message: it contains a NUL byte");
   git_repository* repo = s.rs->repo.get();
-  auto T0 = std::chrono::steady_clock::now();
-  auto TT = [&](const char* what) { auto n = std::chrono::steady_clock::now(); fprintf(stderr, "%s %.2f ms\n", what, std::chrono::duration<double, std::milli>(n - T0).count()); T0 = n; };
 
   // 1. The tree: only the trees on the touched paths are rewritten.
   std::vector<git_tree_update> updates;
@@ -413,7 +483,6 @@ Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer
     return git_failure(rc, ErrorCode::git, "cannot read the new archive tree");
   TreePtr tree{tree_raw};
 
-  TT("tree");
   // 2. The commit object, signed when asked.
   git_signature* sig_raw = nullptr;
   if (int rc = git_signature_now(&sig_raw, "avow", "avow@localhost"); rc < 0)
@@ -444,26 +513,17 @@ Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer
       rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot write the commit");
 
-  TT("commitobj");
-  // 3. All new objects (blobs, trees, the commit) go to disk as one pack.
-  Buf pack;
-  if (int rc = git_mempack_dump(&pack.buf, repo, s.rs->mempack); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot build the pack");
-  {
-    git_odb_writepack* wp_raw = nullptr;
-    if (int rc = git_odb_write_pack(&wp_raw, s.rs->odb.get(), nullptr, nullptr); rc < 0)
-      return git_failure(rc, ErrorCode::git, "cannot write the pack");
-    WritepackPtr wp{wp_raw};
-    git_indexer_progress stats{};
-    if (int rc = wp->append(wp.get(), pack.buf.ptr, pack.buf.size, &stats); rc < 0)
-      return git_failure(rc, ErrorCode::git, "cannot write the pack");
-    if (int rc = wp->commit(wp.get(), &stats); rc < 0)
-      return git_failure(rc, ErrorCode::git, "cannot write the pack");
-  }
+  // 3. All new objects (blobs, trees, the commit) go to disk as one pack. git_mempack_dump of
+  // libgit2 1.5 packs the commit's whole tree (git_packbuilder_insert_commit is recursive), which
+  // would make every write O(archive size); so the pack holds exactly the objects this write
+  // created: the commit, the trees on the touched paths and the staged blobs, each only if it is in
+  // the mempack (objects already on disk were never written to it).
+  auto objects = new_objects(s, tree.get(), tree_id, commit_id);
+  if (!objects) return std::unexpected(objects.error());
+  if (auto ok = write_pack(repo, s.rs->odb.get(), *objects); !ok) return std::unexpected(ok.error());
   if (int rc = git_mempack_reset(s.rs->mempack); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot reset the in-memory object store");
 
-  TT("pack");
   // 4. Compare-and-swap the branch: the one step that changes history.
   git_reference* ref_raw = nullptr;
   int rc = 0;
@@ -484,14 +544,13 @@ Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer
   s.committed = true;
   s.release(); // the handle may start the next write
 
-  TT("ref");
   // 5. Working tree and index, for the touched paths only. History is already final.
   std::vector<std::string> paths;
   std::vector<char*> path_ptrs;
   paths.reserve(s.updates.size());
   for (const auto& entry : s.updates) paths.push_back(entry.first);
   for (auto& p : paths) path_ptrs.push_back(p.data());
-  if (!path_ptrs.empty()) {
+  if (!path_ptrs.empty() && git_repository_workdir(repo) != nullptr) {
     git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
     co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
     co.paths.strings = path_ptrs.data();
@@ -504,7 +563,6 @@ Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer
     }
   }
 
-  TT("checkout");
   // 6. Keep the number of packs logarithmic. The merge drops packs that this handle may have
   // loaded, so the handle is reopened afterwards (no libgit2 object of it is alive here).
   ref.reset();
@@ -527,7 +585,6 @@ Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer
                                        fresh ? fresh_odb.error().message : fresh.error().message));
     }
   }
-  TT("consolidate");
   return from_git(commit_id);
 }
 
@@ -538,7 +595,7 @@ GitStore::GitStore(GitStore&&) noexcept = default;
 GitStore& GitStore::operator=(GitStore&&) noexcept = default;
 GitStore::~GitStore() = default;
 
-Expected<GitStore> GitStore::init(const fs::path& dir) {
+Expected<GitStore> GitStore::init(const fs::path& dir, Worktree worktree) {
   LibGit2Session session;
   std::error_code ec;
   const auto status = fs::status(dir, ec);
@@ -557,8 +614,10 @@ Expected<GitStore> GitStore::init(const fs::path& dir) {
   git_repository_init_options opts = GIT_REPOSITORY_INIT_OPTIONS_INIT;
   opts.flags = GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT;
   opts.initial_head = "main";
+  const fs::path init_path = worktree == Worktree::yes ? dir : dir / ".git";
+  if (worktree == Worktree::no) opts.flags |= GIT_REPOSITORY_INIT_BARE;
   git_repository* raw = nullptr;
-  if (int rc = git_repository_init_ext(&raw, dir.c_str(), &opts); rc < 0) {
+  if (int rc = git_repository_init_ext(&raw, init_path.c_str(), &opts); rc < 0) {
     if (rc == GIT_EEXISTS) return git_failure(rc, ErrorCode::already_exists, "cannot create archive '{}'", dir.string());
     return git_failure(rc, ErrorCode::git, "cannot create archive '{}'", dir.string());
   }
@@ -569,6 +628,15 @@ Expected<GitStore> GitStore::init(const fs::path& dir) {
     if (!cfg) return std::unexpected(cfg.error());
     if (int rc = git_config_set_bool(cfg->get(), "core.autocrlf", 0); rc < 0)
       return git_failure(rc, ErrorCode::git, "cannot configure archive '{}'", dir.string());
+  }
+  {
+    // Settings only libgit2 reads (stock git never reads this file); see k_libgit2_config.
+    const fs::path avow_dir = fs::path(folder_path(git_repository_path(repo.get()))) / "avow";
+    fs::create_directories(avow_dir, ec);
+    if (ec) return fail(ErrorCode::io, "cannot create '{}': {}", avow_dir.string(), ec.message());
+    if (auto ok = write_file_atomic(avow_dir / "libgit2.config", k_libgit2_config, FileMode::public_0644, Overwrite::yes);
+        !ok)
+      return std::unexpected(ok.error());
   }
   repo.reset();
   return open(dir);
@@ -583,8 +651,17 @@ Expected<GitStore> GitStore::open(const fs::path& dir) {
   auto odb = repo_odb(st.repo.get());
   if (!odb) return std::unexpected(odb.error());
   st.odb = std::move(*odb);
-  st.workdir = folder_path(git_repository_workdir(st.repo.get()));
+  const char* work = git_repository_workdir(st.repo.get());
+  st.workdir = work ? folder_path(work) : folder_path(fs::absolute(dir).lexically_normal().c_str());
   st.git_dir = folder_path(git_repository_path(st.repo.get()));
+  if (const fs::path extra = st.git_dir / "avow" / "libgit2.config"; fs::exists(extra)) {
+    git_config* cfg = nullptr;
+    if (int rc = git_repository_config(&cfg, st.repo.get()); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot open the repository config");
+    ConfigPtr cfg_ptr{cfg};
+    if (int rc = git_config_add_file_ondisk(cfg, extra.c_str(), GIT_CONFIG_LEVEL_APP, st.repo.get(), 0); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot read '{}'", extra.string());
+  }
   return store;
 }
 

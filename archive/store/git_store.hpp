@@ -108,8 +108,9 @@ class Transaction {
   // and committer "avow <avow@localhost>", time now), signed when `signer` is given (gpgsig header,
   // bytes as stock git writes them), write all new objects as one pack, then compare-and-swap
   // refs/heads/main from base() to the new commit. Afterwards the working tree and index are
-  // brought up to date for the touched paths; if that fails the commit still stands and the reason
-  // is in warnings(). Failures: failed_precondition "archive changed during the write (another
+  // brought up to date for the touched paths, and small packs are merged once there are 8 or more
+  // (geometric, like `git repack --geometric=2`, so their number stays logarithmic); if either step
+  // fails the commit still stands and the reason is in warnings(). Failures: failed_precondition "archive changed during the write (another
   // writer?)" if main moved since begin(), or if the transaction was already committed; whatever
   // `signer` returns; invalid_input for a signature that is empty or holds a NUL; git otherwise.
   Expected<Oid> commit(std::string_view message, const Signer& signer = {});
@@ -125,12 +126,19 @@ class Transaction {
 
 class GitStore {
  public:
-  // Create a new non-bare repository at `dir` (created with its parents if missing) with
-  // HEAD -> refs/heads/main and no commit. already_exists if `dir` is a git repository or a
-  // non-empty folder (or not a folder); io/git when creation fails.
-  static Expected<GitStore> init(const std::filesystem::path& dir);
-  // Open the repository at exactly `dir` (no search upwards). failed_precondition
-  // "'DIR' is not an avow archive: ..." if it is not a non-bare git repository.
+  // Whether the repository has a checked-out working tree. An archive has none (Worktree::no): its
+  // git dir is `dir/.git` with core.bare set, so writes never touch files outside .git, stay
+  // O(change) however large the archive grows, and nobody mistakes an edited file for the record.
+  // Browse it with `git show main:PATH`, or `git clone` it.
+  enum class Worktree { no, yes };
+  // Create a new repository at `dir` (created with its parents if missing) with HEAD ->
+  // refs/heads/main and no commit: `dir/.git` is the git dir either way; with Worktree::yes `dir`
+  // is its working tree. already_exists if `dir` is a git repository or a non-empty folder (or not
+  // a folder); io/git when creation fails.
+  static Expected<GitStore> init(const std::filesystem::path& dir, Worktree worktree = Worktree::no);
+  // Open the repository at exactly `dir` (its git dir `dir/.git`, or `dir` itself for a bare
+  // repository; no search upwards). failed_precondition "'DIR' is not an avow archive: ..." if it
+  // is not a git repository.
   static Expected<GitStore> open(const std::filesystem::path& dir);
 
   GitStore(GitStore&&) noexcept;
@@ -139,7 +147,8 @@ class GitStore {
   GitStore& operator=(const GitStore&) = delete;
   ~GitStore();
 
-  // Return the working directory (absolute).
+  // Return the archive folder given to init() or open() (absolute): the working tree when there
+  // is one.
   std::filesystem::path workdir() const;
   // Return the .git folder (absolute).
   std::filesystem::path git_dir() const;

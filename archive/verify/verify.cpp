@@ -13,6 +13,7 @@
 #include <archive/verify/log_reader.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -97,7 +98,11 @@ public:
                   m_store.workdir().string());
     m_head = **head;
     auto config = read_config(m_store, m_head);
-    if (!config) return std::unexpected(config.error());
+    if (!config) {
+      if (config.error().code != ErrorCode::invalid_input) return std::unexpected(config.error());
+      problem("config_invalid", {}, m_head.hex(), std::string(record::k_config_path), config.error().message);
+      return m_report;
+    }
     m_config = *config;
     m_report.origin = m_config.origin;
     auto verifier = log_verifier(m_config);
@@ -189,6 +194,14 @@ private:
                   fmt::format("commit {} {} '{}'; archive commits may only add files", id.substr(0, 12), what, ch.path));
         }
       }
+      const auto trailer = c.message.find("\nAvow-Tree-Size: ");
+      std::optional<std::uint64_t> claimed;
+      if (trailer != std::string::npos) {
+        std::uint64_t v = 0;
+        const char* b = c.message.data() + trailer + 17;
+        const char* e = c.message.data() + c.message.size();
+        if (auto [p, ec] = std::from_chars(b, e, v); ec == std::errc{} && (p == e || *p == '\n')) claimed = v;
+      }
       CheckpointAt at{id, 0, {}, false};
       auto cp = read_checkpoint(m_store, c.id, m_log_key, m_config.origin);
       if (!cp) {
@@ -197,6 +210,10 @@ private:
       } else {
         at = {id, cp->checkpoint.size, cp->checkpoint.root, true};
         ++m_report.checkpoints;
+        if (claimed != at.size)
+          problem("commit_message_mismatch", {}, id, std::nullopt,
+                  fmt::format("commit {} message does not name the tree size of its checkpoint ({})", id.substr(0, 12),
+                              at.size));
         for (auto it = m_checkpoints.rbegin(); it != m_checkpoints.rend(); ++it) {
           if (!it->valid) continue;
           if (it->size > at.size)
@@ -351,11 +368,19 @@ private:
         }
         if (p.key_event->kind == "key.add") {
           if (revoked.contains(p.key_event->key_id))
-            problem("key_readded", i, {}, std::nullopt, fmt::format("entry {} adds a key that was revoked", i));
+            problem("key_event_invalid", i, {}, std::nullopt, fmt::format("entry {} adds a key that was revoked", i));
+          else if (active.contains(p.key_event->key_id))
+            problem("key_event_invalid", i, {}, std::nullopt, fmt::format("entry {} adds a key that is already added", i));
+          else if (p.key_event->key_id == m_config.log_key_id)
+            problem("key_event_invalid", i, {}, std::nullopt,
+                    fmt::format("entry {} adds the log key as an archivist key; the log key signs no statements", i));
           else active[p.key_event->key_id] = p.key_event->public_key;
           m_key_files.insert(record::key_path(p.key_event->key_id));
           m_key_pubs[p.key_event->key_id] = p.key_event->public_key;
         } else {
+          if (!active.contains(p.key_event->key_id))
+            problem("key_event_invalid", i, {}, std::nullopt,
+                    fmt::format("entry {} revokes key {}, which is not an active key", i, p.key_event->key_id.substr(0, 16)));
           active.erase(p.key_event->key_id);
           revoked.insert(p.key_event->key_id);
         }
@@ -377,9 +402,9 @@ private:
         }
         if (st.supersedes && !ids.contains(*st.supersedes))
           problem("supersedes_unknown", i, {}, std::nullopt,
-                  fmt::format("entry {} supersedes {}, which is not an earlier record", i, st.supersedes->substr(0, 16)));
+                  fmt::format("entry {} supersedes {}, which is not an earlier statement", i, st.supersedes->substr(0, 16)));
+        ids.insert(id);
       }
-      ids.insert(id);
     }
     if (m_options.quick) return;
     parallel_for(n, job_count(m_options.jobs), [&](unsigned, std::size_t i) {
@@ -401,20 +426,24 @@ private:
     };
     std::vector<Job> jobs;
     std::unordered_set<std::string> seen;
+    std::unordered_set<std::string> distinct_texts;
     for (std::size_t i = 0; i < m_parsed.size(); ++i) {
       const auto& p = m_parsed[i];
       if (!p.ok || !p.statement) continue;
       const auto& st = *p.statement;
       const std::string tpath = record::text_path(st.text.sha256);
       m_expected_files.insert(tpath);
-      std::string key = st.text.sha256;
+      // Every distinct claim is checked: the same text named with another byte count, or with another original,
+      // is a separate job.
+      std::string key = fmt::format("{}/{}", st.text.sha256, st.text.bytes);
       if (st.original) {
         m_expected_files.insert(record::original_path(st.original->sha256));
-        key += "/" + st.original->sha256 + "/" + st.original->encoding;
+        key += fmt::format("/{}/{}/{}", st.original->sha256, st.original->bytes, st.original->encoding);
       }
+      distinct_texts.insert(st.text.sha256);
       if (seen.insert(key).second) jobs.push_back({i, st.text.sha256, st.text.bytes, st.original});
     }
-    m_report.texts = jobs.size();
+    m_report.texts = distinct_texts.size();
     const unsigned threads = job_count(m_options.jobs);
     std::vector<std::optional<store::GitStore>> stores(threads);
     std::unordered_set<std::string> checked_texts;
@@ -465,7 +494,7 @@ private:
         return;
       }
       std::string decoded = *original;
-      if (job.original->encoding != "utf-8") {
+      if (job.original->encoding != "UTF-8") {
         auto utf8 = text::to_utf8(*original, job.original->encoding);
         if (!utf8) {
           problem("original_mismatch", job.entry, {}, opath, fmt::format("original '{}': {}", opath, utf8.error().message));
@@ -497,7 +526,8 @@ private:
       present.insert(e.path);
       if (e.kind != store::EntryKind::blob)
         problem("stray_file", {}, {}, e.path, fmt::format("'{}' is not a regular file", e.path));
-      else if (!m_expected_files.contains(e.path) && !e.path.starts_with(record::k_timestamps_prefix))
+      else if (!m_expected_files.contains(e.path))
+        // RFC 3161 tokens (log/timestamps/) are not supported by this version: an unchecked file is reported too.
         problem("stray_file", {}, {}, e.path, fmt::format("'{}' is not part of the archive", e.path));
     }
     for (const auto& k : {std::string(record::k_config_path), std::string(record::k_allowed_signers_path),
@@ -513,8 +543,7 @@ private:
         problem("file_missing", {}, {}, path, fmt::format("key file '{}' is missing", path));
         continue;
       }
-      auto parsed = crypto::parse_public_key_pem(*pem);
-      if (!parsed || *parsed != pub)
+      if (*pem != crypto::public_key_pem(pub))
         problem("key_file_mismatch", {}, {}, path, fmt::format("key file '{}' does not hold key {}", path, id.substr(0, 16)));
     }
     auto allowed = m_store.read(m_head, record::k_allowed_signers_path);

@@ -77,7 +77,7 @@ TEST_F(CliArchive, TextIsStoredCanonicalAndOriginalKeptWhenDifferent) {
   const std::string sha = rec["record"]["text"]["sha256"];
   EXPECT_EQ(a.git_show("texts/" + sha.substr(0, 2) + "/" + sha.substr(2, 2) + "/" + sha), "Line one\ncaf\xC3\xA9\n");
   const std::string osha = rec["record"]["original"]["sha256"];
-  EXPECT_EQ(rec["record"]["original"]["encoding"], "utf-8");
+  EXPECT_EQ(rec["record"]["original"]["encoding"], "UTF-8");
   EXPECT_EQ(rec["record"]["original"]["bytes"], raw.size());
   EXPECT_EQ(a.git_show("originals/" + osha.substr(0, 2) + "/" + osha.substr(2, 2) + "/" + osha), raw);
   EXPECT_EQ(a.avow({"verify"}).exit_code, 0);
@@ -171,6 +171,14 @@ TEST_F(CliArchive, UntrustedKeyIsExitFive) {
   ASSERT_EQ(a.avow_raw({"key", "generate", "-o", key.string()}).exit_code, 0);
   expect_refused({"--key", key.string(), "archive", file("k.txt", k_statement), "--source", "https://e.org/"}, 5,
                  "not trusted");
+}
+
+TEST_F(CliArchive, LogKeyCannotSignStatements) {
+  const std::string log_key = a.git({"config", "--get", "avow.logkey"}).out;
+  ASSERT_FALSE(log_key.empty());
+  expect_refused({"--key", log_key.substr(0, log_key.size() - 1), "archive", file("lk.txt", k_statement), "--source",
+                  "https://e.org/"},
+                 5, "not statements");
 }
 
 TEST_F(CliArchive, NotAnArchiveIsExitFour) {

@@ -51,9 +51,11 @@ TEST(CliInit, CreatesArchiveKeysAndFirstEntry) {
   const auto cp = a.git_show("log/checkpoint");
   EXPECT_TRUE(cp.starts_with("example.org/statements\n1\n")) << cp;
   EXPECT_NE(cp.find("\n\n\xE2\x80\x94 example.org/statements "), std::string::npos) << cp;
-  // The working tree is checked out and clean.
-  EXPECT_EQ(a.git({"status", "--porcelain"}).out, "");
-  EXPECT_TRUE(fs::exists(a.dir() / "avow.json"));
+  // The archive has no working tree: everything is in .git, and git agrees it is bare.
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(a.dir())) names.push_back(e.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{".git"});
+  EXPECT_EQ(a.git({"rev-parse", "--is-bare-repository"}).out, "true\n");
 
   auto list = a.avow({"key", "list", "--json"});
   ASSERT_EQ(list.exit_code, 0) << list.err;

@@ -127,6 +127,34 @@ TEST_F(CliVerify, ForgedStatementWithoutKeysIsReported) {
   EXPECT_TRUE(has(problems(), "text_mismatch"));
 }
 
+TEST_F(CliVerify, DamagedConfigIsReportedNotAnError) {
+  a.git_replace("avow.json", "{\"format\":\"avow.archive/1\"}\n");
+  auto r = a.avow({"verify", "--json"});
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+  const auto j = r.json();
+  ASSERT_EQ(j["problems"].size(), 1u) << r.out;
+  EXPECT_EQ(j["problems"][0]["kind"], "config_invalid");
+  EXPECT_EQ(j["problems"][0]["path"], "avow.json");
+}
+
+TEST_F(CliVerify, TimestampFilesAreNotAcceptedUnchecked) {
+  a.git_replace("log/timestamps/3.tsr", "not a token");
+  auto r = a.avow({"verify", "--json"});
+  ASSERT_EQ(r.exit_code, 1);
+  bool found = false;
+  const auto j = r.json();
+  for (const auto& p : j["problems"])
+    if (p["kind"] == "stray_file" && p["path"] == "log/timestamps/3.tsr") found = true;
+  EXPECT_TRUE(found) << r.out;
+}
+
+TEST_F(CliVerify, TamperCommitWithoutTrailersIsNamed) {
+  a.git_replace("notes.txt", "x\n", "an innocent-looking commit");
+  const auto kinds = problems();
+  EXPECT_TRUE(has(kinds, "commit_message_mismatch"));
+  EXPECT_TRUE(has(kinds, "commit_unsigned"));
+}
+
 TEST_F(CliVerify, StrayFileIsReported) {
   a.git_replace("notes.txt", "hello\n");
   const auto kinds = problems();
@@ -145,7 +173,12 @@ TEST_F(CliVerify, DeletedFileBreaksAppendOnly) {
     return r.out.substr(0, r.out.find('\n'));
   };
   g({"read-tree", "main"});
-  g({"update-index", "--remove", "--force-remove", path});
+  // --index-info with mode 0 drops the entry, and works without a working tree (the archive has none).
+  {
+    std::vector<std::string> argv{"git", "-C", a.dir().string(), "update-index", "--index-info"};
+    auto r = run_process(argv, "0 0000000000000000000000000000000000000000\t" + path + "\n", env);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
   const auto tree = g({"write-tree"});
   const auto commit = g({"commit-tree", tree, "-p", "main", "-m", "drop a text"});
   g({"update-ref", "refs/heads/main", commit});

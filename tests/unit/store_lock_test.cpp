@@ -1,0 +1,149 @@
+#include <archive/store/writer_lock.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace avow::store {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// A fresh temporary folder, removed afterwards unless the test failed (then kept and printed).
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "avow-lock-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    m_path = pattern;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    if (::testing::Test::HasFailure()) {
+      std::cerr << "kept temp dir: " << m_path << "\n";
+      return;
+    }
+    std::error_code ec;
+    fs::remove_all(m_path, ec);
+  }
+  const fs::path& path() const { return m_path; }
+
+ private:
+  fs::path m_path;
+};
+
+fs::path make_git_dir(const TempDir& t) {
+  const fs::path git_dir = t.path() / "archive" / ".git";
+  fs::create_directories(git_dir);
+  return git_dir;
+}
+
+TEST(WriterLock, CreatesPrivateFolderAndFile) {
+  TempDir t;
+  const fs::path git_dir = make_git_dir(t);
+  auto lock = WriterLock::acquire(git_dir, 0ms);
+  ASSERT_TRUE(lock) << lock.error().message;
+  EXPECT_EQ(lock->path(), git_dir / "avow" / "lock");
+  struct stat st{};
+  ASSERT_EQ(::stat((git_dir / "avow").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat((git_dir / "avow" / "lock").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777 & ~0600, 0u); // never more open than 0600 (umask may narrow it)
+}
+
+TEST(WriterLock, SecondAcquireInSameProcessTimesOut) {
+  TempDir t;
+  const fs::path git_dir = make_git_dir(t);
+  auto first = WriterLock::acquire(git_dir, 0ms);
+  ASSERT_TRUE(first);
+  const auto start = std::chrono::steady_clock::now();
+  auto second = WriterLock::acquire(git_dir, 200ms);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ErrorCode::failed_precondition);
+  EXPECT_GE(waited, 200ms);
+  EXPECT_LT(waited, 2000ms);
+  const std::string prefix = fmt::format("archive '{}' is locked by another writer (waited ", (t.path() / "archive").string());
+  EXPECT_EQ(second.error().message.rfind(prefix, 0), 0u) << second.error().message;
+  EXPECT_EQ(second.error().message.substr(second.error().message.size() - 3), " s)");
+}
+
+TEST(WriterLock, ReleasedByDestructorAndMove) {
+  TempDir t;
+  const fs::path git_dir = make_git_dir(t);
+  {
+    auto first = WriterLock::acquire(git_dir, 0ms);
+    ASSERT_TRUE(first);
+    WriterLock moved = std::move(*first);
+    EXPECT_FALSE(WriterLock::acquire(git_dir, 0ms));
+  }
+  auto again = WriterLock::acquire(git_dir, 0ms);
+  EXPECT_TRUE(again) << again.error().message;
+}
+
+TEST(WriterLock, AnotherProcessIsExcludedWhileHeld) {
+  TempDir t;
+  const fs::path git_dir = make_git_dir(t);
+  auto held = WriterLock::acquire(git_dir, 0ms);
+  ASSERT_TRUE(held);
+
+  // The child tries with a 200 ms timeout: exit 0 if it failed with failed_precondition.
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto r = WriterLock::acquire(git_dir, 200ms);
+    ::_exit(!r && r.error().code == ErrorCode::failed_precondition ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+
+  held = std::unexpected(Error{}); // release
+}
+
+TEST(WriterLock, AnotherProcessWaitsForRelease) {
+  TempDir t;
+  const fs::path git_dir = make_git_dir(t);
+  // The child is forked before the parent takes the lock: a forked child would otherwise share the
+  // parent's open file description, and with it the lock.
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::this_thread::sleep_for(100ms);
+    const auto start = std::chrono::steady_clock::now();
+    auto r = WriterLock::acquire(git_dir, 10000ms);
+    const auto waited = std::chrono::steady_clock::now() - start;
+    ::_exit(r && waited >= 200ms ? 0 : 1);
+  }
+  {
+    auto held = WriterLock::acquire(git_dir, 0ms);
+    ASSERT_TRUE(held);
+    std::this_thread::sleep_for(500ms);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(WriterLock, FailsWithIoWhenTheFolderCannotBeCreated) {
+  TempDir t;
+  auto r = WriterLock::acquire(t.path() / "missing" / ".git", 0ms);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::io);
+}
+
+} // namespace
+} // namespace avow::store
