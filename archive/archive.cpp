@@ -16,6 +16,7 @@
 #include <archive/text/date.hpp>
 #include <archive/text/encoding.hpp>
 #include <archive/text/metadata.hpp>
+#include <archive/util/file.hpp>
 #include <archive/verify/log_reader.hpp>
 
 #include <algorithm>
@@ -217,6 +218,16 @@ Expected<LoadedOrNew> load_or_generate(const std::optional<fs::path>& file, cons
   auto key = load_key(gen->private_key_file, passphrase);
   if (!key) return std::unexpected(key.error());
   return LoadedOrNew{std::move(*key), gen->private_key_file, true};
+}
+
+fs::path seen_checkpoint_path(const store::GitStore& store) { return store.git_dir() / "avow" / "seen-checkpoint"; }
+
+// Keep `note` as the last checkpoint this copy saw. Best effort: failing to remember never fails a write or a verify
+// (a read-only mirror can still be verified), it only weakens the next fork check.
+void remember_checkpoint(const store::GitStore& store, std::string_view note) {
+  std::error_code ec;
+  fs::create_directories(seen_checkpoint_path(store).parent_path(), ec);
+  (void)write_file_atomic(seen_checkpoint_path(store), note, FileMode::public_0644, Overwrite::yes);
 }
 
 } // namespace
@@ -457,6 +468,7 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
       inputs.size() == 1 ? std::string("archive 1 statement") : fmt::format("archive {} statements", inputs.size());
   auto commit = tx->commit(commit_message(summary, first, *new_size, named), commit_signer(*log_key));
   if (!commit) return std::unexpected(commit.error());
+  if (auto note = store.read(*commit, record::k_checkpoint_path)) remember_checkpoint(store, *note);
   result.tree_size = *new_size;
   result.commit = commit->hex();
   return result;
@@ -473,7 +485,17 @@ Expected<verify::Report> Archive::verify_dir(const fs::path& dir, const verify::
   auto store = store::GitStore::open(dir);
   if (!store)
     return fail(ErrorCode::failed_precondition, "'{}' is not an avow archive (not a git repository)", dir.string());
-  return verify::run(*store, options);
+  verify::Options opts = options;
+  const fs::path seen_file = seen_checkpoint_path(*store);
+  if (!opts.seen_checkpoint) {
+    auto seen = read_file(seen_file, 64 * 1024);
+    if (seen) opts.seen_checkpoint = std::move(*seen);
+    else if (seen.error().code != ErrorCode::not_found) return std::unexpected(seen.error());
+  }
+  auto report = verify::run(*store, opts);
+  // Remember what was verified: a later rewrite of the history is then a fork against this checkpoint.
+  if (report && report->ok() && !report->checkpoint.empty()) remember_checkpoint(*store, report->checkpoint);
+  return report;
 }
 
 Expected<std::vector<RecordView>> Archive::find(std::string_view prefix, bool with_text) const {

@@ -25,6 +25,7 @@ void add_verify(CLI::App& app, Globals& g) {
         if (p.entry) e["entry"] = *p.entry;
         if (p.commit) e["commit"] = *p.commit;
         if (p.path) e["path"] = *p.path;
+        if (!p.evidence.empty()) e["evidence"] = p.evidence;
         j["problems"].push_back(e);
       }
       print_json(j);
@@ -36,6 +37,17 @@ void add_verify(CLI::App& app, Globals& g) {
       if (p.commit) where += fmt::format(" commit {}", p.commit->substr(0, 12));
       if (p.path) where += fmt::format(" path {}", *p.path);
       std::printf("problem: %s%s: %s\n", p.kind.c_str(), where.c_str(), p.message.c_str());
+      for (const auto& e : p.evidence) {
+        std::printf("  evidence:\n");
+        std::size_t pos = 0;
+        while (pos < e.size()) {
+          const auto eol = e.find('\n', pos);
+          const auto line = e.substr(pos, eol == std::string::npos ? std::string::npos : eol - pos);
+          std::printf("    %s\n", line.c_str());
+          if (eol == std::string::npos) break;
+          pos = eol + 1;
+        }
+      }
     }
     if (r->ok())
       std::printf("verified: archive '%s': %llu entries (%llu statements, %llu texts), %llu commits, tree size %llu, root %s\n",

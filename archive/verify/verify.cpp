@@ -121,6 +121,7 @@ public:
     const std::uint64_t size = m_checkpoints.back().size;
     m_report.size = size;
     m_report.root_hex = to_hex(m_checkpoints.back().root);
+    m_report.checkpoint = checkpoint_note(m_checkpoints.back().commit);
     auto entries = read_entries(m_store, m_head, size);
     if (!entries) {
       problem("entry_bundle_invalid", {}, {}, std::nullopt, entries.error().message);
@@ -144,9 +145,18 @@ private:
   };
 
   void problem(std::string kind, std::optional<std::uint64_t> entry, std::optional<std::string> commit,
-               std::optional<std::string> path, std::string message) {
+               std::optional<std::string> path, std::string message, std::vector<std::string> evidence = {}) {
     std::lock_guard lock(m_mutex);
-    m_report.problems.push_back({std::move(kind), entry, std::move(commit), std::move(path), std::move(message)});
+    m_report.problems.push_back(
+        {std::move(kind), entry, std::move(commit), std::move(path), std::move(message), std::move(evidence)});
+  }
+
+  // The note of the checkpoint at `commit`, for evidence (empty if it cannot be read).
+  std::string checkpoint_note(const std::string& commit) {
+    auto oid = store::Oid::from_hex(commit);
+    if (!oid) return {};
+    auto text = m_store.read(*oid, record::k_checkpoint_path);
+    return text ? *text : std::string{};
   }
 
   Report finish() {
@@ -282,13 +292,52 @@ private:
       while (range.size() < cp.size) range.append(m_leaves[range.size()]);
       if (!crypto::equal_constant_time(range.root(), cp.root)) {
         const bool latest = k + 1 == m_checkpoints.size();
-        problem(latest ? "root_mismatch" : "checkpoint_inconsistent", {}, cp.commit,
-                std::string(record::k_checkpoint_path),
-                fmt::format("checkpoint of commit {} (size {}) does not match the root recomputed from the entries{}",
-                            cp.commit.substr(0, 12), cp.size,
-                            latest ? "" : ": history was rewritten (fork, reorder or removal)"));
+        if (latest)
+          problem("root_mismatch", {}, cp.commit, std::string(record::k_checkpoint_path),
+                  fmt::format("checkpoint of commit {} (size {}) does not match the root recomputed from the entries",
+                              cp.commit.substr(0, 12), cp.size));
+        else
+          problem("fork", {}, cp.commit, std::string(record::k_checkpoint_path),
+                  fmt::format("the checkpoint of commit {} (size {}) is not a prefix of the final log: history was "
+                              "rewritten (entries reordered, removed or replaced); both signed checkpoints are the evidence",
+                              cp.commit.substr(0, 12), cp.size),
+                  {checkpoint_note(cp.commit), m_report.checkpoint});
       }
     }
+    check_seen(range);
+  }
+
+  // A checkpoint this copy saw before must still be a prefix of the log. `range` holds a prefix of the leaves.
+  void check_seen(log::CompactRange range) {
+    if (!m_options.seen_checkpoint) return;
+    const std::string& seen = *m_options.seen_checkpoint;
+    const std::string where = ".git/avow/seen-checkpoint";
+    auto note = log::parse_note(seen);
+    const log::Verifier known[] = {m_log_key};
+    if (!note || !log::verify_note(*note, known)) {
+      problem("seen_checkpoint_invalid", {}, {}, where,
+              "the checkpoint this copy saw earlier is not signed by the archive's log key");
+      return;
+    }
+    auto cp = log::parse_checkpoint_text(note->text);
+    if (!cp || cp->origin != m_config.origin) {
+      problem("seen_checkpoint_invalid", {}, {}, where, "the checkpoint this copy saw earlier is not of this log");
+      return;
+    }
+    bool consistent = cp->size <= m_leaves.size();
+    if (consistent) {
+      if (range.size() > cp->size) {
+        range = log::CompactRange{};
+      }
+      while (range.size() < cp->size) range.append(m_leaves[range.size()]);
+      consistent = crypto::equal_constant_time(range.root(), cp->root);
+    }
+    if (!consistent)
+      problem("fork", {}, {}, where,
+              fmt::format("this copy saw a signed checkpoint of size {} that the archive's log (size {}) does not "
+                          "contain: the history was rewritten since; both signed checkpoints are the evidence",
+                          cp->size, m_leaves.size()),
+              {seen, m_report.checkpoint});
   }
 
   struct ParsedEntry {

@@ -17,6 +17,7 @@ struct Problem {
   std::optional<std::string> commit;   // commit id (hex), when it is about one commit
   std::optional<std::string> path;     // path in the archive tree
   std::string message;
+  std::vector<std::string> evidence;   // for a fork: the two signed checkpoints that cannot both be true
 };
 
 // What verify found. A bad archive is a report with problems, never an Error.
@@ -30,12 +31,16 @@ struct Report {
   std::string origin;
   std::string root_hex;   // root of the final checkpoint
   std::uint64_t size = 0; // tree size of the final checkpoint
+  std::string checkpoint;  // the final signed checkpoint note, verbatim
   bool ok() const { return problems.empty(); }
 };
 
 struct Options {
   bool quick = false;  // skip per-entry signatures and text re-hashing; still checks commits and the log
   unsigned jobs = 0;   // worker threads; 0 = all cores
+  // A checkpoint this copy of the archive saw earlier (kept in .git/avow/seen-checkpoint): the log must still
+  // contain it as a prefix, or the history was rewritten since, and that is reported as a fork.
+  std::optional<std::string> seen_checkpoint;
 };
 
 // Check everything SPEC section 7 lists (items 1 to 5) for the archive in `store`, reading each commit of main once

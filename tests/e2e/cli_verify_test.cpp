@@ -187,13 +187,50 @@ TEST_F(CliVerify, DeletedFileBreaksAppendOnly) {
   EXPECT_TRUE(has(kinds, "text_missing"));
 }
 
-TEST_F(CliVerify, DroppedCommitIsReported) {
-  // Reset main one commit back with stock git: the log loses an entry. The checkpoint still verifies, but a
-  // verifier holding the old checkpoint sees a rewrite; here the archive itself is consistent, so verify passes
-  // and the proof of truncation is the missing record.
+TEST_F(CliVerify, DroppedCommitIsAForkAgainstTheSeenCheckpoint) {
+  // Reset main one commit back with stock git: the log loses an entry. The archive is self-consistent, but this
+  // copy remembers the checkpoint of size 3 it wrote, so verify reports a fork with both checkpoints.
+  const std::string old_cp = a.git_show("log/checkpoint");
   ASSERT_EQ(a.git({"update-ref", "refs/heads/main", "main~1"}).exit_code, 0);
-  EXPECT_EQ(a.avow({"verify"}).exit_code, 0);
+  auto r = a.avow({"verify", "--json"});
+  ASSERT_EQ(r.exit_code, 1) << r.out;
+  const auto j = r.json();
+  ASSERT_EQ(j["problems"].size(), 1u) << r.out;
+  EXPECT_EQ(j["problems"][0]["kind"], "fork");
+  ASSERT_EQ(j["problems"][0]["evidence"].size(), 2u);
+  EXPECT_EQ(j["problems"][0]["evidence"][0], old_cp);
+  EXPECT_EQ(j["problems"][0]["evidence"][1], a.git_show("log/checkpoint"));
   EXPECT_EQ(a.avow({"show", second_id}).exit_code, 1);
+}
+
+TEST_F(CliVerify, RewriteWithTheLogKeyIsCaughtByAMirrorThatSawTheOldCheckpoint) {
+  a.archive_text("Third statement.\n");
+  const auto mirror = a.tmp() / "mirror.git";
+  ASSERT_EQ(run_process({"git", "clone", "-q", "--bare", a.dir().string(), mirror.string()}, {}, a.env()).exit_code, 0);
+  const auto verify_mirror = [&] {
+    return run_process({avow_bin(), "-C", mirror.string(), "verify", "--json"}, {}, a.env());
+  };
+  ASSERT_EQ(verify_mirror().exit_code, 0); // the mirror now remembers the checkpoint of size 4
+  const std::string seen = a.git_show("log/checkpoint");
+
+  // The operator, holding the log key, resets two commits back, forgets what it saw, and re-grows the log with
+  // different statements: a validly signed history that contradicts the one the mirror saw.
+  ASSERT_EQ(a.git({"update-ref", "refs/heads/main", "main~2"}).exit_code, 0);
+  std::filesystem::remove(a.dir() / ".git" / "avow" / "seen-checkpoint");
+  a.archive_text("A different second statement.\n");
+  a.archive_text("A different third statement.\n");
+  ASSERT_EQ(a.avow({"verify"}).exit_code, 0); // self-consistent on its own
+  EXPECT_NE(a.git_show("log/checkpoint"), seen);
+
+  auto fetch = run_process({"git", "-C", mirror.string(), "fetch", "-q", "-f", a.dir().string(), "+main:main"}, {}, a.env());
+  ASSERT_EQ(fetch.exit_code, 0) << fetch.err;
+  auto r = verify_mirror();
+  ASSERT_EQ(r.exit_code, 1) << r.out;
+  const auto j = r.json();
+  ASSERT_EQ(j["problems"].size(), 1u) << r.out;
+  EXPECT_EQ(j["problems"][0]["kind"], "fork");
+  EXPECT_EQ(j["problems"][0]["evidence"][0], seen);
+  EXPECT_EQ(j["problems"][0]["evidence"][1], a.git_show("log/checkpoint"));
 }
 
 } // namespace
