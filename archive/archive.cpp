@@ -1,11 +1,15 @@
 #include <archive/archive.hpp>
 
+#include <archive/proof_bundle.hpp>
+
 #include <archive/crypto/sha256.hpp>
 #include <archive/crypto/sshsig.hpp>
 #include <archive/log/checkpoint.hpp>
 #include <archive/log/merkle.hpp>
 #include <archive/log/note.hpp>
+#include <archive/log/proof.hpp>
 #include <archive/log/tiles.hpp>
+#include <archive/log/tlog_proof.hpp>
 #include <archive/record/dsse.hpp>
 #include <archive/record/key_event.hpp>
 #include <archive/record/layout.hpp>
@@ -230,6 +234,45 @@ void remember_checkpoint(const store::GitStore& store, std::string_view note) {
   (void)write_file_atomic(seen_checkpoint_path(store), note, FileMode::public_0644, Overwrite::yes);
 }
 
+// Refuse to write on top of a history that contradicts the checkpoint this copy saw last (a reset or rewritten
+// branch): writing would bury the evidence. O(log n): a consistency proof from the tiles.
+Expected<void> check_seen_checkpoint(const store::GitStore& store, const store::Oid& head, const log::Checkpoint& now,
+                                     const log::Verifier& log_key) {
+  auto seen = read_file(seen_checkpoint_path(store), 64 * 1024);
+  if (!seen) return seen.error().code == ErrorCode::not_found ? Expected<void>{} : std::unexpected(seen.error());
+  const log::Verifier known[] = {log_key};
+  auto note = log::parse_note(*seen);
+  auto cp = note && log::verify_note(*note, known) ? log::parse_checkpoint_text(note->text)
+                                                  : Expected<log::Checkpoint>(std::unexpected(Error{}));
+  const auto refuse = [&](std::string_view why) {
+    return fail(ErrorCode::failed_precondition,
+                "cannot append: {}; run avow verify (delete .git/avow/seen-checkpoint only if you rewrote the history "
+                "on purpose)",
+                why);
+  };
+  if (!cp || cp->origin != now.origin) return refuse("the checkpoint this copy saw last is not a valid checkpoint of this log");
+  if (cp->size > now.size)
+    return refuse(fmt::format("the log (size {}) is shorter than the checkpoint this copy saw (size {})", now.size, cp->size));
+  if (cp->size == now.size) {
+    if (!crypto::equal_constant_time(cp->root, now.root))
+      return refuse("the log differs from the checkpoint this copy saw at the same size");
+    return {};
+  }
+  if (cp->size == 0) return {};
+  const log::TileReader reader = [&](const std::string& path) -> Expected<Bytes> {
+    auto data = store.read(head, std::string(record::k_log_prefix) + path);
+    if (!data) return std::unexpected(data.error());
+    return Bytes(data->begin(), data->end());
+  };
+  auto proof = log::consistency_proof_from_tiles(cp->size, now.size, now.size, reader);
+  if (!proof) return std::unexpected(proof.error());
+  std::vector<Bytes> path;
+  for (const auto& h : *proof) path.emplace_back(h.begin(), h.end());
+  if (!log::verify_consistency(cp->size, now.size, path, cp->root, now.root))
+    return refuse("the log does not extend the checkpoint this copy saw (its history was rewritten)");
+  return {};
+}
+
 } // namespace
 
 fs::path default_key_dir() {
@@ -408,6 +451,8 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
   if (!cp) return fail(ErrorCode::failed_precondition, "cannot append: {}", cp.error().message);
   // A key file in keys/ other than the log key's is an archivist key added by a key.add entry (verify checks
   // the entries themselves). Revocation, when `key revoke` exists, must be checked here too.
+  if (auto ok = check_seen_checkpoint(store, **head, cp->checkpoint, m_impl->log_verifier); !ok)
+    return std::unexpected(ok.error());
   auto trusted = store.exists(**head, record::key_path(archivist_id));
   if (!trusted) return std::unexpected(trusted.error());
   if (!*trusted)
@@ -418,8 +463,14 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
     auto entries = verify::read_entries(store, **head, cp->checkpoint.size);
     if (!entries) return std::unexpected(entries.error());
     std::unordered_set<std::string> ids;
-    for (const auto& e : *entries)
-      if (auto env = record::parse(e)) ids.insert(record::record_id(env->payload));
+    for (const auto& e : *entries) {
+      auto env = record::parse(e);
+      if (!env) continue;
+      auto value = json::parse_canonical(env->payload);
+      if (!value) continue;
+      if (auto kind = record::record_kind(*value); kind && *kind == "statement")
+        ids.insert(record::record_id(env->payload)); // only a statement can be superseded
+    }
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       if (inputs[i].supersedes && !ids.contains(*inputs[i].supersedes))
         return fail(ErrorCode::invalid_input, "'{}': supersedes names no record in this archive: {}", inputs[i].label,
@@ -544,6 +595,103 @@ Expected<std::vector<RecordView>> Archive::find(std::string_view prefix, bool wi
   }
   if (found.empty()) return fail(ErrorCode::not_found, "no record with id '{}'", prefix);
   return found;
+}
+
+Expected<Archive::Proof> Archive::proof(std::string_view prefix) const {
+  if (prefix.size() < 8 || prefix.size() > 64 ||
+      !std::all_of(prefix.begin(), prefix.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }))
+    return fail(ErrorCode::invalid_input, "invalid record id '{}': want 8 to 64 lowercase hex digits", prefix);
+  const auto& store = m_impl->store;
+  auto head = store.head();
+  if (!head) return std::unexpected(head.error());
+  auto cp = verify::read_checkpoint(store, **head, m_impl->log_verifier, m_impl->config.origin);
+  if (!cp) return std::unexpected(cp.error());
+  const std::uint64_t size = cp->checkpoint.size;
+  auto entries = verify::read_entries(store, **head, size);
+  if (!entries) return std::unexpected(entries.error());
+
+  // Find the statement, and the key.add entry of the key that signed it.
+  std::vector<std::uint64_t> matches;
+  std::map<std::string, std::uint64_t> key_added;
+  std::optional<record::Envelope> found;
+  for (std::uint64_t i = 0; i < entries->size(); ++i) {
+    auto env = record::parse((*entries)[i]);
+    if (!env) continue;
+    auto value = json::parse_canonical(env->payload);
+    if (!value) continue;
+    auto kind = record::record_kind(*value);
+    if (!kind) continue;
+    if (*kind == "key.add") {
+      if (auto ev = record::key_event_from_json(*value)) key_added.try_emplace(ev->key_id, i);
+      continue;
+    }
+    if (*kind != "statement" || !record::record_id(env->payload).starts_with(prefix)) continue;
+    matches.push_back(i);
+    found = std::move(*env);
+  }
+  if (matches.empty()) return fail(ErrorCode::not_found, "no statement with id '{}'", prefix);
+  if (matches.size() > 1) {
+    std::string ids;
+    for (auto i : matches) {
+      auto env = record::parse((*entries)[i]);
+      ids += " " + record::record_id(env->payload).substr(0, 16);
+    }
+    return fail(ErrorCode::invalid_input, "record id '{}' is ambiguous; candidates:{}", prefix, ids);
+  }
+  const std::uint64_t index = matches.front();
+  if (found->signatures.size() != 1) return fail(ErrorCode::invalid_input, "entry {} does not carry one signature", index);
+  const std::string keyid = found->signatures[0].keyid;
+  auto added = key_added.find(keyid);
+  if (added == key_added.end() || added->second >= index)
+    return fail(ErrorCode::failed_precondition, "the key that signed entry {} has no earlier key.add entry", index);
+  auto statement = record::parse_payload(found->payload);
+  if (!statement) return std::unexpected(statement.error());
+
+  const log::TileReader reader = [&](const std::string& path) -> Expected<Bytes> {
+    auto data = store.read(**head, std::string(record::k_log_prefix) + path);
+    if (!data) return std::unexpected(data.error());
+    return Bytes(data->begin(), data->end());
+  };
+  std::size_t reads = 0;
+  const log::TileReader counting = [&](const std::string& path) -> Expected<Bytes> {
+    ++reads;
+    return reader(path);
+  };
+  auto path = log::inclusion_proof_from_tiles(index, size, size, counting);
+  if (!path) return std::unexpected(path.error());
+  auto key_path = log::inclusion_proof_from_tiles(added->second, size, size, counting);
+  if (!key_path) return std::unexpected(key_path.error());
+  auto text = store.read(**head, record::text_path(statement->text.sha256));
+  if (!text) return std::unexpected(text.error());
+  auto archivist_pem = store.read(**head, record::key_path(keyid));
+  if (!archivist_pem) return std::unexpected(archivist_pem.error());
+  auto log_pem = store.read(**head, record::key_path(m_impl->config.log_key_id));
+  if (!log_pem) return std::unexpected(log_pem.error());
+
+  json::Value b = json::Value::object();
+  b["format"] = std::string(k_bundle_format);
+  b["envelope"] = (*entries)[index];
+  b["text"] = std::move(*text);
+  b["proof"] = log::format_tlog_proof(log::TlogProof{std::nullopt, index, std::move(*path), cp->note});
+  b["key"] = {{"envelope", (*entries)[added->second]},
+              {"proof", log::format_tlog_proof(log::TlogProof{std::nullopt, added->second, std::move(*key_path), cp->note})}};
+  b["keys"] = {{keyid, *archivist_pem}, {m_impl->config.log_key_id, *log_pem}};
+  auto bytes = json::canonicalize(b);
+  if (!bytes) return std::unexpected(bytes.error());
+  return Proof{*bytes + "\n", record::record_id(found->payload), index, size, reads};
+}
+
+Expected<std::string> Archive::checkpoint() const {
+  auto head = m_impl->store.head();
+  if (!head) return std::unexpected(head.error());
+  auto cp = verify::read_checkpoint(m_impl->store, **head, m_impl->log_verifier, m_impl->config.origin);
+  if (!cp) return std::unexpected(cp.error());
+  return cp->note;
+}
+
+std::string Archive::policy() const {
+  return fmt::format("# Trust policy (C2SP tlog-policy) for the avow archive {}\nlog {}\nquorum none\n",
+                     m_impl->config.origin, m_impl->config.log_vkey);
 }
 
 Expected<std::vector<Archive::KeyInfo>> Archive::keys() const {

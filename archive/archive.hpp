@@ -137,6 +137,22 @@ public:
   // List the keys the archive trusts, from avow.json and the key events in the log.
   Expected<std::vector<KeyInfo>> keys() const;
 
+  // An offline proof bundle (avow.proof/1, see docs/FORMAT.md) for the statement `prefix` names, at the current
+  // checkpoint: the envelope, the canonical text, a C2SP tlog-proof, the key.add entry of its archivist key with its
+  // own tlog-proof, and the public key files. Proofs are computed from the tiles (O(log n) tile reads).
+  struct Proof {
+    std::string bundle;
+    std::string id;
+    std::uint64_t index = 0;
+    std::uint64_t tree_size = 0;
+    std::size_t tiles_read = 0;
+  };
+  Expected<Proof> proof(std::string_view prefix) const;
+  // The current signed checkpoint, verbatim.
+  Expected<std::string> checkpoint() const;
+  // A C2SP tlog-policy that trusts this archive's log key (no witnesses yet).
+  std::string policy() const;
+
   const std::filesystem::path& dir() const;
   const std::string& origin() const;
 

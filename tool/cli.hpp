@@ -60,5 +60,7 @@ void add_archive(CLI::App& app, Globals& g);
 void add_verify(CLI::App& app, Globals& g);
 void add_show(CLI::App& app, Globals& g);
 void add_key(CLI::App& app, Globals& g);
+void add_proof(CLI::App& app, Globals& g);
+void add_checkpoint(CLI::App& app, Globals& g);
 
 } // namespace avow::tool

@@ -26,6 +26,8 @@ int main(int argc, char** argv) try {
   add_verify(app, g);
   add_show(app, g);
   add_key(app, g);
+  add_proof(app, g);
+  add_checkpoint(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -103,7 +103,7 @@ Expected<void> check_iri(std::string_view uri) {
     std::size_t len = 1;
     const char32_t cp = decode_at(uri, i, len);
     if (cp == ' ' || cp == 0xA0 || cp == 0x3000 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x205F ||
-        cp == 0x1680)
+        cp == 0x1680 || cp == 0xFEFF)
       return fail(ErrorCode::invalid_input, "source '{}' contains a space at byte {} (write it as %20)", printable(uri), i);
     if (is_control(cp) || is_line_break(cp))
       return fail(ErrorCode::invalid_input, "source '{}' contains a control character (U+{:04X}) at byte {}",

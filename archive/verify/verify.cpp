@@ -410,11 +410,11 @@ private:
         ++m_key_events;
         if (keyid != m_config.log_key_id || p.key_event->archivist != m_config.log_key_id) {
           problem("signature_untrusted", i, {}, std::nullopt,
-                  fmt::format("entry {} ({}) is a key event not signed by the log key", i, p.kind));
-        } else {
-          to_check[i] = {i, log_pub};
-          has_key[i] = true;
+                  fmt::format("entry {} ({}) is a key event not signed by the log key; it is ignored", i, p.kind));
+          continue; // an untrusted key event changes no key's state
         }
+        to_check[i] = {i, log_pub};
+        has_key[i] = true;
         if (p.key_event->kind == "key.add") {
           if (revoked.contains(p.key_event->key_id))
             problem("key_event_invalid", i, {}, std::nullopt, fmt::format("entry {} adds a key that was revoked", i));

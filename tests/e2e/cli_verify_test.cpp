@@ -203,6 +203,16 @@ TEST_F(CliVerify, DroppedCommitIsAForkAgainstTheSeenCheckpoint) {
   EXPECT_EQ(a.avow({"show", second_id}).exit_code, 1);
 }
 
+TEST_F(CliVerify, AppendRefusesToBuryARewrite) {
+  ASSERT_EQ(a.git({"update-ref", "refs/heads/main", "main~1"}).exit_code, 0);
+  const std::string before = a.state();
+  write_file(a.tmp() / "n.txt", "New statement.\n");
+  auto r = a.avow({"archive", (a.tmp() / "n.txt").string(), "--source", "https://e.org/n"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("shorter than the checkpoint this copy saw"), std::string::npos) << r.err;
+  EXPECT_EQ(a.state(), before);
+}
+
 TEST_F(CliVerify, RewriteWithTheLogKeyIsCaughtByAMirrorThatSawTheOldCheckpoint) {
   a.archive_text("Third statement.\n");
   const auto mirror = a.tmp() / "mirror.git";

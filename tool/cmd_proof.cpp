@@ -1,0 +1,155 @@
+#include "cli.hpp"
+
+#include <archive/proof_bundle.hpp>
+#include <archive/util/file.hpp>
+
+namespace avow::tool {
+
+void add_proof(CLI::App& app, Globals& g) {
+  auto* cmd = app.add_subcommand("proof", "Write an offline proof bundle for one statement.");
+  cmd->footer("Example: avow proof 3f2a9c1e -o statement.avow-proof\n"
+              "Check it anywhere, without the archive: avow verify-proof statement.avow-proof --policy archive.policy");
+  cmd->fallthrough();
+  auto id = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  cmd->add_option("id", *id, "Record id or a unique prefix of at least 8 hex digits.")->required();
+  cmd->add_option("-o,--output", *out, "File to write (default: standard output).");
+  cmd->callback([&g, id, out] {
+    auto archive = open_archive(g);
+    if (!archive) {
+      g.exit_code = report(archive.error());
+      return;
+    }
+    auto p = archive->proof(*id);
+    if (!p) {
+      g.exit_code = p.error().code == ErrorCode::not_found ? (report(p.error()), exit_code::problems) : report(p.error());
+      return;
+    }
+    if (out->empty()) {
+      std::fwrite(p->bundle.data(), 1, p->bundle.size(), stdout);
+      return;
+    }
+    if (auto ok = write_file_atomic(*out, p->bundle, FileMode::public_0644, Overwrite::yes); !ok) {
+      g.exit_code = report(ok.error());
+      return;
+    }
+    if (g.json) {
+      print_json({{"file", *out}, {"id", p->id}, {"index", p->index}, {"tree_size", p->tree_size},
+                  {"bytes", p->bundle.size()}, {"tiles_read", p->tiles_read}});
+      return;
+    }
+    if (!g.quiet)
+      std::printf("proof of entry %llu (record %s) at tree size %llu written to %s (%zu bytes)\n",
+                  static_cast<unsigned long long>(p->index), p->id.c_str(), static_cast<unsigned long long>(p->tree_size),
+                  out->c_str(), p->bundle.size());
+  });
+
+  auto* vp = app.add_subcommand("verify-proof", "Check a proof bundle offline against a trust policy.");
+  vp->footer("Example: avow verify-proof statement.avow-proof --policy archive.policy --text copy-of-statement.txt\n"
+             "Exit 0: proven; 1: not proven (the reason is printed); 3: unreadable policy or files.");
+  vp->fallthrough();
+  auto file = std::make_shared<std::string>();
+  auto policy = std::make_shared<std::string>();
+  auto text = std::make_shared<std::string>();
+  vp->add_option("file", *file, "The proof bundle.")->required();
+  vp->add_option("--policy", *policy, "C2SP tlog-policy file naming the log key (and witnesses) you trust.")->required();
+  vp->add_option("--text", *text, "A copy of the statement's text to compare with the proven one.");
+  vp->callback([&g, file, policy, text] {
+    auto bundle = read_file(*file, k_max_bundle_bytes);
+    if (!bundle) {
+      g.exit_code = report(bundle.error());
+      return;
+    }
+    auto policy_text = read_file(*policy, 1024 * 1024);
+    if (!policy_text) {
+      g.exit_code = report(policy_text.error());
+      return;
+    }
+    std::optional<std::string> copy;
+    if (!text->empty()) {
+      auto t = read_file(*text, k_max_statement_bytes);
+      if (!t) {
+        g.exit_code = report(t.error());
+        return;
+      }
+      copy = std::move(*t);
+    }
+    auto r = verify_bundle(*bundle, *policy_text, copy);
+    if (!r) {
+      g.exit_code = report(r.error());
+      return;
+    }
+    g.exit_code = r->proven ? exit_code::ok : exit_code::problems;
+    if (g.json) {
+      nlohmann::json j = {{"proven", r->proven}};
+      if (!r->proven) j["reason"] = r->reason;
+      else {
+        j["id"] = r->record_id;
+        j["index"] = r->index;
+        j["origin"] = r->origin;
+        j["tree_size"] = r->tree_size;
+        j["root"] = r->root_hex;
+        j["witnesses"] = r->witnesses;
+        j["archivist"] = r->archivist;
+        j["key_added_at"] = r->key_added_at;
+        j["text_checked"] = r->text_checked;
+        j["record"] = nlohmann::json::parse(r->payload);
+      }
+      print_json(j);
+      return;
+    }
+    if (!r->proven) {
+      std::printf("NOT proven: %s\n", r->reason.c_str());
+      return;
+    }
+    std::printf("proven: record %s is entry %llu of log '%s' (tree size %llu, root %s)\n", r->record_id.c_str(),
+                static_cast<unsigned long long>(r->index), r->origin.c_str(),
+                static_cast<unsigned long long>(r->tree_size), r->root_hex.c_str());
+    std::printf("signed by archivist key %s, added by the log key at entry %llu\n", r->archivist.substr(0, 16).c_str(),
+                static_cast<unsigned long long>(r->key_added_at));
+    if (!r->witnesses.empty()) {
+      std::string names;
+      for (const auto& w : r->witnesses) names += (names.empty() ? "" : ", ") + w;
+      std::printf("checkpoint cosigned by: %s\n", names.c_str());
+    }
+    if (r->text_checked) std::printf("the given text is the proven text\n");
+  });
+}
+
+void add_checkpoint(CLI::App& app, Globals& g) {
+  auto* cmd = app.add_subcommand("checkpoint", "Print the archive's current signed checkpoint.");
+  cmd->footer("Example: avow -C archive checkpoint > checkpoint.txt");
+  cmd->fallthrough();
+  cmd->callback([&g] {
+    auto archive = open_archive(g);
+    if (!archive) {
+      g.exit_code = report(archive.error());
+      return;
+    }
+    auto cp = archive->checkpoint();
+    if (!cp) {
+      g.exit_code = report(cp.error());
+      return;
+    }
+    if (g.json) {
+      print_json({{"checkpoint", *cp}});
+      return;
+    }
+    std::fwrite(cp->data(), 1, cp->size(), stdout);
+  });
+
+  auto* pol = app.add_subcommand("policy", "Print a C2SP tlog-policy that trusts this archive's log key.");
+  pol->footer("Example: avow -C archive policy > archive.policy");
+  pol->fallthrough();
+  pol->callback([&g] {
+    auto archive = open_archive(g);
+    if (!archive) {
+      g.exit_code = report(archive.error());
+      return;
+    }
+    const std::string p = archive->policy();
+    std::fwrite(p.data(), 1, p.size(), stdout);
+  });
+}
+
+} // namespace avow::tool
