@@ -1,0 +1,50 @@
+#pragma once
+
+// The audit report of an archive (or of the entries a filter selects): what `avow audit` prints as text, JSON or a
+// self-contained HTML page.
+
+#include <archive/verify/verify.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace avow {
+
+struct AuditReport {
+  std::string origin;
+  std::string generated;            // RFC 3339 UTC, when the report was made
+  std::string filter;               // the filter in words, e.g. "publisher = Reuters, published since 1987-03-01"; empty for all
+  std::uint64_t tree_size = 0;
+  std::string root_hex;
+  std::string checkpoint;           // the signed checkpoint note, verbatim
+  std::uint64_t entries = 0;        // entries selected by the filter
+  std::uint64_t statements = 0;
+  std::uint64_t texts = 0;          // distinct canonical texts among them
+  using Counts = std::vector<std::pair<std::string, std::uint64_t>>; // label, count; largest first
+  Counts by_publisher;
+  Counts by_archivist;              // key ids (shortened to 16 hex)
+  Counts by_lang;                   // "" when none was given
+  Counts by_month;                  // "YYYY-MM" of the publication time when known, else "unknown"; oldest first
+  struct KeyEvent {
+    std::uint64_t index = 0;
+    std::string kind;               // key.add or key.revoke
+    std::string key_id;
+    std::string role;
+    std::string captured;
+  };
+  std::vector<KeyEvent> key_events;
+  struct Source {
+    std::string source;
+    std::uint64_t versions = 0;
+    std::string first_captured, last_captured;
+  };
+  std::vector<Source> most_revised; // sources with more than one version, most versions first (top 20)
+  std::vector<std::string> timestamps; // RFC 3161 tokens: none until time-stamping exists
+  bool checked = false;             // verify --quick ran
+  std::vector<verify::Problem> problems; // what it found
+};
+
+} // namespace avow
