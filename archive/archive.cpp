@@ -1,5 +1,6 @@
 #include <archive/archive.hpp>
 
+#include <archive/archive_impl.hpp>
 #include <archive/proof_bundle.hpp>
 
 #include <archive/crypto/sha256.hpp>
@@ -29,6 +30,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace avow {
@@ -294,12 +296,6 @@ Expected<GeneratedKey> generate_key(const fs::path& dir, const std::optional<fs:
   return GeneratedKey{id, fs::absolute(file), crypto::public_key_pem(key->public_key())};
 }
 
-struct Archive::Impl {
-  store::GitStore store;
-  record::ArchiveConfig config;
-  log::Verifier log_verifier;
-  fs::path dir;
-};
 
 Archive::Archive(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 Archive::Archive(Archive&&) noexcept = default;
@@ -427,21 +423,15 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
   if (archivist_id == config.log_key_id)
     return fail(ErrorCode::key, "the log key signs checkpoints and commits, not statements: give an archivist key");
 
-  // Check and prepare every statement before taking the lock: nothing is written unless all are good.
+  // 1. Check every statement (in parallel) before anything else: nothing is written unless all are good.
   const std::string captured = format_rfc3339_utc(now_seconds());
   std::vector<Expected<Prepared>> prepared(inputs.size(), std::unexpected(Error{ErrorCode::internal, "not prepared"}));
-  parallel_for(inputs.size(), options.jobs, [&](std::size_t i) {
-    auto p = prepare(inputs[i], archivist_id, captured, options.strict_dates);
-    if (p) {
-      auto env = sign_entry(p->payload, *archivist);
-      if (!env) p = std::unexpected(env.error());
-      else p->envelope = std::move(*env);
-    }
-    prepared[i] = std::move(p);
-  });
+  parallel_for(inputs.size(), options.jobs,
+               [&](std::size_t i) { prepared[i] = prepare(inputs[i], archivist_id, captured, options.strict_dates); });
   for (std::size_t i = 0; i < inputs.size(); ++i)
     if (!prepared[i]) return std::unexpected(with_context(prepared[i].error(), fmt::format("'{}'", inputs[i].label)));
 
+  // 2. The writer lock, and the state we build on.
   auto lock = store::WriterLock::acquire(store.git_dir(), options.lock_timeout);
   if (!lock) return std::unexpected(lock.error());
   auto head = store.head();
@@ -449,43 +439,86 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
   if (!*head) return fail(ErrorCode::failed_precondition, "archive has no commit");
   auto cp = verify::read_checkpoint(store, **head, m_impl->log_verifier, config.origin);
   if (!cp) return fail(ErrorCode::failed_precondition, "cannot append: {}", cp.error().message);
-  // A key file in keys/ other than the log key's is an archivist key added by a key.add entry (verify checks
-  // the entries themselves). Revocation, when `key revoke` exists, must be checked here too.
   if (auto ok = check_seen_checkpoint(store, **head, cp->checkpoint, m_impl->log_verifier); !ok)
     return std::unexpected(ok.error());
+  // A key file in keys/ other than the log key's is an archivist key added by a key.add entry (verify checks
+  // the entries themselves). Revocation, when `key revoke` exists, must be checked here too.
   auto trusted = store.exists(**head, record::key_path(archivist_id));
   if (!trusted) return std::unexpected(trusted.error());
   if (!*trusted)
     return fail(ErrorCode::key, "archivist key {} is not trusted by this archive", archivist_id.substr(0, 16));
 
-  // Supersedes must name a statement already in the log (or earlier in this batch). Only paid for when used.
-  if (std::any_of(inputs.begin(), inputs.end(), [](const auto& in) { return in.supersedes.has_value(); })) {
-    auto entries = verify::read_entries(store, **head, cp->checkpoint.size);
-    if (!entries) return std::unexpected(entries.error());
-    std::unordered_set<std::string> ids;
-    for (const auto& e : *entries) {
-      auto env = record::parse(e);
-      if (!env) continue;
-      auto value = json::parse_canonical(env->payload);
-      if (!value) continue;
-      if (auto kind = record::record_kind(*value); kind && *kind == "statement")
-        ids.insert(record::record_id(env->payload)); // only a statement can be superseded
+  // 3. Revisions, from the derived index: a new text under a source that has another links to it with supersedes; the
+  // same text under the same source again records nothing unless it is a deliberate recapture.
+  AppendResult result;
+  auto idx = detail::fresh_index(*m_impl, **head, result.notices);
+  if (!idx) return std::unexpected(idx.error());
+  std::vector<bool> keep(inputs.size(), true);
+  std::vector<std::vector<std::string>> notes(inputs.size());
+  std::unordered_map<std::string, std::pair<std::string, std::string>> batch_latest; // source -> (id, text sha)
+  std::unordered_set<std::string> batch_ids;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const auto& in = inputs[i];
+    auto& p = *prepared[i];
+    if (in.supersedes && !batch_ids.contains(*in.supersedes)) {
+      auto rows = idx->by_id_prefix(*in.supersedes);
+      if (!rows) return std::unexpected(rows.error());
+      const bool known = std::any_of(rows->begin(), rows->end(),
+                                     [&](const auto& r) { return r.id == *in.supersedes && r.kind == "statement"; });
+      if (!known)
+        return fail(ErrorCode::invalid_input, "'{}': supersedes names no statement in this archive: {}", in.label,
+                    *in.supersedes);
     }
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-      if (inputs[i].supersedes && !ids.contains(*inputs[i].supersedes))
-        return fail(ErrorCode::invalid_input, "'{}': supersedes names no record in this archive: {}", inputs[i].label,
-                    *inputs[i].supersedes);
-      ids.insert(prepared[i]->id);
+    std::optional<std::pair<std::string, std::string>> prev;
+    if (auto it = batch_latest.find(in.source); it != batch_latest.end()) {
+      prev = it->second;
+    } else {
+      auto row = idx->latest_version(in.source);
+      if (!row) return std::unexpected(row.error());
+      if (*row) prev = std::make_pair((*row)->id, (*row)->text_sha256);
     }
+    if (prev && prev->second == p.text_sha && !options.recapture) {
+      keep[i] = false;
+      result.notices.push_back(fmt::format("'{}': this text from this source is already archived as {}; nothing "
+                                           "recorded (use --recapture to record a new capture)",
+                                           in.label, prev->first));
+      continue;
+    }
+    if (prev && prev->second != p.text_sha && !in.supersedes) {
+      StatementInput linked = in;
+      linked.supersedes = prev->first;
+      auto again = prepare(linked, archivist_id, captured, options.strict_dates);
+      if (!again) return std::unexpected(with_context(again.error(), fmt::format("'{}'", in.label)));
+      p = std::move(*again);
+      notes[i].push_back(fmt::format("supersedes {}, the previous version from this source", prev->first));
+    }
+    batch_latest[in.source] = {p.id, p.text_sha};
+    batch_ids.insert(p.id);
+  }
+  std::vector<std::size_t> kept;
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (keep[i]) kept.push_back(i);
+  result.tree_size = cp->checkpoint.size;
+  if (kept.empty()) return result;
+
+  // 4. Sign (in parallel).
+  std::vector<Expected<std::string>> signed_envelopes(kept.size(), std::unexpected(Error{ErrorCode::internal, "unsigned"}));
+  parallel_for(kept.size(), options.jobs,
+               [&](std::size_t k) { signed_envelopes[k] = sign_entry(prepared[kept[k]]->payload, *archivist); });
+  for (std::size_t k = 0; k < kept.size(); ++k) {
+    if (!signed_envelopes[k])
+      return std::unexpected(with_context(signed_envelopes[k].error(), fmt::format("'{}'", inputs[kept[k]].label)));
+    prepared[kept[k]]->envelope = std::move(*signed_envelopes[k]);
   }
 
+  // 5. One transaction: texts, originals, tiles, checkpoint; one signed commit.
   auto tx = store.begin();
   if (!tx) return std::unexpected(tx.error());
   if (tx->base() != *head) return fail(ErrorCode::failed_precondition, "archive changed during the write (another writer?)");
   std::unordered_set<std::string> written;
   std::vector<std::string> envelopes;
-  envelopes.reserve(inputs.size());
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
+  envelopes.reserve(kept.size());
+  for (std::size_t i : kept) {
     const auto& p = *prepared[i];
     const std::string tpath = record::text_path(p.text_sha);
     if (written.insert(tpath).second) {
@@ -509,19 +542,34 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
   auto new_size = append_to_log(store, *head, *tx, first, envelopes, config, *log_key, cp->checkpoint.root);
   if (!new_size) return std::unexpected(new_size.error());
 
-  AppendResult result;
   std::vector<std::pair<std::uint64_t, std::string>> named;
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    result.records.push_back({prepared[i]->id, first + i, inputs[i].label, prepared[i]->warnings});
-    named.emplace_back(first + i, prepared[i]->id);
+  for (std::size_t k = 0; k < kept.size(); ++k) {
+    const std::size_t i = kept[k];
+    auto warnings = prepared[i]->warnings;
+    result.records.push_back({prepared[i]->id, first + k, inputs[i].label, std::move(warnings), std::move(notes[i])});
+    named.emplace_back(first + k, prepared[i]->id);
   }
   const std::string summary =
-      inputs.size() == 1 ? std::string("archive 1 statement") : fmt::format("archive {} statements", inputs.size());
+      kept.size() == 1 ? std::string("archive 1 statement") : fmt::format("archive {} statements", kept.size());
   auto commit = tx->commit(commit_message(summary, first, *new_size, named), commit_signer(*log_key));
   if (!commit) return std::unexpected(commit.error());
-  if (auto note = store.read(*commit, record::k_checkpoint_path)) remember_checkpoint(store, *note);
   result.tree_size = *new_size;
   result.commit = commit->hex();
+
+  // 6. After the commit stands: remember its checkpoint, and bring the index along in the same write. An index that
+  // fails here is only stale: it is rebuilt on next use.
+  auto note = store.read(*commit, record::k_checkpoint_path);
+  if (note) {
+    remember_checkpoint(store, *note);
+    std::vector<index::IndexEntry> added;
+    bool ok = true;
+    for (std::size_t k = 0; k < kept.size() && ok; ++k) {
+      auto st = record::parse_payload(prepared[kept[k]]->payload);
+      if (!st) ok = false;
+      else added.push_back({first + k, prepared[kept[k]]->id, std::move(*st), prepared[kept[k]]->canonical});
+    }
+    if (!ok || !idx->add(added, *note)) result.notices.push_back("the index could not be updated; it will be rebuilt");
+  }
   return result;
 }
 
@@ -678,7 +726,14 @@ Expected<Archive::Proof> Archive::proof(std::string_view prefix) const {
   b["keys"] = {{keyid, *archivist_pem}, {m_impl->config.log_key_id, *log_pem}};
   auto bytes = json::canonicalize(b);
   if (!bytes) return std::unexpected(bytes.error());
-  return Proof{*bytes + "\n", record::record_id(found->payload), index, size, reads};
+  std::string bundle = *bytes + "\n";
+  // Never hand out a bundle that does not prove what it claims (a damaged log, a key.add not by the log key).
+  auto check = verify_bundle(bundle, policy(), std::nullopt);
+  if (!check) return std::unexpected(check.error());
+  if (!check->proven)
+    return fail(ErrorCode::failed_precondition, "the archive does not prove entry {}: {} (run avow verify)", index,
+                check->reason);
+  return Proof{std::move(bundle), record::record_id(found->payload), index, size, reads};
 }
 
 Expected<std::string> Archive::checkpoint() const {

@@ -2,7 +2,10 @@
 
 // The one header tool/ needs: avow::Archive and what its operations take and return.
 
+#include <archive/audit.hpp>
 #include <archive/crypto/keyfile.hpp>
+#include <archive/index/index.hpp>
+#include <archive/text/diff.hpp>
 #include <archive/util/error.hpp>
 #include <archive/util/time.hpp>
 #include <archive/verify/verify.hpp>
@@ -72,6 +75,7 @@ struct AppendOptions {
   std::optional<std::filesystem::path> key;  // archivist private key; default from the archive's local config
   crypto::PassphraseSource passphrase;
   bool strict_dates = false;                 // a `published` no parser understands is an error, not a warning
+  bool recapture = false;                    // record the same text from the same source again, as a new capture
   unsigned jobs = 0;                         // 0 = all cores
   std::chrono::milliseconds lock_timeout{10000};
 };
@@ -80,12 +84,14 @@ struct AppendedRecord {
   std::string id;
   std::uint64_t index = 0;
   std::string label;
-  std::vector<std::string> warnings;
+  std::vector<std::string> warnings; // about the input: bidi controls, an unparsed date...
+  std::vector<std::string> notes;    // what the archive did: "supersedes <id>, the previous version from this source"
 };
 struct AppendResult {
-  std::vector<AppendedRecord> records;
+  std::vector<AppendedRecord> records; // empty when every input was already archived
   std::uint64_t tree_size = 0;
-  std::string commit;
+  std::string commit;                  // empty when nothing was written
+  std::vector<std::string> notices;    // inputs recorded as nothing new; index rebuilds
 };
 
 // A record found by id or prefix, with what the log says about it.
@@ -153,11 +159,44 @@ public:
   // A C2SP tlog-policy that trusts this archive's log key (no witnesses yet).
   std::string policy() const;
 
+  // Entries matching `filter`, from the derived index (brought up to date first; notices say when it was rebuilt).
+  Expected<std::vector<index::Row>> log(const index::Filter& filter, std::vector<std::string>& notices) const;
+  // Rebuild the derived index from the archive; returns the number of entries indexed.
+  Expected<std::uint64_t> reindex(std::vector<std::string>& notices) const;
+
+  // Is this text in the archive? Byte-identical matches (the bytes are a stored canonical text or original) and
+  // canonically identical ones; when there is none and `source` is given, the closest version of that source with a
+  // word-level diff from it to the given text.
+  struct CheckMatch {
+    index::Row row;
+    bool byte_identical = false;
+  };
+  struct CheckResult {
+    std::vector<CheckMatch> matches;
+    std::optional<index::Row> closest;
+    std::vector<text::DiffRun> diff;
+    double similarity = 0;
+  };
+  Expected<CheckResult> check(std::string_view bytes, const std::optional<std::string>& source,
+                              std::vector<std::string>& notices) const;
+
+  // Every captured version of `source`, oldest first, each with the word-level diff from the one before.
+  struct Version {
+    index::Row row;
+    std::vector<text::DiffRun> diff; // empty for the first version
+  };
+  Expected<std::vector<Version>> history(std::string_view source, std::vector<std::string>& notices) const;
+
+  // The audit report over the entries `filter` selects, with what verify --quick finds.
+  Expected<AuditReport> audit(const index::Filter& filter, std::vector<std::string>& notices) const;
+
   const std::filesystem::path& dir() const;
   const std::string& origin() const;
 
-private:
+  // The state behind an Archive (archive/archive_impl.hpp, private to the façade's sources).
   struct Impl;
+
+private:
   explicit Archive(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> m_impl;
 };

@@ -114,7 +114,10 @@ Expected<BundleResult> verify_bundle(std::string_view bundle, std::string_view p
     return not_proven("the statement is not signed by the key the key.add entry adds");
   if (!record::verify(*env, env->signatures[0], event->public_key))
     return not_proven("the statement's signature does not verify");
-  // The key files travel with the bundle for the reader's convenience; each must be exactly the key it claims.
+  // The key files travel with the bundle for the reader's convenience: exactly the archivist key and the log key,
+  // each byte for byte the PEM avow writes.
+  if (parts->keys.size() != 2 || !parts->keys.contains(event->key_id) || !parts->keys.contains(log_key_id))
+    return not_proven("the bundle must carry exactly the archivist key file and the log key file");
   for (const auto& [id, pem] : parts->keys) {
     if (id == event->key_id ? pem != crypto::public_key_pem(event->public_key)
                             : id != log_key_id || pem != crypto::public_key_pem(log_key->key))

@@ -40,6 +40,11 @@ void warn(const Globals& g, std::string_view message) {
   std::fprintf(stderr, "avow: warning: %.*s\n", static_cast<int>(message.size()), message.data());
 }
 
+void note(const Globals& g, std::string_view message) {
+  if (g.quiet) return;
+  std::fprintf(stderr, "avow: note: %.*s\n", static_cast<int>(message.size()), message.data());
+}
+
 void print_json(const nlohmann::json& j) {
   const std::string s = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::fwrite(s.data(), 1, s.size(), stdout);
@@ -112,5 +117,27 @@ Expected<crypto::SecretBytes> new_passphrase(const Globals& g, bool ask) {
 std::filesystem::path archive_dir(const Globals& g) { return g.archive.empty() ? std::filesystem::path(".") : std::filesystem::path(g.archive); }
 
 Expected<Archive> open_archive(const Globals& g) { return Archive::open(archive_dir(g)); }
+
+std::optional<Archive> open_or_report(Globals& g) {
+  auto archive = open_archive(g);
+  if (archive) return std::move(*archive);
+  g.exit_code = report(archive.error());
+  return std::nullopt;
+}
+
+Expected<std::string> read_stdin(std::uint64_t limit) {
+  std::string data;
+  char buf[1 << 16];
+  for (;;) {
+    const std::size_t n = std::fread(buf, 1, sizeof buf, stdin);
+    data.append(buf, n);
+    if (data.size() > limit) return fail(ErrorCode::invalid_input, "standard input is over the limit of {} bytes", limit);
+    if (n < sizeof buf) {
+      if (std::ferror(stdin)) return fail(ErrorCode::io, "cannot read standard input");
+      break;
+    }
+  }
+  return data;
+}
 
 } // namespace avow::tool

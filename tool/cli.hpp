@@ -42,6 +42,8 @@ int exit_code_for(const Error& e);
 int report(const Error& e);
 // Print "avow: warning: <message>" to stderr unless quiet.
 void warn(const Globals& g, std::string_view message);
+// Print "avow: note: <message>" to stderr unless quiet: what the tool did that the user should know.
+void note(const Globals& g, std::string_view message);
 // Print a JSON document on stdout (one line, UTF-8).
 void print_json(const nlohmann::json& j);
 
@@ -51,6 +53,10 @@ crypto::PassphraseSource passphrase_source(const Globals& g);
 std::filesystem::path archive_dir(const Globals& g);
 // Open the archive named by the global options.
 Expected<Archive> open_archive(const Globals& g);
+// Open it, or report why not (setting the exit code) and return nullopt.
+std::optional<Archive> open_or_report(Globals& g);
+// Read all of standard input, refusing more than `limit` bytes (invalid_input).
+Expected<std::string> read_stdin(std::uint64_t limit);
 // Return the passphrase to encrypt a new key with: AVOW_PASSPHRASE, --passphrase-file, or asked twice on the
 // terminal when `ask` is set; empty (no encryption) otherwise.
 Expected<crypto::SecretBytes> new_passphrase(const Globals& g, bool ask);
@@ -62,5 +68,6 @@ void add_show(CLI::App& app, Globals& g);
 void add_key(CLI::App& app, Globals& g);
 void add_proof(CLI::App& app, Globals& g);
 void add_checkpoint(CLI::App& app, Globals& g);
+void add_query(CLI::App& app, Globals& g);
 
 } // namespace avow::tool

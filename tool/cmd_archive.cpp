@@ -16,24 +16,9 @@ struct Opts {
   std::string source, publisher, published, tz, title, lang, supersedes, encoding;
   std::vector<std::string> meta;
   bool strict_dates = false;
+  bool recapture = false;
   double lock_timeout = 10;
 };
-
-Expected<std::string> read_stdin() {
-  std::string data;
-  char buf[1 << 16];
-  for (;;) {
-    const std::size_t n = std::fread(buf, 1, sizeof buf, stdin);
-    data.append(buf, n);
-    if (data.size() > k_max_statement_bytes)
-      return fail(ErrorCode::invalid_input, "standard input is over the limit of {} bytes", k_max_statement_bytes);
-    if (n < sizeof buf) {
-      if (std::ferror(stdin)) return fail(ErrorCode::io, "cannot read standard input");
-      break;
-    }
-  }
-  return data;
-}
 
 std::optional<std::string> opt(const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); }
 
@@ -53,7 +38,7 @@ Expected<std::vector<StatementInput>> inputs_from_files(const Opts& o) {
     if (f == "-") {
       if (stdin_used) return fail(ErrorCode::invalid_input, "'-' (standard input) given more than once");
       stdin_used = true;
-      auto data = read_stdin();
+      auto data = read_stdin(k_max_statement_bytes);
       if (!data) return std::unexpected(data.error());
       in.bytes = std::move(*data);
     } else {
@@ -98,6 +83,8 @@ void add_archive(CLI::App& app, Globals& g) {
   cmd->add_option("--supersedes", o->supersedes, "Record id of the previous version of this statement.");
   cmd->add_option("--encoding", o->encoding, "Encoding of the input when not UTF-8, e.g. windows-1256.");
   cmd->add_flag("--strict-dates", o->strict_dates, "Refuse a --published that no parser understands.");
+  cmd->add_flag("--recapture", o->recapture,
+                "Record the same text from the same source again (a new capture, e.g. to prove it was still online).");
   cmd->add_option("--lock-timeout", o->lock_timeout, "Seconds to wait for another writer (default 10).");
   cmd->callback([&g, o] {
     Expected<std::vector<StatementInput>> inputs = std::vector<StatementInput>{};
@@ -122,15 +109,13 @@ void add_archive(CLI::App& app, Globals& g) {
       g.exit_code = report(inputs.error());
       return;
     }
-    auto archive = open_archive(g);
-    if (!archive) {
-      g.exit_code = report(archive.error());
-      return;
-    }
+    auto archive = open_or_report(g);
+    if (!archive) return;
     AppendOptions opts;
     if (!g.key.empty()) opts.key = g.key;
     opts.passphrase = passphrase_source(g);
     opts.strict_dates = o->strict_dates;
+    opts.recapture = o->recapture;
     opts.jobs = g.jobs;
     opts.lock_timeout = std::chrono::milliseconds(static_cast<long long>(o->lock_timeout * 1000));
     auto r = archive->append(*inputs, opts);
@@ -145,10 +130,17 @@ void add_archive(CLI::App& app, Globals& g) {
         if (warnings <= 20) warn(g, fmt::format("{}: {}", rec.label, w));
       }
     if (warnings > 20) warn(g, fmt::format("{} more warnings not shown", warnings - 20));
+    for (const auto& n : r->notices) note(g, n);
+    for (const auto& rec : r->records)
+      for (const auto& n : rec.notes) note(g, fmt::format("{}: {}", rec.label, n));
     if (g.json) {
-      nlohmann::json j = {{"commit", r->commit}, {"tree_size", r->tree_size}, {"records", nlohmann::json::array()}};
+      nlohmann::json j = {{"commit", r->commit},
+                          {"tree_size", r->tree_size},
+                          {"records", nlohmann::json::array()},
+                          {"notices", r->notices}};
       for (const auto& rec : r->records)
-        j["records"].push_back({{"id", rec.id}, {"index", rec.index}, {"input", rec.label}, {"warnings", rec.warnings}});
+        j["records"].push_back(
+            {{"id", rec.id}, {"index", rec.index}, {"input", rec.label}, {"warnings", rec.warnings}, {"notes", rec.notes}});
       print_json(j);
       return;
     }

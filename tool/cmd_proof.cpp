@@ -15,11 +15,8 @@ void add_proof(CLI::App& app, Globals& g) {
   cmd->add_option("id", *id, "Record id or a unique prefix of at least 8 hex digits.")->required();
   cmd->add_option("-o,--output", *out, "File to write (default: standard output).");
   cmd->callback([&g, id, out] {
-    auto archive = open_archive(g);
-    if (!archive) {
-      g.exit_code = report(archive.error());
-      return;
-    }
+    auto archive = open_or_report(g);
+    if (!archive) return;
     auto p = archive->proof(*id);
     if (!p) {
       g.exit_code = p.error().code == ErrorCode::not_found ? (report(p.error()), exit_code::problems) : report(p.error());
@@ -121,11 +118,8 @@ void add_checkpoint(CLI::App& app, Globals& g) {
   cmd->footer("Example: avow -C archive checkpoint > checkpoint.txt");
   cmd->fallthrough();
   cmd->callback([&g] {
-    auto archive = open_archive(g);
-    if (!archive) {
-      g.exit_code = report(archive.error());
-      return;
-    }
+    auto archive = open_or_report(g);
+    if (!archive) return;
     auto cp = archive->checkpoint();
     if (!cp) {
       g.exit_code = report(cp.error());
@@ -142,11 +136,8 @@ void add_checkpoint(CLI::App& app, Globals& g) {
   pol->footer("Example: avow -C archive policy > archive.policy");
   pol->fallthrough();
   pol->callback([&g] {
-    auto archive = open_archive(g);
-    if (!archive) {
-      g.exit_code = report(archive.error());
-      return;
-    }
+    auto archive = open_or_report(g);
+    if (!archive) return;
     const std::string p = archive->policy();
     std::fwrite(p.data(), 1, p.size(), stdout);
   });

@@ -11,11 +11,8 @@ void add_show(CLI::App& app, Globals& g) {
   cmd->add_option("id", *id, "Record id or a unique prefix of at least 8 hex digits.")->required();
   cmd->add_flag("--text", *with_text, "Also print the canonical text.");
   cmd->callback([&g, id, with_text] {
-    auto archive = open_archive(g);
-    if (!archive) {
-      g.exit_code = report(archive.error());
-      return;
-    }
+    auto archive = open_or_report(g);
+    if (!archive) return;
     auto found = archive->find(*id, *with_text);
     if (!found) {
       g.exit_code = found.error().code == ErrorCode::not_found ? (report(found.error()), exit_code::problems)

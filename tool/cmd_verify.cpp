@@ -9,7 +9,7 @@ void add_verify(CLI::App& app, Globals& g) {
   auto quick = std::make_shared<bool>(false);
   cmd->add_flag("--quick", *quick, "Skip per-entry signatures and text re-hashing; still check commits and the log.");
   cmd->callback([&g, quick] {
-    auto r = Archive::verify_dir(archive_dir(g), verify::Options{*quick, g.jobs});
+    auto r = Archive::verify_dir(archive_dir(g), verify::Options{*quick, g.jobs, std::nullopt});
     if (!r) {
       g.exit_code = report(r.error());
       return;

@@ -28,6 +28,7 @@ int main(int argc, char** argv) try {
   add_key(app, g);
   add_proof(app, g);
   add_checkpoint(app, g);
+  add_query(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

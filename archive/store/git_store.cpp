@@ -300,6 +300,10 @@ LibGit2Session::LibGit2Session() {
   git_libgit2_init();
   // Packs, indexes and refs are fsynced, so a crash after the ref moved cannot lose the objects.
   git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+  // Keep parsed trees in libgit2's object cache whatever their size: texts/ and its fan-out folders hold up to 256
+  // entries (over the default 4 KiB limit), and every path lookup walks them, so without this each read of a text
+  // inflated the same trees again.
+  git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, static_cast<size_t>(1) << 20);
 }
 LibGit2Session::LibGit2Session(const LibGit2Session&) : LibGit2Session() {}
 LibGit2Session::LibGit2Session(LibGit2Session&&) noexcept : LibGit2Session() {}

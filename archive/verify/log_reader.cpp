@@ -41,10 +41,11 @@ Expected<SignedCheckpoint> read_checkpoint(const store::GitStore& store, const s
 }
 
 Expected<std::vector<std::string>> read_entries(const store::GitStore& store, const store::Oid& commit,
-                                                std::uint64_t size) {
+                                                std::uint64_t size, std::uint64_t first) {
   std::vector<std::string> entries;
-  entries.reserve(std::min<std::uint64_t>(size, 1u << 20)); // a hostile size must not allocate before reading
-  for (std::uint64_t bundle = 0; bundle * 256 < size; ++bundle) {
+  if (first >= size) return entries;
+  entries.reserve(std::min<std::uint64_t>(size - first, 1u << 20)); // a hostile size must not allocate before reading
+  for (std::uint64_t bundle = first / 256; bundle * 256 < size; ++bundle) {
     const auto width = static_cast<std::uint32_t>(std::min<std::uint64_t>(256, size - bundle * 256));
     const std::string path = std::string(record::k_log_prefix) + log::entries_path(bundle, width);
     auto data = store.read(commit, path);
@@ -53,7 +54,8 @@ Expected<std::vector<std::string>> read_entries(const store::GitStore& store, co
     if (!decoded) return fail(ErrorCode::invalid_input, "entry bundle '{}': {}", path, decoded.error().message);
     if (decoded->size() != width)
       return fail(ErrorCode::invalid_input, "entry bundle '{}' holds {} entries, want {}", path, decoded->size(), width);
-    for (auto& e : *decoded) entries.emplace_back(std::move(e));
+    for (std::uint64_t k = 0; k < decoded->size(); ++k)
+      if (bundle * 256 + k >= first) entries.emplace_back(std::move((*decoded)[k]));
   }
   return entries;
 }

@@ -27,8 +27,9 @@ struct SignedCheckpoint {
 Expected<SignedCheckpoint> read_checkpoint(const store::GitStore& store, const store::Oid& commit,
                                            const log::Verifier& log_key, std::string_view origin);
 
-// Read the `size` entries of the log at `commit` from its entry bundles, in order (full bundles, then the partial one);
-// invalid_input if a bundle is missing, malformed or of the wrong length.
-Expected<std::vector<std::string>> read_entries(const store::GitStore& store, const store::Oid& commit, std::uint64_t size);
+// Read entries [`first`, `size`) of the log of `size` entries at `commit` from its entry bundles, in order (reading
+// only the bundles that hold them); invalid_input if a bundle is missing, malformed or of the wrong length.
+Expected<std::vector<std::string>> read_entries(const store::GitStore& store, const store::Oid& commit, std::uint64_t size,
+                                                std::uint64_t first = 0);
 
 } // namespace avow::verify

@@ -1,0 +1,41 @@
+#pragma once
+
+// Private to the façade (archive/*.cpp): the state behind avow::Archive and the derived-index plumbing.
+
+#include <archive/archive.hpp>
+#include <archive/index/index.hpp>
+#include <archive/log/note.hpp>
+#include <archive/record/layout.hpp>
+#include <archive/store/git_store.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace avow {
+
+struct Archive::Impl {
+  store::GitStore store;
+  record::ArchiveConfig config;
+  log::Verifier log_verifier;
+  std::filesystem::path dir;
+};
+
+namespace detail {
+
+// <git dir>/avow/index.sqlite
+std::filesystem::path index_path(const store::GitStore& store);
+
+// Open the derived index and bring it up to date with the checkpoint at `head`: nothing to do when it is current,
+// the new entries only when it indexes a prefix of the log, a full rebuild when it is missing, unreadable or indexes
+// another history. Each rebuild or repair adds a one-line notice.
+Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& head, std::vector<std::string>& notices);
+
+// Turn log entries (envelope JCS) starting at log index `first` into index entries; statement texts are read from
+// `head` when `with_text`.
+Expected<std::vector<index::IndexEntry>> index_entries(const store::GitStore& store, const store::Oid& head,
+                                                       std::uint64_t first, const std::vector<std::string>& envelopes,
+                                                       bool with_text);
+
+} // namespace detail
+} // namespace avow

@@ -1,0 +1,289 @@
+// The façade's use of the derived index: keeping it fresh, and the queries behind log, check, history and audit.
+
+#include <archive/archive_impl.hpp>
+
+#include <archive/crypto/sha256.hpp>
+#include <archive/json/jcs.hpp>
+#include <archive/log/proof.hpp>
+#include <archive/record/dsse.hpp>
+#include <archive/record/key_event.hpp>
+#include <archive/record/record.hpp>
+#include <archive/text/canonical.hpp>
+#include <archive/text/diff.hpp>
+#include <archive/verify/log_reader.hpp>
+
+#include <algorithm>
+#include <set>
+
+namespace avow {
+namespace fs = std::filesystem;
+
+namespace detail {
+
+fs::path index_path(const store::GitStore& store) { return store.git_dir() / "avow" / "index.sqlite"; }
+
+Expected<std::vector<index::IndexEntry>> index_entries(const store::GitStore& store, const store::Oid& head,
+                                                       std::uint64_t first, const std::vector<std::string>& envelopes,
+                                                       bool with_text) {
+  std::vector<index::IndexEntry> out;
+  out.reserve(envelopes.size());
+  for (std::size_t k = 0; k < envelopes.size(); ++k) {
+    const std::uint64_t i = first + k;
+    auto env = record::parse(envelopes[k]);
+    if (!env) return fail(ErrorCode::invalid_input, "entry {}: {}", i, env.error().message);
+    auto value = json::parse_canonical(env->payload);
+    if (!value) return fail(ErrorCode::invalid_input, "entry {}: {}", i, value.error().message);
+    auto kind = record::record_kind(*value);
+    if (!kind) return fail(ErrorCode::invalid_input, "entry {}: {}", i, kind.error().message);
+    index::IndexEntry e;
+    e.index = i;
+    e.id = record::record_id(env->payload);
+    if (*kind == "statement") {
+      auto st = record::from_json(*value);
+      if (!st) return fail(ErrorCode::invalid_input, "entry {}: {}", i, st.error().message);
+      if (with_text) {
+        auto text = store.read(head, record::text_path(st->text.sha256));
+        if (text) e.text = std::move(*text);
+      }
+      e.record = std::move(*st);
+    } else {
+      auto ev = record::key_event_from_json(*value);
+      if (!ev) return fail(ErrorCode::invalid_input, "entry {}: {}", i, ev.error().message);
+      e.record = std::move(*ev);
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& head, std::vector<std::string>& notices) {
+  const auto& store = impl.store;
+  const fs::path file = index_path(store);
+  std::error_code ec;
+  fs::create_directories(file.parent_path(), ec);
+  const bool existed = fs::exists(file, ec);
+  auto idx = index::Index::open(file);
+  if (!idx) {
+    notices.push_back(fmt::format("the index was unreadable ({}); rebuilding it", idx.error().message));
+    if (auto ok = index::Index::remove(file); !ok) return std::unexpected(ok.error());
+    idx = index::Index::open(file);
+    if (!idx) return std::unexpected(idx.error());
+  } else if (!existed) {
+    notices.push_back("the index was missing; rebuilding it");
+  }
+  auto cp = verify::read_checkpoint(store, head, impl.log_verifier, impl.config.origin);
+  if (!cp) return std::unexpected(cp.error());
+  auto indexed = idx->indexed_checkpoint();
+  if (!indexed) return std::unexpected(indexed.error());
+  if (*indexed && **indexed == cp->note) return std::move(*idx);
+
+  auto have = idx->size();
+  if (!have) return std::unexpected(have.error());
+  std::uint64_t first = 0;
+  if (*indexed && *have <= cp->checkpoint.size) {
+    // The index follows on if what it indexed is a prefix of the current log.
+    auto old = log::parse_note(**indexed);
+    auto old_cp = old ? log::parse_checkpoint_text(old->text) : Expected<log::Checkpoint>(std::unexpected(Error{}));
+    const log::TileReader reader = [&](const std::string& path) -> Expected<Bytes> {
+      auto data = store.read(head, std::string(record::k_log_prefix) + path);
+      if (!data) return std::unexpected(data.error());
+      return Bytes(data->begin(), data->end());
+    };
+    if (old_cp && old_cp->size == *have) {
+      auto root = log::root_from_tiles(*have, cp->checkpoint.size, reader);
+      if (root && crypto::equal_constant_time(*root, old_cp->root)) first = *have;
+    }
+  }
+  if (first == 0 && *have > 0) {
+    notices.push_back("the index does not match the archive's history; rebuilding it");
+    if (auto ok = idx->clear(); !ok) return std::unexpected(ok.error());
+  }
+  // Index the missing entries in chunks, each its own transaction; the checkpoint is recorded with the last one.
+  constexpr std::uint64_t k_chunk = 4096;
+  for (std::uint64_t start = first; start < cp->checkpoint.size || start == first; start += k_chunk) {
+    const std::uint64_t end = std::min(cp->checkpoint.size, start + k_chunk);
+    auto envelopes = verify::read_entries(store, head, end, start);
+    if (!envelopes) return std::unexpected(envelopes.error());
+    auto entries = index_entries(store, head, start, *envelopes, true);
+    if (!entries) return std::unexpected(entries.error());
+    const bool last = end >= cp->checkpoint.size;
+    if (auto ok = idx->add(*entries, last ? std::string_view(cp->note) : std::string_view{}); !ok)
+      return std::unexpected(ok.error());
+    if (last) break;
+  }
+  return std::move(*idx);
+}
+
+} // namespace detail
+
+namespace {
+
+Expected<store::Oid> head_of(const Archive::Impl& impl) {
+  auto head = impl.store.head();
+  if (!head) return std::unexpected(head.error());
+  if (!*head) return fail(ErrorCode::failed_precondition, "archive has no commit");
+  return **head;
+}
+
+} // namespace
+
+Expected<std::vector<index::Row>> Archive::log(const index::Filter& filter, std::vector<std::string>& notices) const {
+  auto head = head_of(*m_impl);
+  if (!head) return std::unexpected(head.error());
+  auto idx = detail::fresh_index(*m_impl, *head, notices);
+  if (!idx) return std::unexpected(idx.error());
+  return idx->log(filter);
+}
+
+Expected<std::uint64_t> Archive::reindex(std::vector<std::string>& notices) const {
+  if (auto ok = index::Index::remove(detail::index_path(m_impl->store)); !ok) return std::unexpected(ok.error());
+  auto head = head_of(*m_impl);
+  if (!head) return std::unexpected(head.error());
+  std::vector<std::string> ignored;
+  auto idx = detail::fresh_index(*m_impl, *head, ignored);
+  if (!idx) return std::unexpected(idx.error());
+  (void)notices;
+  return idx->size();
+}
+
+Expected<Archive::CheckResult> Archive::check(std::string_view bytes, const std::optional<std::string>& source,
+                                              std::vector<std::string>& notices) const {
+  auto head = head_of(*m_impl);
+  if (!head) return std::unexpected(head.error());
+  auto idx = detail::fresh_index(*m_impl, *head, notices);
+  if (!idx) return std::unexpected(idx.error());
+  auto canon = text::canonicalize(bytes);
+  if (!canon) return std::unexpected(canon.error());
+  const std::string raw_sha = to_hex(crypto::sha256(bytes));
+  const std::string canon_sha = to_hex(crypto::sha256(canon->text));
+  CheckResult r;
+  std::set<std::uint64_t> seen;
+  const auto add = [&](const std::vector<index::Row>& rows, bool identical) {
+    for (const auto& row : rows)
+      if (seen.insert(row.index).second) r.matches.push_back({row, identical});
+  };
+  for (const auto& sha : {raw_sha}) {
+    auto by_text = idx->by_text(sha);
+    if (!by_text) return std::unexpected(by_text.error());
+    add(*by_text, true);
+    auto by_original = idx->by_original(sha);
+    if (!by_original) return std::unexpected(by_original.error());
+    add(*by_original, true);
+  }
+  auto canonical = idx->by_text(canon_sha);
+  if (!canonical) return std::unexpected(canonical.error());
+  add(*canonical, false);
+  std::sort(r.matches.begin(), r.matches.end(), [](const auto& a, const auto& b) { return a.row.index < b.row.index; });
+  if (!r.matches.empty() || !source) return r;
+
+  // No match: the closest version of that source, by word-level similarity.
+  auto versions = idx->versions(*source);
+  if (!versions) return std::unexpected(versions.error());
+  for (const auto& v : *versions) {
+    auto text = m_impl->store.read(*head, record::text_path(v.text_sha256));
+    if (!text) continue;
+    auto diff = text::word_diff(*text, canon->text);
+    if (!diff) continue;
+    const double sim = text::similarity(*diff);
+    if (!r.closest || sim > r.similarity) {
+      r.closest = v;
+      r.diff = std::move(*diff);
+      r.similarity = sim;
+    }
+  }
+  return r;
+}
+
+Expected<std::vector<Archive::Version>> Archive::history(std::string_view source, std::vector<std::string>& notices) const {
+  auto head = head_of(*m_impl);
+  if (!head) return std::unexpected(head.error());
+  auto idx = detail::fresh_index(*m_impl, *head, notices);
+  if (!idx) return std::unexpected(idx.error());
+  auto rows = idx->versions(source);
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<Version> out;
+  std::string previous;
+  for (auto& row : *rows) {
+    Version v{std::move(row), {}};
+    auto text = m_impl->store.read(*head, record::text_path(v.row.text_sha256));
+    if (!text) return std::unexpected(text.error());
+    if (!out.empty()) {
+      auto diff = text::word_diff(previous, *text);
+      if (!diff) return std::unexpected(diff.error());
+      v.diff = std::move(*diff);
+    }
+    previous = std::move(*text);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Expected<AuditReport> Archive::audit(const index::Filter& filter, std::vector<std::string>& notices) const {
+  auto head = head_of(*m_impl);
+  if (!head) return std::unexpected(head.error());
+  auto idx = detail::fresh_index(*m_impl, *head, notices);
+  if (!idx) return std::unexpected(idx.error());
+  auto agg = idx->audit(filter, 20);
+  if (!agg) return std::unexpected(agg.error());
+  auto cp = verify::read_checkpoint(m_impl->store, *head, m_impl->log_verifier, m_impl->config.origin);
+  if (!cp) return std::unexpected(cp.error());
+  AuditReport r;
+  r.origin = m_impl->config.origin;
+  r.generated = format_rfc3339_utc(now_seconds());
+  r.tree_size = cp->checkpoint.size;
+  r.root_hex = to_hex(cp->checkpoint.root);
+  r.checkpoint = cp->note;
+  r.entries = agg->entries;
+  r.statements = agg->statements;
+  const auto counts = [](const std::vector<index::Count>& in, bool shorten) {
+    AuditReport::Counts out;
+    for (const auto& c : in) out.emplace_back(shorten ? c.key.substr(0, 16) : c.key, c.count);
+    return out;
+  };
+  r.by_publisher = counts(agg->publishers, false);
+  r.by_archivist = counts(agg->archivists, true);
+  r.by_lang = counts(agg->langs, false);
+  r.by_month = counts(agg->months, false);
+  for (auto& m : r.by_month)
+    if (m.first.empty()) m.first = "unknown";
+  for (const auto& k : agg->key_event_rows) r.key_events.push_back({k.index, k.kind, k.key_id, k.role, k.captured});
+  for (const auto& s : agg->top_sources) {
+    if (s.count < 2) continue;
+    AuditReport::Source src{s.key, s.count, {}, {}};
+    if (auto versions = idx->versions(s.key); versions && !versions->empty()) {
+      src.first_captured = versions->front().captured;
+      src.last_captured = versions->back().captured;
+    }
+    r.most_revised.push_back(std::move(src));
+  }
+  // Distinct texts among the selected statements.
+  index::Filter all = filter;
+  all.kind = "statement";
+  all.limit = 0;
+  if (auto rows = idx->log(all)) {
+    std::set<std::string> texts;
+    for (const auto& row : *rows) texts.insert(row.text_sha256);
+    r.texts = texts.size();
+  }
+  auto report = verify::run(m_impl->store, verify::Options{true, 0, std::nullopt});
+  if (!report) return std::unexpected(report.error());
+  r.checked = true;
+  r.problems = std::move(report->problems);
+  std::string words;
+  const auto say = [&](std::string_view what, const std::optional<std::string>& v) {
+    if (v) words += fmt::format("{}{} = {}", words.empty() ? "" : ", ", what, *v);
+  };
+  say("source", filter.source);
+  say("publisher", filter.publisher);
+  say("archivist", filter.archivist);
+  say("lang", filter.lang);
+  say("kind", filter.kind);
+  say("text contains", filter.grep);
+  const char* field = filter.time_field == index::TimeField::published ? "published" : "captured";
+  if (filter.since) words += fmt::format("{}{} since {}", words.empty() ? "" : ", ", field, *filter.since);
+  if (filter.until) words += fmt::format("{}{} until {}", words.empty() ? "" : ", ", field, *filter.until);
+  r.filter = words;
+  return r;
+}
+
+} // namespace avow

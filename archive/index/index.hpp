@@ -1,0 +1,140 @@
+#pragma once
+
+#include <archive/record/key_event.hpp>
+#include <archive/record/record.hpp>
+#include <archive/util/error.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+// The derived index (SPEC section 5): a SQLite database, normally .git/avow/index.sqlite, that answers lookups, `avow
+// log`, `check`, `history` and `audit` quickly. It is a cache of the archive, never evidence: `verify` never reads it,
+// and deleting or corrupting it loses nothing because it is rebuilt from the log. Whoever opens it compares
+// indexed_checkpoint() with log/checkpoint and rebuilds (clear() + add()) when they differ. Any Error from open(), or
+// a query failing on a damaged file, means: remove() the files and rebuild.
+//
+// All SQL is fixed text with bound parameters; no user input is ever spliced into SQL or into an FTS5 expression
+// (--grep words are quoted as FTS5 string literals and bound). An Index is one SQLite connection: movable, not
+// copyable, and not to be used from two threads at once.
+namespace avow::index {
+
+// One log entry to index: its log index, record id, parsed record and, for statements, the canonical text (for
+// --grep; may be empty when unavailable, the entry is then simply not found by text search).
+struct IndexEntry {
+  std::uint64_t index = 0;
+  std::string id;
+  std::variant<record::Statement, record::KeyEvent> record;
+  std::string text;
+};
+
+// One indexed entry, flattened. Absent optional fields are empty strings. Statement rows leave key_id, role and
+// reason empty; key-event rows ("key.add"/"key.revoke") fill kind, captured, archivist (the signer), key_id, role and
+// reason, and leave the statement fields empty.
+struct Row {
+  std::uint64_t index = 0;
+  std::string id;
+  std::string kind;
+  std::string source, publisher, title, lang, archivist, captured;
+  std::string published_as_written, published_utc, published_local, published_tz;
+  std::string text_sha256, original_sha256, original_encoding, supersedes;
+  std::uint64_t text_bytes = 0, original_bytes = 0;
+  std::string meta_json; // the meta object as canonical JSON ("{}" when empty; "" for key events)
+  std::string key_id, role, reason;
+  friend bool operator==(const Row&, const Row&) = default;
+};
+
+// Which time --since/--until compare.
+//  published: published.utc when the record has it (exact instant); otherwise the date part of published.local,
+//    compared with the date part of the bound (a wall time without a zone cannot be placed more exactly than its day).
+//    Records with neither never match a time bound.
+//  captured: the captured time (always UTC).
+enum class TimeField { published, captured };
+
+struct Filter {
+  std::optional<std::string> source, publisher, archivist, lang, kind; // exact matches
+  std::optional<std::string> grep; // words, all required (FTS5, case- and Latin-diacritic-insensitive, harakat ignored)
+  // RFC 3339 with Z or an offset ("2019-03-29T15:36:00+03:00"), or a date "YYYY-MM-DD". since is inclusive; until is
+  // inclusive (a date includes its whole day). invalid_input for any other form.
+  std::optional<std::string> since, until;
+  TimeField time_field = TimeField::published;
+  std::uint64_t limit = 0; // 0: no limit
+  bool oldest_first = false;
+};
+
+struct Count {
+  std::string key; // the value counted ("" for entries that do not have it)
+  std::uint64_t count = 0;
+  friend bool operator==(const Count&, const Count&) = default;
+};
+
+struct Audit {
+  std::uint64_t entries = 0;    // all entries matching the filter
+  std::uint64_t statements = 0; // of them, statements
+  std::uint64_t key_events = 0; // of them, key events
+  // Statement counts, most frequent first (ties by key ascending).
+  std::vector<Count> publishers, archivists, langs;
+  // Statements per month "YYYY-MM" of the filter's time_field (published: of utc, else of local; "" when none),
+  // in ascending month order.
+  std::vector<Count> months;
+  std::vector<Row> key_event_rows;  // in log order
+  std::vector<Count> top_sources;   // sources by number of statements (versions), most first, ties by source
+};
+
+class Index {
+public:
+  // Open or create the index database `file` (its folder must exist): WAL mode, schema created if the file is new.
+  // failed_precondition if the file is not an avow index of this schema version (PRAGMA user_version), is not a
+  // SQLite database, or is corrupt; io if it cannot be opened. The caller then remove()s it and rebuilds.
+  static Expected<Index> open(const std::filesystem::path& file);
+  // Delete the database `file` and its -wal and -shm companions (missing files are fine); io on failure.
+  static Expected<void> remove(const std::filesystem::path& file);
+
+  Index(Index&&) noexcept;
+  Index& operator=(Index&&) noexcept;
+  ~Index();
+
+  // Return the checkpoint note the index was last brought up to; nullopt for a fresh or cleared index.
+  Expected<std::optional<std::string>> indexed_checkpoint() const;
+  // Return the number of indexed entries (they are always log indexes 0..size()-1).
+  Expected<std::uint64_t> size() const;
+
+  // Add `entries` and record `checkpoint_note` as the indexed checkpoint, in one transaction (all or nothing).
+  // failed_precondition unless the entries' indexes are size(), size()+1, ... in order; invalid_input for an entry
+  // without a record id; io on a database failure. An empty `entries` only records the checkpoint.
+  Expected<void> add(std::span<const IndexEntry> entries, std::string_view checkpoint_note);
+  // Remove every entry and the indexed checkpoint (before a rebuild).
+  Expected<void> clear();
+
+  // Return the entries matching every set field of `filter`, newest (highest log index) first unless
+  // filter.oldest_first, at most filter.limit of them. invalid_input for a malformed since/until or a grep without
+  // any word.
+  Expected<std::vector<Row>> log(const Filter& filter) const;
+  // Return every entry whose record id starts with `prefix` (1..64 hex digits, either case), in log order; the caller
+  // enforces the 8-digit minimum and reports ambiguity. invalid_input for a prefix that is not hex.
+  Expected<std::vector<Row>> by_id_prefix(std::string_view prefix) const;
+  // Return the statements whose canonical text has SHA-256 `text_sha256` (lowercase hex), in log order.
+  Expected<std::vector<Row>> by_text(std::string_view text_sha256) const;
+  // Return the statements whose original bytes have SHA-256 `original_sha256`, in log order.
+  Expected<std::vector<Row>> by_original(std::string_view original_sha256) const;
+  // Return the statements whose source.uri is exactly `source`, in log order (oldest version first).
+  Expected<std::vector<Row>> versions(std::string_view source) const;
+  // Return the last statement (highest log index) whose source.uri is exactly `source`; nullopt if none.
+  Expected<std::optional<Row>> latest_version(std::string_view source) const;
+  // Return the aggregates of the entries matching `filter` (its limit and order are ignored), with at most
+  // `top_sources` sources. invalid_input as log().
+  Expected<Audit> audit(const Filter& filter, std::size_t top_sources = 10) const;
+
+private:
+  struct Impl;
+  explicit Index(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace avow::index

@@ -1,0 +1,233 @@
+// End-to-end: the derived index and the questions it answers: log, check, history, audit, reindex, and automatic
+// revision links.
+
+#include <tests/support/support.hpp>
+
+#include <gtest/gtest.h>
+
+namespace avow::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string k_source = "https://example.org/press/2019/03/29/statement";
+const std::string k_v1 = "The office condemned the shelling of residential areas.\n";
+const std::string k_v2 = "The office strongly condemned the shelling of residential areas.\n";
+const std::string k_v3 = "The office strongly condemned the shelling of residential areas and schools.\n";
+// "نطالب المجتمع الدولي بحماية المدنيين"
+const std::string k_ar = "\xD9\x86\xD8\xB7\xD8\xA7\xD9\x84\xD8\xA8 \xD8\xA7\xD9\x84\xD9\x85\xD8\xAC\xD8\xAA\xD9\x85\xD8\xB9 "
+                         "\xD8\xA7\xD9\x84\xD8\xAF\xD9\x88\xD9\x84\xD9\x8A \xD8\xA8\xD8\xAD\xD9\x85\xD8\xA7\xD9\x8A\xD8\xA9 "
+                         "\xD8\xA7\xD9\x84\xD9\x85\xD8\xAF\xD9\x86\xD9\x8A\xD9\x8A\xD9\x86\n";
+const std::string k_ar_publisher = "\xD9\x88\xD9\x83\xD8\xA7\xD9\x84\xD8\xA9 \xD8\xA7\xD9\x84\xD8\xA3\xD9\x86\xD8\xA8\xD8\xA7\xD8\xA1"; // وكالة الأنباء
+
+class CliQuery : public ::testing::Test {
+protected:
+  TempArchive a;
+  std::string v1, v2, v3;
+
+  std::string archive(const std::string& text, std::vector<std::string> extra, RunResult* out = nullptr) {
+    static int n = 0;
+    const auto f = a.tmp() / ("q" + std::to_string(++n) + ".txt");
+    write_file(f, text);
+    std::vector<std::string> args{"archive", f.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = a.avow(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    if (out) *out = r;
+    return r.out.substr(0, r.out.find('\n'));
+  }
+
+  void SetUp() override {
+    RunResult r;
+    v1 = archive(k_v1, {"--source", k_source, "--publisher", "Coalition", "--published", "2019-03-29 18:36", "--tz",
+                        "Europe/Istanbul", "--lang", "en"});
+    v2 = archive(k_v2, {"--source", k_source, "--publisher", "Coalition", "--published", "2019-03-30 09:00", "--tz",
+                        "Europe/Istanbul", "--lang", "en"},
+                 &r);
+    EXPECT_NE(r.err.find("avow: note: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("supersedes " + v1 + ", the previous version from this source"), std::string::npos) << r.err;
+    v3 = archive(k_v3, {"--source", k_source, "--publisher", "Coalition", "--published", "2019-04-02 12:00", "--tz",
+                        "Europe/Istanbul", "--lang", "en"});
+    archive(k_ar, {"--source", "http://www.spa.gov.sa/1", "--publisher", k_ar_publisher, "--published",
+                   "2015-08-01 10:00:00", "--lang", "ar"});
+    archive("Reuters wire text.\n", {"--source", "urn:dataset:reuters21578:1", "--publisher", "Reuters", "--published",
+                                     "26-FEB-1987 15:01:01.79", "--lang", "en"});
+  }
+};
+
+TEST_F(CliQuery, RevisionsAreLinkedAndHistoryShowsDiffs) {
+  const auto rec2 = a.avow({"show", v2, "--json"}).json()["record"];
+  EXPECT_EQ(rec2["supersedes"], v1);
+  const auto rec3 = a.avow({"show", v3, "--json"}).json()["record"];
+  EXPECT_EQ(rec3["supersedes"], v2);
+  auto h = a.avow({"history", "--source", k_source, "--json"});
+  ASSERT_EQ(h.exit_code, 0) << h.err;
+  const auto j = h.json();
+  ASSERT_EQ(j["versions"].size(), 3u);
+  EXPECT_EQ(j["versions"][0]["id"], v1);
+  EXPECT_EQ(j["versions"][1]["id"], v2);
+  EXPECT_EQ(j["versions"][2]["id"], v3);
+  EXPECT_FALSE(j["versions"][0].contains("diff"));
+  EXPECT_EQ(j["versions"][1]["diff"], "The office {+strongly +}condemned the shelling of residential areas.\n");
+  EXPECT_EQ(j["versions"][2]["diff"],
+            "The office strongly condemned the shelling of residential areas{+ and schools+}.\n");
+  auto text = a.avow({"history", "--source", k_source});
+  EXPECT_TRUE(text.out.starts_with("3 versions of " + k_source + "\n")) << text.out;
+  EXPECT_NE(text.out.find("changes from version 1 ([-removed-] {+added+}):\nThe office {+strongly +}condemned"),
+            std::string::npos)
+      << text.out;
+  EXPECT_EQ(a.avow({"history", "--source", "https://nowhere.example/"}).exit_code, 1);
+  EXPECT_EQ(a.avow({"verify"}).exit_code, 0);
+}
+
+TEST_F(CliQuery, CheckNamesTheMiddleVersionExactly) {
+  write_file(a.tmp() / "copy.txt", k_v2);
+  auto r = a.avow({"check", (a.tmp() / "copy.txt").string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = r.json();
+  ASSERT_EQ(j["matches"].size(), 1u);
+  EXPECT_EQ(j["matches"][0]["id"], v2);
+  EXPECT_EQ(j["matches"][0]["index"], 2);
+  EXPECT_EQ(j["matches"][0]["match"], "byte-identical");
+  EXPECT_EQ(j["matches"][0]["source"], k_source);
+  // A CRLF copy is canonically identical.
+  std::string crlf = k_v2;
+  crlf.insert(crlf.size() - 1, "\r");
+  write_file(a.tmp() / "crlf.txt", crlf + "\r\n");
+  auto c = a.avow({"check", (a.tmp() / "crlf.txt").string()});
+  EXPECT_EQ(c.exit_code, 0);
+  EXPECT_TRUE(c.out.starts_with("canonical match: entry 2, record " + v2)) << c.out;
+  // No match: the closest version of the source, with a diff.
+  write_file(a.tmp() / "edited.txt", "The office strongly condemned the shelling of schools.\n");
+  auto n = a.avow({"check", (a.tmp() / "edited.txt").string(), "--source", k_source, "--json"});
+  EXPECT_EQ(n.exit_code, 1);
+  const auto nj = n.json();
+  EXPECT_EQ(nj["found"], false);
+  EXPECT_EQ(nj["closest"]["id"], v3); // "... of residential areas and schools." is the nearest
+  EXPECT_EQ(nj["diff"], "The office strongly condemned the shelling of [-residential areas and -]schools.\n");
+  auto none = a.avow({"check", (a.tmp() / "edited.txt").string()});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_EQ(none.out, "no match\n");
+}
+
+TEST_F(CliQuery, SameTextAgainIsNothingNewUnlessRecapture) {
+  const auto before = a.git({"rev-parse", "main"}).out;
+  RunResult r;
+  write_file(a.tmp() / "again.txt", k_v3);
+  r = a.avow({"archive", (a.tmp() / "again.txt").string(), "--source", k_source, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.json()["records"].size(), 0u);
+  EXPECT_NE(r.err.find("already archived as " + v3), std::string::npos) << r.err;
+  EXPECT_EQ(a.git({"rev-parse", "main"}).out, before);
+  auto re = a.avow({"archive", (a.tmp() / "again.txt").string(), "--source", k_source, "--recapture", "--json"});
+  ASSERT_EQ(re.exit_code, 0) << re.err;
+  ASSERT_EQ(re.json()["records"].size(), 1u);
+  EXPECT_EQ(re.json()["records"][0]["index"], 6);
+  EXPECT_EQ(a.avow({"history", "--source", k_source, "--json"}).json()["versions"].size(), 4u);
+}
+
+TEST_F(CliQuery, LogFiltersAndFormats) {
+  const auto ids = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> full{"log", "--json"};
+    full.insert(full.end(), args.begin(), args.end());
+    auto r = a.avow(full);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::uint64_t> out;
+    const auto j = r.json();
+    for (const auto& row : j) out.push_back(row["index"]);
+    return out;
+  };
+  EXPECT_EQ(ids({}), (std::vector<std::uint64_t>{5, 4, 3, 2, 1, 0}));
+  EXPECT_EQ(ids({"--oldest-first", "--limit", "2"}), (std::vector<std::uint64_t>{0, 1}));
+  EXPECT_EQ(ids({"--publisher", "Coalition"}), (std::vector<std::uint64_t>{3, 2, 1}));
+  EXPECT_EQ(ids({"--publisher", "Coalition", "--since", "2019-03-30"}), (std::vector<std::uint64_t>{3, 2}));
+  EXPECT_EQ(ids({"--until", "2015-12-31"}), (std::vector<std::uint64_t>{5, 4}));
+  EXPECT_EQ(ids({"--since", "2019-03-29T15:36:00Z", "--until", "2019-03-29T15:36:00Z"}), (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(ids({"--captured", "--since", "2000-01-01"}).size(), 6u);
+  EXPECT_EQ(ids({"--lang", "ar"}), (std::vector<std::uint64_t>{4}));
+  EXPECT_EQ(ids({"--kind", "key.add"}), (std::vector<std::uint64_t>{0}));
+  EXPECT_EQ(ids({"--grep", "schools"}), (std::vector<std::uint64_t>{3}));
+  EXPECT_EQ(ids({"--grep", "\xD8\xA7\xD9\x84\xD9\x85\xD8\xAF\xD9\x86\xD9\x8A\xD9\x8A\xD9\x86"}), (std::vector<std::uint64_t>{4}));
+  EXPECT_EQ(ids({"--source", k_source, "--grep", "strongly"}), (std::vector<std::uint64_t>{3, 2}));
+
+  auto csv = a.avow({"log", "--publisher", "Reuters", "--since", "1987-01-01", "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0);
+  EXPECT_TRUE(csv.out.starts_with("index,id,kind,published,published_utc,captured,publisher,source,title,lang,"
+                                  "archivist,text_sha256,supersedes\r\n5,"))
+      << csv.out;
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 2);
+  auto table = a.avow({"log", "--lang", "ar"});
+  EXPECT_NE(table.out.find("\xE2\x81\xA8" + k_ar_publisher + "\xE2\x81\xA9"), std::string::npos) << table.out;
+
+  auto bad = a.avow({"log", "--since", "2020-01-01", "--until", "2019-01-01"});
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_NE(bad.err.find("--since 2020-01-01 is after --until 2019-01-01"), std::string::npos) << bad.err;
+  EXPECT_EQ(a.avow({"log", "--since", "yesterday-ish"}).exit_code, 3);
+  EXPECT_EQ(a.avow({"log", "--format", "xml"}).exit_code, 3);
+}
+
+TEST_F(CliQuery, DeletedOrCorruptIndexIsRebuiltWithANotice) {
+  const auto want = a.avow({"log", "--json"}).out;
+  const auto idx = a.dir() / ".git" / "avow" / "index.sqlite";
+  ASSERT_TRUE(fs::exists(idx));
+  fs::remove(idx);
+  auto r = a.avow({"log", "--json"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, want);
+  EXPECT_EQ(r.err, "avow: note: the index was missing; rebuilding it\n");
+  fs::remove(idx.string() + "-wal");
+  fs::remove(idx.string() + "-shm");
+  write_file(idx, std::string(8192, 'x'));
+  auto c = a.avow({"log", "--json"});
+  EXPECT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(c.out, want);
+  EXPECT_TRUE(c.err.starts_with("avow: note: the index was unreadable")) << c.err;
+  // verify never trusts the index: a garbage index does not matter to it.
+  write_file(idx, "garbage");
+  EXPECT_EQ(a.avow({"verify"}).exit_code, 0);
+  auto re = a.avow({"reindex"});
+  EXPECT_EQ(re.exit_code, 0) << re.err;
+  EXPECT_EQ(re.out, "index rebuilt: 6 entries\n");
+}
+
+TEST_F(CliQuery, AuditTextJsonAndHtml) {
+  auto j = a.avow({"audit", "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const auto r = j.json();
+  EXPECT_EQ(r["entries"], 6);
+  EXPECT_EQ(r["statements"], 5);
+  EXPECT_EQ(r["publishers"][0], nlohmann::json({{"key", "Coalition"}, {"count", 3}}));
+  EXPECT_EQ(r["languages"][0], nlohmann::json({{"key", "en"}, {"count", 4}}));
+  EXPECT_EQ(r["most_revised"][0]["source"], k_source);
+  EXPECT_EQ(r["most_revised"][0]["versions"], 3);
+  EXPECT_EQ(r["key_events"].size(), 1u);
+  EXPECT_EQ(r["problems"].size(), 0u);
+  auto f = a.avow({"audit", "--publisher", "Coalition", "--json"}).json();
+  EXPECT_EQ(f["statements"], 3);
+  EXPECT_EQ(f["filter"], "publisher = Coalition");
+  auto text = a.avow({"audit"});
+  EXPECT_EQ(text.exit_code, 0);
+  EXPECT_TRUE(text.out.starts_with("audit of archive 'test.avow.example/archive'")) << text.out;
+  EXPECT_NE(text.out.find("verify --quick: no problems found"), std::string::npos);
+  auto html = a.avow({"audit", "--format", "html"});
+  ASSERT_EQ(html.exit_code, 0);
+  EXPECT_TRUE(html.out.starts_with("<!DOCTYPE html>")) << html.out.substr(0, 80);
+  EXPECT_NE(html.out.find(k_ar_publisher), std::string::npos);
+  EXPECT_NE(html.out.find("dir=\"auto\""), std::string::npos);
+  // With chromium installed, the real report renders to a PNG.
+  if (fs::exists("/usr/bin/chromium")) {
+    write_file(a.tmp() / "audit.html", html.out);
+    const auto png = a.tmp() / "audit.png";
+    auto shot = run_process({"/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                             "--disable-sync", "--user-data-dir=" + (a.tmp() / "chrome").string(),
+                             "--window-size=1200,1600", "--screenshot=" + png.string(),
+                             "file://" + (a.tmp() / "audit.html").string()});
+    EXPECT_EQ(shot.exit_code, 0) << shot.err;
+    EXPECT_GT(fs::file_size(png), 10000u);
+    if (const char* keep = std::getenv("AVOW_SCREENSHOT_OUT")) fs::copy_file(png, keep, fs::copy_options::overwrite_existing);
+  }
+}
+
+} // namespace
+} // namespace avow::test

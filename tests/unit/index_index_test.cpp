@@ -1,0 +1,635 @@
+#include <archive/index/index.hpp>
+
+#include <tests/support/support.hpp>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace avow::index {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string k_log_key(64, 'c');
+const std::string k_arch1(64, '1');
+const std::string k_arch2(64, '2');
+const std::string k_sha_a(64, 'a'); // text of entries 1 and 7
+const std::string k_sha_orig(64, 'e');
+
+std::string id_of(std::uint64_t i) {
+  // Entries 1 and 3 share the 8-digit prefix "aaaaaaaa"; the others are unique.
+  if (i == 1) return "aaaaaaaa1" + std::string(55, '0');
+  if (i == 3) return "aaaaaaaa2" + std::string(55, '0');
+  return fmt::format("{:064x}", 0xb000 + i);
+}
+
+IndexEntry key_event(std::uint64_t i, std::string kind, std::string key_id, std::string captured,
+                     std::optional<std::string> reason = std::nullopt) {
+  record::KeyEvent k;
+  k.kind = std::move(kind);
+  k.key_id = std::move(key_id);
+  k.role = "archivist";
+  k.captured = std::move(captured);
+  k.archivist = k_log_key;
+  k.reason = std::move(reason);
+  return IndexEntry{i, id_of(i), k, ""};
+}
+
+struct S {
+  std::string source, publisher, lang, archivist = k_arch1, captured, text, sha;
+  std::optional<record::Published> published;
+};
+
+IndexEntry statement(std::uint64_t i, const S& s) {
+  record::Statement r;
+  r.text.sha256 = s.sha.empty() ? fmt::format("{:064x}", 0xf000 + i) : s.sha;
+  r.text.bytes = s.text.size();
+  if (!s.lang.empty()) r.text.lang = s.lang;
+  r.source.uri = s.source;
+  if (!s.publisher.empty()) r.source.publisher = s.publisher;
+  r.published = s.published;
+  r.captured = s.captured;
+  r.archivist = s.archivist;
+  return IndexEntry{i, id_of(i), r, s.text};
+}
+
+record::Published utc(std::string as_written, std::string u) {
+  return record::Published{std::move(as_written), std::move(u), std::nullopt, std::nullopt};
+}
+record::Published local(std::string as_written, std::string l) {
+  return record::Published{std::move(as_written), std::nullopt, std::move(l), std::nullopt};
+}
+
+// The fixture log:
+//  0 key.add K1                      captured 2019-01-01
+//  1 s1 Ministry en K1  pub utc 2019-03-29T15:36:00Z      captured 2019-03-30T10:00:00Z  "The ministry ... café policy"
+//  2 s2 وزارة ar    K1  pub local 2019-04-01 (date)        captured 2019-04-02T08:00:00Z  Arabic, with harakat
+//  3 s1 Ministry en K1  pub utc 2019-04-14T23:30:00.5Z    captured 2019-04-15T12:00:00Z  supersedes 1, original, meta
+//  4 s3 Ministry fr K2  pub local 2019-04-30T22:00:00      captured 2019-05-01T00:00:00Z  French
+//  5 key.revoke K1 "rotated"                               captured 2019-06-01T00:00:00Z
+//  6 s1 Ministry en K2  no published                      captured 2019-06-02T00:00:00Z
+//  7 s4 Agency   (no lang) K2  pub utc 2019-07-01T00:00:00Z captured 2019-07-02T00:00:00Z  same text as 1
+std::vector<IndexEntry> fixture() {
+  std::vector<IndexEntry> v;
+  v.push_back(key_event(0, "key.add", k_arch1, "2019-01-01T00:00:00Z"));
+  v.push_back(statement(1, S{"https://gov.example/s1", "Ministry", "en", k_arch1, "2019-03-30T10:00:00Z",
+                             "The ministry announced a new café policy today.\n", k_sha_a,
+                             utc("Friday, 29 March 2019 18:36", "2019-03-29T15:36:00Z")}));
+  v.push_back(statement(2, S{"https://gov.example/ar/s2", "وزارة الخارجية", "ar", k_arch1, "2019-04-02T08:00:00Z",
+                             "أعلنت الحُكُومَة عن سياسة جديدة\n", "", local("1 April 2019", "2019-04-01")}));
+  {
+    auto e = statement(3, S{"https://gov.example/s1", "Ministry", "en", k_arch1, "2019-04-15T12:00:00Z",
+                            "The ministry withdrew the policy.\n", "",
+                            utc("2019-04-15T01:30:00.5+02:00", "2019-04-14T23:30:00.5Z")});
+    auto& r = std::get<record::Statement>(e.record);
+    r.supersedes = id_of(1);
+    r.original = record::OriginalRef{k_sha_orig, 40, "windows-1252"};
+    r.title = "Policy withdrawn";
+    r.meta = {{"id", "7"}, {"dataset", "x"}};
+    r.published->tz = "+02:00";
+    v.push_back(std::move(e));
+  }
+  v.push_back(statement(4, S{"https://gov.example/fr/s3", "Ministry", "fr", k_arch2, "2019-05-01T00:00:00Z",
+                             "Le ministère a annoncé une politique.\n", "",
+                             local("30/04/2019 22:00", "2019-04-30T22:00:00")}));
+  v.push_back(key_event(5, "key.revoke", k_arch1, "2019-06-01T00:00:00Z", "rotated"));
+  v.push_back(statement(6, S{"https://gov.example/s1", "Ministry", "en", k_arch2, "2019-06-02T00:00:00Z",
+                             "Policy restored.\n", "", std::nullopt}));
+  v.push_back(statement(7, S{"https://agency.example/s4", "Agency", "", k_arch2, "2019-07-02T00:00:00Z",
+                             "The ministry announced a new café policy today.\n", k_sha_a,
+                             utc("2019-07-01", "2019-07-01T00:00:00Z")}));
+  return v;
+}
+
+std::vector<std::uint64_t> indexes(const std::vector<Row>& rows) {
+  std::vector<std::uint64_t> out;
+  for (const auto& r : rows) out.push_back(r.index);
+  return out;
+}
+
+using V = std::vector<std::uint64_t>;
+
+class IndexTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    auto idx = Index::open(file());
+    ASSERT_TRUE(idx) << idx.error().message;
+    m_index.emplace(std::move(*idx));
+    const auto entries = fixture();
+    auto r = m_index->add(entries, "checkpoint note 8\n");
+    ASSERT_TRUE(r) << r.error().message;
+  }
+  fs::path file() const { return m_dir.path() / "index.sqlite"; }
+  V log(const Filter& f) {
+    auto r = m_index->log(f);
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? indexes(*r) : V{999};
+  }
+  V grep(const std::string& words) {
+    Filter f;
+    f.grep = words;
+    f.oldest_first = true;
+    return log(f);
+  }
+
+  test::TempDir m_dir;
+  std::optional<Index> m_index;
+};
+
+TEST_F(IndexTest, SizeAndCheckpoint) {
+  EXPECT_EQ(m_index->size().value(), 8u);
+  EXPECT_EQ(m_index->indexed_checkpoint().value(), std::optional<std::string>("checkpoint note 8\n"));
+}
+
+TEST_F(IndexTest, LogOrderAndLimit) {
+  EXPECT_EQ(log({}), (V{7, 6, 5, 4, 3, 2, 1, 0}));
+  Filter f;
+  f.oldest_first = true;
+  EXPECT_EQ(log(f), (V{0, 1, 2, 3, 4, 5, 6, 7}));
+  f.limit = 3;
+  EXPECT_EQ(log(f), (V{0, 1, 2}));
+  f.oldest_first = false;
+  EXPECT_EQ(log(f), (V{7, 6, 5}));
+}
+
+TEST_F(IndexTest, FieldFilters) {
+  Filter f;
+  f.source = "https://gov.example/s1";
+  EXPECT_EQ(log(f), (V{6, 3, 1}));
+  f = {};
+  f.publisher = "Ministry";
+  EXPECT_EQ(log(f), (V{6, 4, 3, 1}));
+  f.publisher = "وزارة الخارجية";
+  EXPECT_EQ(log(f), (V{2}));
+  f.publisher = "ministry"; // exact, case-sensitive
+  EXPECT_EQ(log(f), V{});
+  f = {};
+  f.archivist = k_arch2;
+  EXPECT_EQ(log(f), (V{7, 6, 4}));
+  f.archivist = k_log_key;
+  EXPECT_EQ(log(f), (V{5, 0}));
+  f = {};
+  f.lang = "en";
+  EXPECT_EQ(log(f), (V{6, 3, 1}));
+  f.lang = "ar";
+  EXPECT_EQ(log(f), (V{2}));
+  f = {};
+  f.kind = "key.add";
+  EXPECT_EQ(log(f), (V{0}));
+  f.kind = "statement";
+  EXPECT_EQ(log(f), (V{7, 6, 4, 3, 2, 1}));
+  f = {};
+  f.publisher = "Ministry";
+  f.lang = "en";
+  f.archivist = k_arch1;
+  EXPECT_EQ(log(f), (V{3, 1}));
+}
+
+TEST_F(IndexTest, PublishedTimeFilters) {
+  Filter f; // time_field defaults to published
+  f.since = "2019-04-01";
+  EXPECT_EQ(log(f), (V{7, 4, 3, 2})); // 2: local date 2019-04-01 counts; 6 (no published) and key events never
+  f.since = "2019-04-02";
+  EXPECT_EQ(log(f), (V{7, 4, 3}));
+  f = {};
+  f.until = "2019-04-01"; // inclusive of the whole day
+  EXPECT_EQ(log(f), (V{2, 1}));
+  f.until = "2019-03-29";
+  EXPECT_EQ(log(f), (V{1}));
+  f.until = "2019-03-28";
+  EXPECT_EQ(log(f), V{});
+  // An instant: exact for utc, by date for local-only times.
+  f = {};
+  f.since = "2019-04-01T12:00:00+02:00";
+  EXPECT_EQ(log(f), (V{7, 4, 3, 2}));
+  f.since = "2019-04-14T23:30:00Z"; // 3 is half a second later
+  EXPECT_EQ(log(f), (V{7, 4, 3}));
+  f.since = "2019-04-14T23:30:00.5Z"; // inclusive
+  EXPECT_EQ(log(f), (V{7, 4, 3}));
+  f.since = "2019-04-14T23:30:00.6Z";
+  EXPECT_EQ(log(f), (V{7, 4}));
+  f.since = "2019-04-15T01:30:00.500+02:00"; // the same instant as 3, with an offset
+  EXPECT_EQ(log(f), (V{7, 4, 3}));
+  f = {};
+  f.until = "2019-04-15T01:29:59+02:00"; // 2019-04-14T23:29:59Z
+  EXPECT_EQ(log(f), (V{2, 1}));
+  f.until = "2019-04-14t23:30:00.5z";
+  EXPECT_EQ(log(f), (V{3, 2, 1}));
+  f = {};
+  f.since = "2019-03-29";
+  f.until = "2019-04-30";
+  EXPECT_EQ(log(f), (V{4, 3, 2, 1}));
+  f.publisher = "Ministry";
+  f.limit = 2;
+  EXPECT_EQ(log(f), (V{4, 3}));
+}
+
+TEST_F(IndexTest, CapturedTimeFilters) {
+  Filter f;
+  f.time_field = TimeField::captured;
+  f.since = "2019-04-02";
+  EXPECT_EQ(log(f), (V{7, 6, 5, 4, 3, 2}));
+  f.since = "2019-04-02T08:00:00Z";
+  EXPECT_EQ(log(f), (V{7, 6, 5, 4, 3, 2}));
+  f.since = "2019-04-02T08:00:00.001Z";
+  EXPECT_EQ(log(f), (V{7, 6, 5, 4, 3}));
+  f = {};
+  f.time_field = TimeField::captured;
+  f.until = "2019-04-02";
+  EXPECT_EQ(log(f), (V{2, 1, 0}));
+  f.until = "2019-04-02T09:59:59+02:00";
+  EXPECT_EQ(log(f), (V{1, 0}));
+  f.until = "2019-04-02T10:00:00+02:00";
+  EXPECT_EQ(log(f), (V{2, 1, 0}));
+}
+
+TEST_F(IndexTest, BadTimeBoundsAreInvalidInput) {
+  for (const char* bad : {"yesterday", "2019-02-30", "2019-04-01T10:00:00", "2019-04-01T24:00:00Z", "2019-4-1",
+                          "2019-04-01T10:00:00+2:00", "", "2019-04-01T10:00:00.Z", "2019-04-01T10:00:60Z"}) {
+    Filter f;
+    f.since = bad;
+    auto r = m_index->log(f);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_input);
+    EXPECT_EQ(r.error().message,
+              fmt::format("cannot parse --since '{}': expected YYYY-MM-DD or RFC 3339 with Z or an offset", bad));
+  }
+  Filter f;
+  f.until = "tomorrow";
+  EXPECT_FALSE(m_index->log(f));
+  f = {};
+  f.since = "tomorrow";
+  EXPECT_FALSE(m_index->audit(f));
+}
+
+TEST_F(IndexTest, GrepEnglishFrenchArabic) {
+  EXPECT_EQ(grep("ministry"), (V{1, 3, 7}));
+  EXPECT_EQ(grep("MINISTRY withdrew"), (V{3}));
+  EXPECT_EQ(grep("policy"), (V{1, 3, 6, 7}));
+  EXPECT_EQ(grep("cafe"), (V{1, 7}));  // Latin diacritics folded
+  EXPECT_EQ(grep("café"), (V{1, 7}));
+  EXPECT_EQ(grep("ministere"), (V{4}));
+  EXPECT_EQ(grep("ministère politique"), (V{4}));
+  EXPECT_EQ(grep("سياسة"), (V{2}));
+  EXPECT_EQ(grep("الحكومة"), (V{2}));      // indexed with harakat, searched without
+  EXPECT_EQ(grep("الحُكُومَة"), (V{2}));   // and with
+  EXPECT_EQ(grep("الحكومة policy"), V{}); // all words required
+  EXPECT_EQ(grep("minis"), V{});           // whole words only
+  Filter f;
+  f.grep = "policy";
+  f.source = "https://gov.example/s1";
+  EXPECT_EQ(log(f), (V{6, 3, 1}));
+  f.limit = 1;
+  EXPECT_EQ(log(f), (V{6}));
+}
+
+TEST_F(IndexTest, GrepWordsAreLiteralsNotSyntax) {
+  // FTS5 operators and SQL in the user's words are plain words: no error, no injection.
+  EXPECT_EQ(grep("ministry OR restored"), V{});
+  EXPECT_EQ(grep("NOT ministry"), V{});
+  EXPECT_EQ(grep("body:ministry"), V{});
+  EXPECT_EQ(grep("\"ministry\""), (V{1, 3, 7}));
+  EXPECT_EQ(grep("ministry*"), (V{1, 3, 7})); // '*' is punctuation inside a string literal
+  EXPECT_EQ(grep("'); DROP TABLE entries; --"), V{});
+  EXPECT_EQ(grep("(ministry"), (V{1, 3, 7}));
+  EXPECT_EQ(grep(std::string("withdrew\0\"ministry", 18)), (V{3})); // NUL separates words
+  EXPECT_EQ(grep("withdrew\x01policy"), (V{3}));
+  EXPECT_EQ(m_index->size().value(), 8u);
+  for (const char* empty : {"", "   ", "\t\n", "\u064e"}) { // a lone fatha folds to nothing
+    Filter f;
+    f.grep = empty;
+    auto r = m_index->log(f);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_input);
+    EXPECT_EQ(r.error().message, "--grep needs at least one word");
+  }
+}
+
+TEST_F(IndexTest, RowFieldsOfStatement) {
+  auto rows = m_index->by_id_prefix(id_of(3));
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 1u);
+  Row want;
+  want.index = 3;
+  want.id = id_of(3);
+  want.kind = "statement";
+  want.source = "https://gov.example/s1";
+  want.publisher = "Ministry";
+  want.title = "Policy withdrawn";
+  want.lang = "en";
+  want.archivist = k_arch1;
+  want.captured = "2019-04-15T12:00:00Z";
+  want.published_as_written = "2019-04-15T01:30:00.5+02:00";
+  want.published_utc = "2019-04-14T23:30:00.5Z";
+  want.published_tz = "+02:00";
+  want.text_sha256 = fmt::format("{:064x}", 0xf003);
+  want.text_bytes = 34;
+  want.original_sha256 = k_sha_orig;
+  want.original_bytes = 40;
+  want.original_encoding = "windows-1252";
+  want.supersedes = id_of(1);
+  want.meta_json = R"({"dataset":"x","id":"7"})";
+  EXPECT_EQ(rows->front(), want);
+
+  auto six = m_index->by_id_prefix(id_of(6));
+  ASSERT_TRUE(six);
+  ASSERT_EQ(six->size(), 1u);
+  EXPECT_EQ(six->front().meta_json, "{}");
+  EXPECT_EQ(six->front().published_as_written, "");
+  EXPECT_EQ(six->front().original_bytes, 0u);
+}
+
+TEST_F(IndexTest, RowFieldsOfKeyEvent) {
+  Filter f;
+  f.kind = "key.revoke";
+  auto rows = m_index->log(f);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  Row want;
+  want.index = 5;
+  want.id = id_of(5);
+  want.kind = "key.revoke";
+  want.archivist = k_log_key;
+  want.captured = "2019-06-01T00:00:00Z";
+  want.key_id = k_arch1;
+  want.role = "archivist";
+  want.reason = "rotated";
+  EXPECT_EQ(rows->front(), want);
+}
+
+TEST_F(IndexTest, IdPrefix) {
+  auto both = m_index->by_id_prefix("aaaaaaaa");
+  ASSERT_TRUE(both);
+  EXPECT_EQ(indexes(*both), (V{1, 3})); // ambiguous: the caller reports it
+  auto one = m_index->by_id_prefix("AAAAAAAA2");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(indexes(*one), (V{3}));
+  auto none = m_index->by_id_prefix("aaaaaaab");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  auto full = m_index->by_id_prefix(id_of(7));
+  ASSERT_TRUE(full);
+  EXPECT_EQ(indexes(*full), (V{7}));
+  for (const std::string& bad : {std::string(), std::string("xyz12345"), std::string("aaaa%"), std::string(65, 'a')}) {
+    auto r = m_index->by_id_prefix(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_input);
+  }
+}
+
+TEST_F(IndexTest, TextOriginalAndVersions) {
+  auto t = m_index->by_text(k_sha_a);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(indexes(*t), (V{1, 7}));
+  auto o = m_index->by_original(k_sha_orig);
+  ASSERT_TRUE(o);
+  EXPECT_EQ(indexes(*o), (V{3}));
+  auto none = m_index->by_text(std::string(64, '9'));
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+
+  auto v = m_index->versions("https://gov.example/s1");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(indexes(*v), (V{1, 3, 6}));
+  auto latest = m_index->latest_version("https://gov.example/s1");
+  ASSERT_TRUE(latest);
+  ASSERT_TRUE(latest->has_value());
+  EXPECT_EQ((*latest)->index, 6u);
+  EXPECT_EQ((*latest)->id, id_of(6));
+  auto missing = m_index->latest_version("https://gov.example/none");
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(missing->has_value());
+  auto prefix_only = m_index->versions("https://gov.example/s"); // exact match only
+  ASSERT_TRUE(prefix_only);
+  EXPECT_TRUE(prefix_only->empty());
+}
+
+TEST_F(IndexTest, AuditCounts) {
+  auto a = m_index->audit({}, 2);
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->entries, 8u);
+  EXPECT_EQ(a->statements, 6u);
+  EXPECT_EQ(a->key_events, 2u);
+  EXPECT_EQ(a->publishers, (std::vector<Count>{{"Ministry", 4}, {"Agency", 1}, {"وزارة الخارجية", 1}}));
+  EXPECT_EQ(a->archivists, (std::vector<Count>{{k_arch1, 3}, {k_arch2, 3}}));
+  EXPECT_EQ(a->langs, (std::vector<Count>{{"en", 3}, {"", 1}, {"ar", 1}, {"fr", 1}}));
+  EXPECT_EQ(a->months, (std::vector<Count>{{"", 1}, {"2019-03", 1}, {"2019-04", 3}, {"2019-07", 1}}));
+  EXPECT_EQ(a->top_sources, (std::vector<Count>{{"https://gov.example/s1", 3}, {"https://agency.example/s4", 1}}));
+  EXPECT_EQ(indexes(a->key_event_rows), (V{0, 5}));
+
+  Filter f;
+  f.time_field = TimeField::captured;
+  f.publisher = "Ministry";
+  a = m_index->audit(f);
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->entries, 4u);
+  EXPECT_EQ(a->statements, 4u);
+  EXPECT_EQ(a->key_events, 0u);
+  EXPECT_EQ(a->months, (std::vector<Count>{{"2019-03", 1}, {"2019-04", 1}, {"2019-05", 1}, {"2019-06", 1}}));
+  EXPECT_EQ(a->top_sources, (std::vector<Count>{{"https://gov.example/s1", 3}, {"https://gov.example/fr/s3", 1}}));
+  EXPECT_TRUE(a->key_event_rows.empty());
+
+  f = {};
+  f.time_field = TimeField::captured;
+  f.since = "2019-05-01";
+  a = m_index->audit(f);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->entries, 4u);
+  EXPECT_EQ(a->key_events, 1u);
+  EXPECT_EQ(indexes(a->key_event_rows), (V{5}));
+}
+
+TEST_F(IndexTest, AddMustFollowOn) {
+  const auto entries = fixture();
+  // Wrong first index: a gap, and a repeat.
+  for (std::uint64_t first : {9u, 7u, 0u}) {
+    std::vector<IndexEntry> batch{statement(first, S{"https://x.example/", "", "", k_arch1, "2020-01-01T00:00:00Z",
+                                                     "gap\n", "", std::nullopt})};
+    auto r = m_index->add(batch, "other note");
+    ASSERT_FALSE(r) << first;
+    EXPECT_EQ(r.error().code, ErrorCode::failed_precondition);
+    EXPECT_NE(r.error().message.find(fmt::format("cannot add entry {} (expected 8)", first)), std::string::npos)
+        << r.error().message;
+  }
+  // A batch whose second entry skips is refused whole: nothing of it stays, the checkpoint is unchanged.
+  std::vector<IndexEntry> batch{
+      statement(8, S{"https://x.example/a", "", "", k_arch1, "2020-01-01T00:00:00Z", "eight\n", "", std::nullopt}),
+      statement(10, S{"https://x.example/b", "", "", k_arch1, "2020-01-01T00:00:00Z", "ten\n", "", std::nullopt})};
+  auto r = m_index->add(batch, "other note");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::failed_precondition);
+  EXPECT_EQ(m_index->size().value(), 8u);
+  EXPECT_EQ(m_index->indexed_checkpoint().value(), std::optional<std::string>("checkpoint note 8\n"));
+  EXPECT_EQ(grep("eight"), V{});
+  // The right one goes in.
+  batch.pop_back();
+  r = m_index->add(batch, "note 9");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(m_index->size().value(), 9u);
+  EXPECT_EQ(m_index->indexed_checkpoint().value(), std::optional<std::string>("note 9"));
+  EXPECT_EQ(grep("eight"), (V{8}));
+  // An empty batch only moves the checkpoint.
+  ASSERT_TRUE(m_index->add({}, "note 9b"));
+  EXPECT_EQ(m_index->indexed_checkpoint().value(), std::optional<std::string>("note 9b"));
+  EXPECT_EQ(m_index->size().value(), 9u);
+}
+
+TEST_F(IndexTest, ClearAndRebuild) {
+  ASSERT_TRUE(m_index->clear());
+  EXPECT_EQ(m_index->size().value(), 0u);
+  EXPECT_EQ(m_index->indexed_checkpoint().value(), std::nullopt);
+  EXPECT_EQ(log({}), V{});
+  EXPECT_EQ(grep("ministry"), V{});
+  const auto entries = fixture();
+  ASSERT_TRUE(m_index->add(entries, "again"));
+  EXPECT_EQ(log({}), (V{7, 6, 5, 4, 3, 2, 1, 0}));
+  EXPECT_EQ(grep("ministry"), (V{1, 3, 7}));
+}
+
+TEST_F(IndexTest, ReopenPersistsAndMoves) {
+  m_index.reset();
+  auto again = Index::open(file());
+  ASSERT_TRUE(again) << again.error().message;
+  Index moved = std::move(*again);
+  EXPECT_EQ(moved.size().value(), 8u);
+  EXPECT_EQ(moved.indexed_checkpoint().value(), std::optional<std::string>("checkpoint note 8\n"));
+  auto rows = moved.log({});
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(indexes(*rows), (V{7, 6, 5, 4, 3, 2, 1, 0}));
+  Filter f;
+  f.grep = "الحكومة";
+  rows = moved.log(f);
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(indexes(*rows), (V{2}));
+  // Two connections to one file see each other's writes.
+  auto second = Index::open(file());
+  ASSERT_TRUE(second) << second.error().message;
+  std::vector<IndexEntry> batch{
+      statement(8, S{"https://x.example/a", "", "", k_arch1, "2020-01-01T00:00:00Z", "eight\n", "", std::nullopt})};
+  ASSERT_TRUE(second->add(batch, "n9"));
+  EXPECT_EQ(moved.size().value(), 9u);
+}
+
+void write_bytes(const fs::path& p, const std::string& data, std::streamoff at = -1) {
+  std::fstream out(p, std::ios::in | std::ios::out | std::ios::binary);
+  ASSERT_TRUE(out) << p;
+  if (at >= 0) out.seekp(at);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+}
+
+TEST(IndexFile, GarbageFileIsRefusedThenRebuilt) {
+  test::TempDir dir;
+  const fs::path file = dir.path() / "index.sqlite";
+  {
+    auto idx = Index::open(file);
+    ASSERT_TRUE(idx) << idx.error().message;
+    const auto entries = fixture();
+    ASSERT_TRUE(idx->add(entries, "n"));
+  }
+  Index::remove(file).value(); // drop the WAL companions too, then put garbage in the main file
+  test::write_file(file, std::string(8192, '\x5a') + "this is not a database");
+  auto bad = Index::open(file);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::failed_precondition);
+  EXPECT_EQ(bad.error().message,
+            fmt::format("index '{}' is damaged: file is not a database", file.string()));
+  ASSERT_TRUE(Index::remove(file));
+  EXPECT_FALSE(fs::exists(file));
+  auto fresh = Index::open(file);
+  ASSERT_TRUE(fresh) << fresh.error().message;
+  EXPECT_EQ(fresh->size().value(), 0u);
+  EXPECT_EQ(fresh->indexed_checkpoint().value(), std::nullopt);
+}
+
+TEST(IndexFile, DamagedHeaderIsRefused) {
+  test::TempDir dir;
+  const fs::path file = dir.path() / "index.sqlite";
+  {
+    auto idx = Index::open(file);
+    ASSERT_TRUE(idx) << idx.error().message;
+    const auto entries = fixture();
+    ASSERT_TRUE(idx->add(entries, "n"));
+    ASSERT_TRUE(idx->clear()); // checkpoint the WAL into the main file on close
+  }
+  ASSERT_FALSE(fs::exists(file.string() + "-wal"));
+  write_bytes(file, "garbage garbage!", 0); // the 16-byte magic string
+  auto bad = Index::open(file);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::failed_precondition);
+  EXPECT_NE(bad.error().message.find("file is not a database"), std::string::npos) << bad.error().message;
+}
+
+TEST(IndexFile, DamagedPagesAreReportedNotTrusted) {
+  test::TempDir dir;
+  const fs::path file = dir.path() / "index.sqlite";
+  {
+    auto idx = Index::open(file);
+    ASSERT_TRUE(idx) << idx.error().message;
+    const auto entries = fixture();
+    ASSERT_TRUE(idx->add(entries, "n"));
+  }
+  ASSERT_FALSE(fs::exists(file.string() + "-wal"));
+  const auto size = fs::file_size(file);
+  ASSERT_GT(size, 8192u);
+  // Keep page 1 (header and schema); overwrite every other page with garbage.
+  std::string garbage(size - 4096, '\0');
+  for (std::size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<char>((i * 131 + 7) & 0xFF);
+  write_bytes(file, garbage, 4096);
+  auto idx = Index::open(file);
+  std::optional<Error> error;
+  if (!idx) {
+    error = idx.error();
+  } else if (auto rows = idx->log({}); !rows) {
+    error = rows.error();
+  }
+  ASSERT_TRUE(error) << "damage went unnoticed";
+  EXPECT_EQ(error->code, ErrorCode::failed_precondition) << error->message;
+  EXPECT_TRUE(error->message.starts_with(fmt::format("index '{}' is damaged: ", file.string()))) << error->message;
+}
+
+TEST(IndexFile, OtherDatabasesAndVersionsAreRefused) {
+  test::TempDir dir;
+  const fs::path file = dir.path() / "index.sqlite";
+  {
+    auto idx = Index::open(file);
+    ASSERT_TRUE(idx) << idx.error().message;
+  }
+  // Same file, but an unknown schema version: bump user_version through a second connection-free route: header
+  // bytes 60..63 hold user_version (big-endian).
+  write_bytes(file, std::string("\x00\x00\x00\x63", 4), 60);
+  auto bad = Index::open(file);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::failed_precondition);
+  EXPECT_EQ(bad.error().message, fmt::format("index '{}' has schema version 99, expected 1", file.string()));
+
+  // A SQLite database that is not an index.
+  const fs::path other = dir.path() / "other.sqlite";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(other.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  bad = Index::open(other);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::failed_precondition);
+  EXPECT_EQ(bad.error().message, fmt::format("'{}' is a SQLite database but not an avow index", other.string()));
+
+  // An empty file is a fresh database; a missing folder is an io error.
+  const fs::path empty = dir.path() / "empty.sqlite";
+  test::write_file(empty, "");
+  auto e = Index::open(empty);
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_EQ(e->size().value(), 0u);
+  auto missing = Index::open(dir.path() / "no" / "such" / "index.sqlite");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::io);
+}
+
+} // namespace
+} // namespace avow::index
