@@ -275,6 +275,18 @@ Expected<void> check_seen_checkpoint(const store::GitStore& store, const store::
   return {};
 }
 
+// Read log entry `i` of a log of `size` entries at `head` (one entry bundle).
+Expected<std::string> read_entry(const store::GitStore& store, const store::Oid& head, std::uint64_t size, std::uint64_t i) {
+  if (i >= size) return fail(ErrorCode::not_found, "no entry {}", i);
+  const std::uint64_t bundle = i / 256;
+  const auto width = static_cast<unsigned>(std::min<std::uint64_t>(256, size - bundle * 256));
+  auto data = store.read(head, std::string(record::k_log_prefix) + log::entries_path(bundle, width));
+  if (!data) return std::unexpected(data.error());
+  auto entries = log::decode_entry_bundle(as_bytes(*data));
+  if (!entries || entries->size() != width) return fail(ErrorCode::invalid_input, "entry bundle {} is malformed", bundle);
+  return std::move((*entries)[i % 256]);
+}
+
 } // namespace
 
 fs::path default_key_dir() {
@@ -363,6 +375,11 @@ Expected<InitResult> Archive::init(const InitOptions& options) {
       return std::unexpected(ok.error());
     if (auto ok = store->config_set("avow.key", fs::absolute(archivist->file).string()); !ok)
       return std::unexpected(ok.error());
+    // Start the derived index now, so the first query does not report it as missing. Best effort: it is a cache.
+    if (auto opened = Archive::open(options.dir)) {
+      std::vector<std::string> ignored;
+      (void)detail::fresh_index(*opened->m_impl, *commit, ignored);
+    }
     InitResult r;
     r.origin = options.origin;
     r.log_key_id = config.log_key_id;
@@ -453,6 +470,45 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
   AppendResult result;
   auto idx = detail::fresh_index(*m_impl, **head, result.notices);
   if (!idx) return std::unexpected(idx.error());
+  // The index is a cache anyone with access to this folder can edit: what it says is checked against the signed
+  // log before it shapes a record (a supersedes link, or skipping an input). If it lied, it is rebuilt from the log.
+  const auto confirmed = [&](const index::Row& row) {
+    auto entry = read_entry(store, **head, cp->checkpoint.size, row.index);
+    if (!entry) return false;
+    auto env = record::parse(*entry);
+    if (!env || record::record_id(env->payload) != row.id) return false;
+    auto st = record::parse_payload(env->payload);
+    return st && st->source.uri == row.source && st->text.sha256 == row.text_sha256;
+  };
+  bool rebuilt = false;
+  const auto distrust = [&]() -> Expected<void> {
+    if (rebuilt) return fail(ErrorCode::internal, "the rebuilt index still disagrees with the log");
+    rebuilt = true;
+    result.notices.push_back("the index disagreed with the signed log; rebuilding it");
+    idx = std::unexpected(Error{ErrorCode::internal, "closed"}); // close the connection before removing the files
+    if (auto ok = index::Index::remove(detail::index_path(store)); !ok) return std::unexpected(ok.error());
+    std::vector<std::string> ignored;
+    idx = detail::fresh_index(*m_impl, **head, ignored);
+    if (!idx) return std::unexpected(idx.error());
+    return {};
+  };
+  const auto latest = [&](const std::string& source) -> Expected<std::optional<index::Row>> {
+    for (;;) {
+      auto row = idx->latest_version(source);
+      if (!row || !*row || confirmed(**row)) return row;
+      if (auto ok = distrust(); !ok) return std::unexpected(ok.error());
+    }
+  };
+  const auto statement_exists = [&](const std::string& id) -> Expected<bool> {
+    for (;;) {
+      auto rows = idx->by_id_prefix(id);
+      if (!rows) return std::unexpected(rows.error());
+      auto it = std::find_if(rows->begin(), rows->end(), [&](const auto& r) { return r.id == id && r.kind == "statement"; });
+      if (it == rows->end()) return false;
+      if (confirmed(*it)) return true;
+      if (auto ok = distrust(); !ok) return std::unexpected(ok.error());
+    }
+  };
   std::vector<bool> keep(inputs.size(), true);
   std::vector<std::vector<std::string>> notes(inputs.size());
   std::unordered_map<std::string, std::pair<std::string, std::string>> batch_latest; // source -> (id, text sha)
@@ -461,11 +517,9 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
     const auto& in = inputs[i];
     auto& p = *prepared[i];
     if (in.supersedes && !batch_ids.contains(*in.supersedes)) {
-      auto rows = idx->by_id_prefix(*in.supersedes);
-      if (!rows) return std::unexpected(rows.error());
-      const bool known = std::any_of(rows->begin(), rows->end(),
-                                     [&](const auto& r) { return r.id == *in.supersedes && r.kind == "statement"; });
-      if (!known)
+      auto known = statement_exists(*in.supersedes);
+      if (!known) return std::unexpected(known.error());
+      if (!*known)
         return fail(ErrorCode::invalid_input, "'{}': supersedes names no statement in this archive: {}", in.label,
                     *in.supersedes);
     }
@@ -473,7 +527,7 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
     if (auto it = batch_latest.find(in.source); it != batch_latest.end()) {
       prev = it->second;
     } else {
-      auto row = idx->latest_version(in.source);
+      auto row = latest(in.source);
       if (!row) return std::unexpected(row.error());
       if (*row) prev = std::make_pair((*row)->id, (*row)->text_sha256);
     }

@@ -45,6 +45,33 @@ void note(const Globals& g, std::string_view message) {
   std::fprintf(stderr, "avow: note: %.*s\n", static_cast<int>(message.size()), message.data());
 }
 
+std::string for_stdout(std::string_view text) {
+  static const bool tty = ::isatty(STDOUT_FILENO) != 0;
+  if (!tty) return std::string(text);
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n' || c == '\t' || (c >= 0x20 && c != 0x7f)) {
+      // C1 controls are U+0080..U+009F, encoded C2 80..C2 9F.
+      if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+          static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+        out += "\xEF\xBF\xBD";
+        ++i;
+        continue;
+      }
+      out += static_cast<char>(c);
+    } else if (c == 0x7f) {
+      out += "\xEF\xBF\xBD";
+    } else {
+      // U+2400 + c: the control picture, E2 90 80+c.
+      out += "\xE2\x90";
+      out += static_cast<char>(0x80 + c);
+    }
+  }
+  return out;
+}
+
 void print_json(const nlohmann::json& j) {
   const std::string s = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::fwrite(s.data(), 1, s.size(), stdout);

@@ -44,6 +44,10 @@ int report(const Error& e);
 void warn(const Globals& g, std::string_view message);
 // Print "avow: note: <message>" to stderr unless quiet: what the tool did that the user should know.
 void note(const Globals& g, std::string_view message);
+// Return archived text fit for stdout: unchanged when stdout is a file or a pipe (the bytes are evidence), but with
+// control characters other than LF and TAB shown as their U+2400 pictures (C1 and DEL as U+FFFD) when stdout is a
+// terminal, so a hostile text cannot drive the terminal with escape sequences.
+std::string for_stdout(std::string_view text);
 // Print a JSON document on stdout (one line, UTF-8).
 void print_json(const nlohmann::json& j);
 

@@ -221,7 +221,7 @@ void add_query(CLI::App& app, Globals& g) {
                   static_cast<unsigned long long>(r->closest->index), r->closest->id.c_str(),
                   r->closest->captured.c_str(), r->similarity * 100);
       std::printf("word diff from that version to the given text ([-removed-] {+added+}):\n%s",
-                  text::render_word_diff(r->diff).c_str());
+                  for_stdout(text::render_word_diff(r->diff)).c_str());
     } else if (!source->empty()) {
       std::printf("the archive has no version of %s\n", source->c_str());
     }
@@ -266,7 +266,9 @@ void add_query(CLI::App& app, Globals& g) {
                   static_cast<unsigned long long>(v.row.index), v.row.id.c_str(), v.row.captured.c_str(),
                   v.row.published_as_written.empty() ? "(not given)" : v.row.published_as_written.c_str());
       if (!v.row.supersedes.empty()) std::printf("  supersedes %s\n", v.row.supersedes.c_str());
-      if (k > 0) std::printf("  changes from version %zu ([-removed-] {+added+}):\n%s", k, text::render_word_diff(v.diff).c_str());
+      if (k > 0)
+        std::printf("  changes from version %zu ([-removed-] {+added+}):\n%s", k,
+                    for_stdout(text::render_word_diff(v.diff)).c_str());
     }
   });
 

@@ -38,7 +38,7 @@ void add_show(CLI::App& app, Globals& g) {
                 static_cast<unsigned long long>(r.index), r.kind.c_str(), r.signature_valid ? "valid" : "INVALID",
                 r.signer.substr(0, 16).c_str());
     std::printf("%s\n", record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-    if (r.text) std::printf("\n%s", r.text->c_str());
+    if (r.text) std::printf("\n%s", for_stdout(*r.text).c_str());
     if (!r.signature_valid) g.exit_code = exit_code::problems;
   });
 }

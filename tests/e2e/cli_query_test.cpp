@@ -126,6 +126,22 @@ TEST_F(CliQuery, SameTextAgainIsNothingNewUnlessRecapture) {
   EXPECT_EQ(a.avow({"history", "--source", k_source, "--json"}).json()["versions"].size(), 4u);
 }
 
+TEST_F(CliQuery, ATamperedIndexCannotShapeWhatIsSigned) {
+  // Edit the cache so that it claims v3 came from another source; archiving a new text under that source must not
+  // link to v3: the claim is checked against the signed log, and the index is rebuilt.
+  const auto idx = a.dir() / ".git" / "avow" / "index.sqlite";
+  auto ed = run_process({"sqlite3", idx.string(), "UPDATE entries SET source='https://elsewhere.example/x' WHERE idx=3;"});
+  if (ed.exit_code == 127) GTEST_SKIP() << "sqlite3 command not installed";
+  ASSERT_EQ(ed.exit_code, 0) << ed.err;
+  write_file(a.tmp() / "elsewhere.txt", "A statement from elsewhere.\n");
+  auto r = a.avow({"archive", (a.tmp() / "elsewhere.txt").string(), "--source", "https://elsewhere.example/x", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("the index disagreed with the signed log; rebuilding it"), std::string::npos) << r.err;
+  const std::string id = r.json()["records"][0]["id"];
+  EXPECT_FALSE(a.avow({"show", id, "--json"}).json()["record"].contains("supersedes"));
+  EXPECT_EQ(a.avow({"verify"}).exit_code, 0);
+}
+
 TEST_F(CliQuery, LogFiltersAndFormats) {
   const auto ids = [&](const std::vector<std::string>& args) {
     std::vector<std::string> full{"log", "--json"};
