@@ -245,5 +245,31 @@ TEST_F(CliQuery, AuditTextJsonAndHtml) {
   }
 }
 
+TEST(CliQueryLarge, ASourceWithAThousandVersions) {
+  TempArchive a;
+  std::string manifest;
+  for (int i = 1; i <= 1000; ++i)
+    manifest += "{\"text\":\"Version " + std::to_string(i) + " of the statement.\\n\",\"source\":\"https://e.org/s\"}\n";
+  write_file(a.tmp() / "m.jsonl", manifest);
+  auto r = a.avow({"archive", "--batch", (a.tmp() / "m.jsonl").string(), "--json", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto records = r.json()["records"];
+  ASSERT_EQ(records.size(), 1000u);
+  // Each version supersedes the one before it, within one batch.
+  EXPECT_EQ(a.avow({"show", records[999]["id"], "--json"}).json()["record"]["supersedes"], records[998]["id"]);
+  auto h = a.avow({"history", "--source", "https://e.org/s", "--json"});
+  ASSERT_EQ(h.exit_code, 0) << h.err;
+  const auto j = h.json();
+  ASSERT_EQ(j["versions"].size(), 1000u);
+  EXPECT_EQ(j["versions"][999]["diff"], "Version [-999-]{+1000+} of the statement.\n");
+  write_file(a.tmp() / "v500.txt", "Version 500 of the statement.\n");
+  auto c = a.avow({"check", (a.tmp() / "v500.txt").string(), "--json"});
+  ASSERT_EQ(c.exit_code, 0);
+  EXPECT_EQ(c.json()["matches"][0]["id"], records[499]["id"]);
+  auto audit = a.avow({"audit", "--json"}).json();
+  EXPECT_EQ(audit["most_revised"][0]["versions"], 1000);
+  EXPECT_EQ(a.avow({"verify"}).exit_code, 0);
+}
+
 } // namespace
 } // namespace avow::test
