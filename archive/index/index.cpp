@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Bump when the schema changes: an index of another version is refused by open() and rebuilt by the caller.
-constexpr int k_schema_version = 1;
+constexpr int k_schema_version = 2; // 2: (publisher, pub_key) index for publisher + time queries
 
 // Tokens are letters, numbers, private-use characters and combining marks (so Arabic harakat do not split a word;
 // they are removed before indexing, see fold_for_search). remove_diacritics 2 folds Latin diacritics (café = cafe).
@@ -43,7 +43,7 @@ CREATE TABLE entries(
 CREATE INDEX entries_id ON entries(id);
 CREATE INDEX entries_kind ON entries(kind);
 CREATE INDEX entries_source ON entries(source);
-CREATE INDEX entries_publisher ON entries(publisher);
+CREATE INDEX entries_publisher ON entries(publisher, pub_key);
 CREATE INDEX entries_archivist ON entries(archivist);
 CREATE INDEX entries_lang ON entries(lang);
 CREATE INDEX entries_captured ON entries(captured_key);
