@@ -84,12 +84,10 @@ Expected<std::uint64_t> append_to_log(const store::GitStore& store, const std::o
                                       store::Transaction& tx, std::uint64_t old_size,
                                       const std::vector<std::string>& envelopes, const record::ArchiveConfig& config,
                                       const crypto::PrivateKey& log_key, const std::optional<log::Hash>& old_root) {
-  const log::TileReader reader = [&](const std::string& path) -> Expected<Bytes> {
-    if (!base) return fail(ErrorCode::not_found, "no tile '{}'", path);
-    auto data = store.read(*base, std::string(record::k_log_prefix) + path);
-    if (!data) return std::unexpected(data.error());
-    return Bytes(data->begin(), data->end());
-  };
+  const log::TileReader reader =
+      base ? detail::tile_reader(store, *base) : log::TileReader([](const std::string& path) -> Expected<Bytes> {
+        return fail(ErrorCode::not_found, "no tile '{}'", path);
+      });
   auto plan = log::plan_append(old_size, envelopes, reader);
   if (!plan) return std::unexpected(plan.error());
   // The tiles we extend must be the ones the signed checkpoint describes: never build on a tampered tile.
@@ -261,11 +259,7 @@ Expected<void> check_seen_checkpoint(const store::GitStore& store, const store::
     return {};
   }
   if (cp->size == 0) return {};
-  const log::TileReader reader = [&](const std::string& path) -> Expected<Bytes> {
-    auto data = store.read(head, std::string(record::k_log_prefix) + path);
-    if (!data) return std::unexpected(data.error());
-    return Bytes(data->begin(), data->end());
-  };
+  const log::TileReader reader = detail::tile_reader(store, head);
   auto proof = log::consistency_proof_from_tiles(cp->size, now.size, now.size, reader);
   if (!proof) return std::unexpected(proof.error());
   std::vector<Bytes> path;
@@ -749,11 +743,7 @@ Expected<Archive::Proof> Archive::proof(std::string_view prefix) const {
   auto statement = record::parse_payload(found->payload);
   if (!statement) return std::unexpected(statement.error());
 
-  const log::TileReader reader = [&](const std::string& path) -> Expected<Bytes> {
-    auto data = store.read(**head, std::string(record::k_log_prefix) + path);
-    if (!data) return std::unexpected(data.error());
-    return Bytes(data->begin(), data->end());
-  };
+  const log::TileReader reader = detail::tile_reader(store, **head);
   std::size_t reads = 0;
   const log::TileReader counting = [&](const std::string& path) -> Expected<Bytes> {
     ++reads;

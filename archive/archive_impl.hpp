@@ -5,6 +5,7 @@
 #include <archive/archive.hpp>
 #include <archive/index/index.hpp>
 #include <archive/log/note.hpp>
+#include <archive/log/tiles.hpp>
 #include <archive/record/layout.hpp>
 #include <archive/store/git_store.hpp>
 
@@ -22,6 +23,10 @@ struct Archive::Impl {
 };
 
 namespace detail {
+
+// Read the log's tiles and bundles (paths relative to log/) from the tree of `commit`; the store and commit must
+// outlive the reader.
+log::TileReader tile_reader(const store::GitStore& store, const store::Oid& commit);
 
 // <git dir>/avow/index.sqlite
 std::filesystem::path index_path(const store::GitStore& store);

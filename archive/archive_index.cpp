@@ -22,6 +22,14 @@ namespace detail {
 
 fs::path index_path(const store::GitStore& store) { return store.git_dir() / "avow" / "index.sqlite"; }
 
+log::TileReader tile_reader(const store::GitStore& store, const store::Oid& commit) {
+  return [&store, commit](const std::string& path) -> Expected<Bytes> {
+    auto data = store.read(commit, std::string(record::k_log_prefix) + path);
+    if (!data) return std::unexpected(data.error());
+    return Bytes(data->begin(), data->end());
+  };
+}
+
 Expected<std::vector<index::IndexEntry>> index_entries(const store::GitStore& store, const store::Oid& head,
                                                        std::uint64_t first, const std::vector<std::string>& envelopes,
                                                        bool with_text) {
@@ -84,11 +92,7 @@ Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& 
     // The index follows on if what it indexed is a prefix of the current log.
     auto old = log::parse_note(**indexed);
     auto old_cp = old ? log::parse_checkpoint_text(old->text) : Expected<log::Checkpoint>(std::unexpected(Error{}));
-    const log::TileReader reader = [&](const std::string& path) -> Expected<Bytes> {
-      auto data = store.read(head, std::string(record::k_log_prefix) + path);
-      if (!data) return std::unexpected(data.error());
-      return Bytes(data->begin(), data->end());
-    };
+    const log::TileReader reader = tile_reader(store, head);
     if (old_cp && old_cp->size == *have) {
       auto root = log::root_from_tiles(*have, cp->checkpoint.size, reader);
       if (root && crypto::equal_constant_time(*root, old_cp->root)) first = *have;
