@@ -654,19 +654,46 @@ Expected<std::vector<RecordView>> Archive::find(std::string_view prefix, bool wi
   if (!head) return std::unexpected(head.error());
   auto cp = verify::read_checkpoint(store, **head, m_impl->log_verifier, m_impl->config.origin);
   if (!cp) return std::unexpected(cp.error());
-  auto entries = verify::read_entries(store, **head, cp->checkpoint.size);
-  if (!entries) return std::unexpected(entries.error());
+  // The index names the candidates; each is then read from the signed log itself (one entry bundle each), so what
+  // is shown never comes from the cache. A candidate the log does not confirm sends us to a full scan.
+  std::vector<std::uint64_t> candidates;
+  std::vector<std::string> notices;
+  bool scan = true;
+  if (auto idx = detail::fresh_index(*m_impl, **head, notices)) {
+    if (auto rows = idx->by_id_prefix(prefix)) {
+      scan = false;
+      for (const auto& r : *rows) candidates.push_back(r.index);
+    }
+  }
+  std::vector<std::string> scanned;
+  if (scan) {
+    auto entries = verify::read_entries(store, **head, cp->checkpoint.size);
+    if (!entries) return std::unexpected(entries.error());
+    scanned = std::move(*entries);
+    for (std::uint64_t i = 0; i < scanned.size(); ++i) candidates.push_back(i);
+  }
   std::vector<RecordView> found;
-  for (std::uint64_t i = 0; i < entries->size(); ++i) {
-    auto env = record::parse((*entries)[i]);
+  for (const std::uint64_t i : candidates) {
+    std::string entry;
+    if (scan) {
+      entry = scanned[i];
+    } else {
+      auto e = read_entry(store, **head, cp->checkpoint.size, i);
+      if (!e) return std::unexpected(e.error());
+      entry = std::move(*e);
+    }
+    auto env = record::parse(entry);
     if (!env) continue;
     const std::string id = record::record_id(env->payload);
-    if (!id.starts_with(prefix)) continue;
+    if (!id.starts_with(prefix)) {
+      if (!scan) return fail(ErrorCode::failed_precondition, "the index disagrees with the log; run avow reindex");
+      continue;
+    }
     RecordView view;
     view.id = id;
     view.index = i;
     view.payload = env->payload;
-    view.envelope = (*entries)[i];
+    view.envelope = entry;
     auto value = json::parse_canonical(env->payload);
     if (value) {
       if (auto kind = record::record_kind(*value)) view.kind = *kind;
