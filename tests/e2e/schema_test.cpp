@@ -2,6 +2,7 @@
 // statements, schema/key-event.schema.json for key events) under a real, independent validator (Python jsonschema,
 // Draft 2020-12). Payloads are taken from the log's entry bundles with stock git, not through avow.
 
+#include <tests/support/checkers.hpp>
 #include <tests/support/support.hpp>
 
 #include <gtest/gtest.h>
@@ -15,51 +16,6 @@ namespace avow::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string b64_decode(const std::string& in) {
-  static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    const auto p = alphabet.find(c);
-    if (p == std::string::npos) throw std::runtime_error("bad base64 character");
-    acc = (acc << 6) | static_cast<std::uint32_t>(p);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> split_bundle(const std::string& data) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < data.size()) {
-    if (i + 2 > data.size()) throw std::runtime_error("truncated length prefix");
-    const std::size_t len = (std::uint8_t(data[i]) << 8) | std::uint8_t(data[i + 1]);
-    i += 2;
-    if (len == 0 || i + len > data.size()) throw std::runtime_error("bad entry length");
-    out.push_back(data.substr(i, len));
-    i += len;
-  }
-  return out;
-}
-
-// C2SP tlog-tiles index: 1234067 -> x001/x234/067.
-std::string tile_index(std::uint64_t n) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%03llu", static_cast<unsigned long long>(n % 1000));
-  std::string s = buf;
-  for (n /= 1000; n > 0; n /= 1000) {
-    std::snprintf(buf, sizeof buf, "x%03llu/", static_cast<unsigned long long>(n % 1000));
-    s = buf + s;
-  }
-  return s;
-}
 
 // Every payload of the log, in order, read from the entry bundles of the current checkpoint's size.
 std::vector<std::string> log_payloads(const TempArchive& a) {

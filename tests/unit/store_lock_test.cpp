@@ -1,5 +1,7 @@
 #include <archive/store/writer_lock.hpp>
 
+#include <tests/support/support.hpp>
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -19,29 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// A fresh temporary folder, removed afterwards unless the test failed (then kept and printed).
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "avow-lock-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    m_path = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    if (::testing::Test::HasFailure()) {
-      std::cerr << "kept temp dir: " << m_path << "\n";
-      return;
-    }
-    std::error_code ec;
-    fs::remove_all(m_path, ec);
-  }
-  const fs::path& path() const { return m_path; }
-
- private:
-  fs::path m_path;
-};
+using avow::test::TempDir; // tests/support: removed afterwards unless the test failed
 
 fs::path make_git_dir(const TempDir& t) {
   const fs::path git_dir = t.path() / "archive" / ".git";
