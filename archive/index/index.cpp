@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Bump when the schema changes: an index of another version is refused by open() and rebuilt by the caller.
-constexpr int k_schema_version = 2; // 2: (publisher, pub_key) index for publisher + time queries
+constexpr int k_schema_version = 3; // 2: (publisher, pub_key) index for publisher + time queries; 3: source_key
 
 // Tokens are letters, numbers, private-use characters and combining marks (so Arabic harakat do not split a word;
 // they are removed before indexing, see fold_for_search). remove_diacritics 2 folds Latin diacritics (café = cafe).
@@ -39,10 +39,12 @@ CREATE TABLE entries(
   text_sha256 TEXT, text_bytes INTEGER,
   original_sha256 TEXT, original_bytes INTEGER, original_encoding TEXT,
   supersedes TEXT, meta_json TEXT,
-  key_id TEXT, role TEXT, reason TEXT);
+  key_id TEXT, role TEXT, reason TEXT,
+  source_key TEXT);
 CREATE INDEX entries_id ON entries(id);
 CREATE INDEX entries_kind ON entries(kind);
 CREATE INDEX entries_source ON entries(source);
+CREATE INDEX entries_source_key ON entries(source_key);
 CREATE INDEX entries_publisher ON entries(publisher, pub_key);
 CREATE INDEX entries_archivist ON entries(archivist);
 CREATE INDEX entries_lang ON entries(lang);
@@ -220,7 +222,11 @@ Expected<Where> build_where(const Filter& f) {
   if (f.source) w.add("source = ?", {*f.source});
   if (f.publisher) w.add("publisher = ?", {*f.publisher});
   if (f.archivist) w.add("archivist = ?", {*f.archivist});
-  if (f.lang) w.add("lang = ?", {*f.lang});
+  // BCP 47 tags compare case-insensitively (ASCII), and a tag matches itself and its extensions by subtag:
+  // "en" matches en, EN, en-GB, en-us; "en-GB" matches en-GB and en-GB-oxendict, never en.
+  if (f.lang)
+    w.add("(lang = ? COLLATE NOCASE OR substr(lang, 1, ?) = ? COLLATE NOCASE)",
+          {*f.lang, static_cast<std::int64_t>(f.lang->size() + 1), *f.lang + "-"});
   if (f.kind) w.add("kind = ?", {*f.kind});
   if (f.since) {
     auto b = parse_bound("--since", *f.since, false);
@@ -269,6 +275,85 @@ Row read_row(sqlite3_stmt* s) {
 }
 
 } // namespace
+
+std::string source_key(std::string_view uri) {
+  const auto lower = [](std::string_view v) {
+    std::string out(v);
+    for (char& c : out)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+  };
+  std::string_view s = uri.substr(0, uri.find('#'));
+  std::string out;
+  const std::size_t colon = s.find(':');
+  bool has_scheme = colon != std::string_view::npos && colon > 0;
+  for (std::size_t i = 0; has_scheme && i < colon; ++i) {
+    const char c = s[i];
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alpha && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))) has_scheme = false;
+  }
+  std::string_view rest = s;
+  if (has_scheme) {
+    const std::string scheme = lower(s.substr(0, colon));
+    out = scheme + ":";
+    rest = s.substr(colon + 1);
+    if (rest.starts_with("//")) {
+      rest.remove_prefix(2);
+      const std::size_t end = rest.find_first_of("/?");
+      const std::string_view authority = rest.substr(0, end);
+      rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+      const std::size_t at = authority.rfind('@');
+      const std::string_view userinfo = at == std::string_view::npos ? std::string_view{} : authority.substr(0, at + 1);
+      const std::string_view hostport = at == std::string_view::npos ? authority : authority.substr(at + 1);
+      std::string_view host = hostport, port;
+      const std::size_t bracket = hostport.rfind(']'), port_colon = hostport.rfind(':');
+      if (port_colon != std::string_view::npos && (bracket == std::string_view::npos || port_colon > bracket)) {
+        host = hostport.substr(0, port_colon);
+        port = hostport.substr(port_colon + 1);
+      }
+      const bool default_port = port.empty() || ((scheme == "http" || scheme == "ws") && port == "80") ||
+                                ((scheme == "https" || scheme == "wss") && port == "443") ||
+                                (scheme == "ftp" && port == "21");
+      out += "//";
+      out += userinfo;
+      out += lower(host);
+      if (!default_port) out += ":" + std::string(port);
+    }
+  }
+  const std::size_t q = rest.find('?');
+  std::string_view path = rest.substr(0, q);
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  out += path;
+  if (q != std::string_view::npos) out += rest.substr(q);
+  return out;
+}
+
+Expected<std::string> resolve_key_prefix(std::string_view given, std::span<const std::string> key_ids) {
+  std::string prefix;
+  for (char c : given) {
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      prefix.clear();
+      break;
+    }
+    prefix += c;
+  }
+  if (prefix.size() < 8 || prefix.size() > 64)
+    return fail(ErrorCode::invalid_input, "--archivist '{}' is not a key id: expected 8 to 64 hex digits", given);
+  if (prefix.size() == 64) return prefix;
+  std::vector<std::string> candidates;
+  for (const auto& id : key_ids)
+    if (id.starts_with(prefix) && std::find(candidates.begin(), candidates.end(), id) == candidates.end())
+      candidates.push_back(id);
+  std::sort(candidates.begin(), candidates.end());
+  if (candidates.size() > 1) {
+    std::string list;
+    for (const auto& c : candidates) list += (list.empty() ? "" : ", ") + c;
+    return fail(ErrorCode::invalid_input, "--archivist '{}' is ambiguous: {} key ids start with it: {}", given,
+                candidates.size(), list);
+  }
+  return candidates.empty() ? prefix : candidates.front();
+}
 
 struct Index::Impl {
   fs::path file;
@@ -391,8 +476,8 @@ struct Index::Impl {
     static const std::string k_insert =
         "INSERT INTO entries(idx, id, kind, source, publisher, title, lang, archivist, captured, captured_key, "
         "pub_as_written, pub_utc, pub_local, pub_tz, pub_key, pub_exact, text_sha256, text_bytes, original_sha256, "
-        "original_bytes, original_encoding, supersedes, meta_json, key_id, role, reason) "
-        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        "original_bytes, original_encoding, supersedes, meta_json, key_id, role, reason, source_key) "
+        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     auto s = prepare(k_insert);
     if (!s) return std::unexpected(s.error());
     Query q(*s);
@@ -449,6 +534,7 @@ struct Index::Impl {
       text(std::nullopt);
       text(std::nullopt);
       text(std::nullopt);
+      text(source_key(r.source.uri));
     } else {
       const auto& k = std::get<record::KeyEvent>(e.record);
       const auto captured_key = parse_instant(k.captured);
@@ -467,6 +553,7 @@ struct Index::Impl {
       text(k.key_id);
       text(k.role);
       text(k.reason);
+      text(std::nullopt); // source_key
     }
     if (!ok) return sql_error("cannot bind parameter");
     if (sqlite3_step(st) != SQLITE_DONE) return sql_error(fmt::format("cannot add entry {}", e.index));
@@ -648,6 +735,66 @@ Expected<std::optional<Row>> Index::latest_version(std::string_view source) cons
   if (!r) return std::unexpected(r.error());
   if (r->empty()) return std::optional<Row>{};
   return std::optional<Row>{std::move(r->front())};
+}
+
+Expected<std::uint64_t> Index::count(const Filter& filter) const {
+  auto w = build_where(filter);
+  if (!w) return std::unexpected(w.error());
+  auto n = m_impl->scalar(fmt::format("SELECT count(*) FROM entries WHERE {}", w->sql), w->params);
+  if (!n) return std::unexpected(n.error());
+  return static_cast<std::uint64_t>(n->value_or(0));
+}
+
+Expected<std::vector<Count>> Index::near_sources(std::string_view source, std::size_t limit) const {
+  return m_impl->counts("SELECT source, count(*) FROM entries WHERE source_key = ? AND source != ? AND kind = "
+                        "'statement' GROUP BY source ORDER BY 2 DESC, 1 ASC LIMIT ?",
+                        {source_key(source), std::string(source), static_cast<std::int64_t>(limit)});
+}
+
+Expected<std::vector<std::string>> Index::key_ids() const {
+  auto counts = m_impl->counts("SELECT key_id, 0 FROM entries WHERE kind = 'key.add' UNION "
+                               "SELECT archivist, 0 FROM entries WHERE kind IN ('key.add', 'key.revoke') ORDER BY 1",
+                               {});
+  if (!counts) return std::unexpected(counts.error());
+  std::vector<std::string> out;
+  for (auto& c : *counts) out.push_back(std::move(c.key));
+  return out;
+}
+
+Expected<std::vector<Row>> Index::similar_texts(std::string_view text, std::size_t limit) const {
+  // The longest distinct words are the most telling and the cheapest to look up (they are rare); at most 32.
+  const auto is_separator = [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F; };
+  std::vector<std::string> words;
+  for (std::size_t i = 0; i < text.size();) {
+    while (i < text.size() && is_separator(text[i])) ++i;
+    const std::size_t start = i;
+    while (i < text.size() && !is_separator(text[i])) ++i;
+    std::string word = fold_for_search(text.substr(start, i - start));
+    const bool has_letter = std::any_of(word.begin(), word.end(), [](char c) {
+      return static_cast<unsigned char>(c) >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+             (c >= 'A' && c <= 'Z');
+    });
+    if (has_letter) words.push_back(std::move(word));
+  }
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+  std::stable_sort(words.begin(), words.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  if (words.size() > 32) words.resize(32);
+  if (words.empty() || limit == 0) return std::vector<Row>{};
+  std::string match;
+  for (const auto& word : words) {
+    if (!match.empty()) match += " OR ";
+    match += '"';
+    for (char c : word) {
+      if (c == '"') match += '"';
+      match += c;
+    }
+    match += '"';
+  }
+  return m_impl->rows(fmt::format("SELECT {} FROM entries JOIN (SELECT rowid AS hit, rank AS hit_rank FROM texts "
+                                  "WHERE texts MATCH ? ORDER BY rank LIMIT ?) ON idx = hit ORDER BY hit_rank, idx",
+                                  k_columns),
+                      {match, static_cast<std::int64_t>(limit)});
 }
 
 Expected<Audit> Index::audit(const Filter& filter, std::size_t top_sources) const {

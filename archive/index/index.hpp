@@ -58,7 +58,10 @@ struct Row {
 enum class TimeField { published, captured };
 
 struct Filter {
-  std::optional<std::string> source, publisher, archivist, lang, kind; // exact matches
+  std::optional<std::string> source, publisher, archivist, kind; // exact matches
+  // A BCP 47 tag, compared case-insensitively and by subtag prefix: "en" matches en, EN, en-GB; "en-GB" only en-GB
+  // (and its own extensions such as en-GB-oxendict).
+  std::optional<std::string> lang;
   std::optional<std::string> grep; // words, all required (FTS5, case- and Latin-diacritic-insensitive, harakat ignored)
   // RFC 3339 with Z or an offset ("2019-03-29T15:36:00+03:00"), or a date "YYYY-MM-DD". since is inclusive; until is
   // inclusive (a date includes its whole day). invalid_input for any other form.
@@ -86,6 +89,18 @@ struct Audit {
   std::vector<Row> key_event_rows;  // in log order
   std::vector<Count> top_sources;   // sources by number of statements (versions), most first, ties by source
 };
+
+// Return `uri` reduced for "did you mean" suggestions only (sources are evidence and are matched exactly): without
+// its #fragment, with the scheme and host in ASCII lowercase, without a default port (http/ws 80, https/wss 443,
+// ftp 21) or an empty one, and without trailing slashes on the path. "HTTPS://E.org:443/x/#top" -> "https://e.org/x".
+std::string source_key(std::string_view uri);
+
+// Return the key id that `given` names among `key_ids` (64 lowercase hex each): `given` is a full id or a prefix of
+// at least 8 hex digits, either case. A full id is returned lowercased as is (known or not); a prefix that starts
+// exactly one of `key_ids` gives that id, one that starts none is returned lowercased (it then matches nothing).
+// invalid_input for fewer than 8 or more than 64 digits, a non-hex character, or a prefix that starts more than one
+// id (the message lists them).
+Expected<std::string> resolve_key_prefix(std::string_view given, std::span<const std::string> key_ids);
 
 class Index {
 public:
@@ -127,6 +142,17 @@ public:
   Expected<std::vector<Row>> versions(std::string_view source) const;
   // Return the last statement (highest log index) whose source.uri is exactly `source`; nullopt if none.
   Expected<std::optional<Row>> latest_version(std::string_view source) const;
+  // Return the number of entries matching `filter` (its limit and order are ignored). invalid_input as log().
+  Expected<std::uint64_t> count(const Filter& filter) const;
+  // Return the sources that differ from `source` but are the same under source_key(), with their number of
+  // statements, most first (ties by source), at most `limit`.
+  Expected<std::vector<Count>> near_sources(std::string_view source, std::size_t limit) const;
+  // Return every key id the log names: the keys its key.add entries add and the keys that signed key events (the
+  // log key), ascending.
+  Expected<std::vector<std::string>> key_ids() const;
+  // Return up to `limit` statements whose texts share the most telling words of `text` (its 32 longest distinct
+  // words, any of them), best full-text rank (BM25) first: a shortlist for "what is this text closest to".
+  Expected<std::vector<Row>> similar_texts(std::string_view text, std::size_t limit) const;
   // Return the aggregates of the entries matching `filter` (its limit and order are ignored), with at most
   // `top_sources` sources. invalid_input as log().
   Expected<Audit> audit(const Filter& filter, std::size_t top_sources = 10) const;

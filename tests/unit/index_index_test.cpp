@@ -605,7 +605,7 @@ TEST(IndexFile, OtherDatabasesAndVersionsAreRefused) {
   auto bad = Index::open(file);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::failed_precondition);
-  EXPECT_EQ(bad.error().message, fmt::format("index '{}' has schema version 99, expected 2", file.string()));
+  EXPECT_EQ(bad.error().message, fmt::format("index '{}' has schema version 99, expected 3", file.string()));
 
   // A SQLite database that is not an index.
   const fs::path other = dir.path() / "other.sqlite";
@@ -629,6 +629,104 @@ TEST(IndexFile, OtherDatabasesAndVersionsAreRefused) {
   auto missing = Index::open(dir.path() / "no" / "such" / "index.sqlite");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::io);
+}
+
+TEST_F(IndexTest, LangComparesInAnyCaseAndBySubtag) {
+  IndexEntry gb = statement(8, S{"https://gov.example/gb", "Council", "en-GB", k_arch1, "2019-08-01T00:00:00Z",
+                                 "Colour.\n", "", std::nullopt});
+  IndexEntry engl = statement(9, S{"https://gov.example/engl", "Council", "engl", k_arch1, "2019-08-01T00:00:00Z",
+                                   "Old.\n", "", std::nullopt});
+  ASSERT_TRUE(m_index->add(std::vector<IndexEntry>{gb, engl}, "checkpoint note 10\n"));
+  Filter f;
+  f.lang = "EN";
+  EXPECT_EQ(log(f), (V{8, 6, 3, 1})); // en and en-GB, not "engl"
+  f.lang = "en-gb";
+  EXPECT_EQ(log(f), (V{8}));
+  f.lang = "En-Gb-x";
+  EXPECT_EQ(log(f), V{});
+  f.lang = "AR";
+  EXPECT_EQ(log(f), (V{2}));
+  f.lang = "e";
+  EXPECT_EQ(log(f), V{});
+  f.lang = "%"; // not a LIKE pattern
+  EXPECT_EQ(log(f), V{});
+  EXPECT_EQ(m_index->count(f).value(), 0u);
+  f.lang = "en";
+  EXPECT_EQ(m_index->count(f).value(), 4u);
+}
+
+TEST_F(IndexTest, CountNearSourcesAndKeyIds) {
+  Filter f;
+  EXPECT_EQ(m_index->count(f).value(), 8u);
+  f.publisher = "Ministry";
+  f.limit = 1; // ignored
+  EXPECT_EQ(m_index->count(f).value(), 4u);
+  f.since = "nonsense";
+  EXPECT_FALSE(m_index->count(f));
+
+  EXPECT_EQ(m_index->near_sources("https://gov.example/s1/", 3).value(),
+            (std::vector<Count>{{"https://gov.example/s1", 3}}));
+  EXPECT_EQ(m_index->near_sources("HTTPS://GOV.EXAMPLE:443/s1#x", 3).value(),
+            (std::vector<Count>{{"https://gov.example/s1", 3}}));
+  EXPECT_EQ(m_index->near_sources("https://gov.example/s1", 3).value(), std::vector<Count>{}); // itself is not near
+  EXPECT_EQ(m_index->near_sources("https://gov.example/S1", 3).value(), std::vector<Count>{}); // paths keep case
+  EXPECT_EQ(m_index->near_sources("http://gov.example/s1", 3).value(), std::vector<Count>{});  // schemes differ
+
+  EXPECT_EQ(m_index->key_ids().value(), (std::vector<std::string>{k_arch1, k_log_key}));
+}
+
+TEST_F(IndexTest, SimilarTextsShortlistsByTellingWords) {
+  auto r = m_index->similar_texts("The ministry withdrew its new policy.\n", 20);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_FALSE(r->empty());
+  EXPECT_EQ(r->front().index, 3u); // "withdrew" is rare
+  for (const auto& row : *r) EXPECT_EQ(row.kind, "statement");
+  auto one = m_index->similar_texts("The ministry withdrew its new policy.\n", 1);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(indexes(*one), (V{3}));
+  EXPECT_EQ(indexes(m_index->similar_texts("zzyzx qwertyuiop -- \"\" ...", 20).value()), V{});
+  EXPECT_EQ(indexes(m_index->similar_texts("", 20).value()), V{});
+  // Words are found as --grep finds them: harakat and Latin diacritics folded.
+  EXPECT_EQ(indexes(m_index->similar_texts("الحكومة", 20).value()), (V{2}));
+  EXPECT_EQ(indexes(m_index->similar_texts("\"cafe\"", 20).value()), (V{1, 7}));
+}
+
+TEST(IndexSourceKey, DropsWhatDoesNotNameAnotherPlace) {
+  EXPECT_EQ(source_key("https://e.org/x/"), "https://e.org/x");
+  EXPECT_EQ(source_key("HTTPS://E.Org:443/x#frag"), "https://e.org/x");
+  EXPECT_EQ(source_key("http://e.org:80/x//?q=1#f"), "http://e.org/x?q=1");
+  EXPECT_EQ(source_key("http://e.org:8080/x"), "http://e.org:8080/x");
+  EXPECT_EQ(source_key("https://e.org:/X/"), "https://e.org/X");
+  EXPECT_EQ(source_key("https://User@E.org/"), "https://User@e.org");
+  EXPECT_EQ(source_key("http://[::1]:80/a"), "http://[::1]/a");
+  EXPECT_EQ(source_key("urn:Dataset:x/"), "urn:Dataset:x");
+  EXPECT_EQ(source_key("URN:x#y"), "urn:x");
+  EXPECT_EQ(source_key("no scheme/"), "no scheme");
+  EXPECT_EQ(source_key(""), "");
+}
+
+TEST(IndexResolveKeyPrefix, UniquePrefixOfEightOrMoreHexDigits) {
+  const std::vector<std::string> ids{"33eaca31519d3bbd" + std::string(48, '0'), "33eaca31ffff0000" + std::string(48, '1'),
+                                     "abcdef01" + std::string(56, '2')};
+  EXPECT_EQ(resolve_key_prefix("33eaca31519d3bbd", ids).value(), ids[0]);
+  EXPECT_EQ(resolve_key_prefix("33EACA31519D", ids).value(), ids[0]);
+  EXPECT_EQ(resolve_key_prefix("ABCDEF01", ids).value(), ids[2]);
+  EXPECT_EQ(resolve_key_prefix(ids[1], ids).value(), ids[1]);
+  const std::string unknown(64, 'F');
+  EXPECT_EQ(resolve_key_prefix(unknown, ids).value(), std::string(64, 'f')); // a full id is taken as is
+  EXPECT_EQ(resolve_key_prefix("0123456789", ids).value(), "0123456789");    // names no key: matches nothing
+  auto ambiguous = resolve_key_prefix("33eaca31", ids);
+  ASSERT_FALSE(ambiguous);
+  EXPECT_EQ(ambiguous.error().code, ErrorCode::invalid_input);
+  EXPECT_EQ(ambiguous.error().message,
+            "--archivist '33eaca31' is ambiguous: 2 key ids start with it: " + ids[0] + ", " + ids[1]);
+  for (const std::string& bad :
+       std::vector<std::string>{"33eaca3", "", "33eaca3g519d3bbd", "33eaca31 ", std::string(65, 'a')}) {
+    auto r = resolve_key_prefix(bad, ids);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_input);
+    EXPECT_EQ(r.error().message, "--archivist '" + bad + "' is not a key id: expected 8 to 64 hex digits");
+  }
 }
 
 } // namespace
