@@ -159,14 +159,18 @@ public:
   // A C2SP tlog-policy that trusts this archive's log key (no witnesses yet).
   std::string policy() const;
 
-  // Entries matching `filter`, from the derived index (brought up to date first; notices say when it was rebuilt).
+  // Entries matching `filter`, from the derived index (brought up to date first; notices say when it was rebuilt,
+  // and, when nothing matches, why). filter.archivist may be a unique prefix (8+ hex digits, either case) of a key id
+  // the log names; invalid_input when it is malformed or ambiguous.
   Expected<std::vector<index::Row>> log(const index::Filter& filter, std::vector<std::string>& notices) const;
   // Rebuild the derived index from the archive; returns the number of entries indexed.
   Expected<std::uint64_t> reindex(std::vector<std::string>& notices) const;
 
   // Is this text in the archive? Byte-identical matches (the bytes are a stored canonical text or original) and
   // canonically identical ones; when there is none and `source` is given, the closest version of that source with a
-  // word-level diff from it to the given text.
+  // word-level diff from it to the given text; without `source`, the closest of up to 20 statements that share the
+  // most telling words with it (full-text shortlist). An empty, filtered answer (log, audit, history, check --source)
+  // adds a notice that says why: "no entries match ..." naming the filter, or the near source meant.
   struct CheckMatch {
     index::Row row;
     bool byte_identical = false;
@@ -183,7 +187,8 @@ public:
   // Every captured version of `source`, oldest first, each with the word-level diff from the one before.
   struct Version {
     index::Row row;
-    std::vector<text::DiffRun> diff; // empty for the first version
+    std::vector<text::DiffRun> diff; // empty for the first version and for a recapture
+    bool same_as_previous = false;   // the same text as the version before (a recapture): no diff
   };
   Expected<std::vector<Version>> history(std::string_view source, std::vector<std::string>& notices) const;
 

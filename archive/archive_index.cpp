@@ -129,6 +129,72 @@ Expected<store::Oid> head_of(const Archive::Impl& impl) {
   return **head;
 }
 
+// Replace filter.archivist (a key id or a unique prefix of one, see index::resolve_key_prefix) by the full id of the
+// key it names among the keys the log knows.
+Expected<void> resolve_archivist(const index::Index& idx, const std::string& log_key_id, index::Filter& filter) {
+  if (!filter.archivist) return {};
+  auto ids = idx.key_ids();
+  if (!ids) return std::unexpected(ids.error());
+  ids->push_back(log_key_id);
+  auto id = index::resolve_key_prefix(*filter.archivist, *ids);
+  if (!id) return std::unexpected(id.error());
+  filter.archivist = std::move(*id);
+  return {};
+}
+
+std::string entries_word(std::uint64_t n) { return n == 1 ? "entry" : "entries"; }
+
+// "did you mean 'https://e.org/x' (3 entries)?" when the index holds sources that are `source` but for a trailing
+// slash, a fragment, a default port or the case of the scheme or host; nullopt when there is none.
+Expected<std::optional<std::string>> did_you_mean(const index::Index& idx, const std::string& source) {
+  auto near = idx.near_sources(source, 3);
+  if (!near) return std::unexpected(near.error());
+  if (near->empty()) return std::optional<std::string>{};
+  std::string out = "did you mean ";
+  for (std::size_t i = 0; i < near->size(); ++i) {
+    const auto& c = (*near)[i];
+    if (i > 0) out += i + 1 == near->size() ? " or " : ", ";
+    out += fmt::format("'{}' ({} {})", c.key, c.count, entries_word(c.count));
+  }
+  return std::optional<std::string>{out + "?"};
+}
+
+// Say why `filter` selects nothing: a --source that exists only in a near spelling, else the first filter whose
+// removal alone yields entries (re-counted on the index), else that the filters only exclude everything together.
+Expected<std::string> explain_empty(const index::Index& idx, const index::Filter& filter) {
+  if (filter.source) {
+    index::Filter only;
+    only.source = filter.source;
+    auto n = idx.count(only);
+    if (!n) return std::unexpected(n.error());
+    if (*n == 0) {
+      auto hint = did_you_mean(idx, *filter.source);
+      if (!hint) return std::unexpected(hint.error());
+      if (*hint) return fmt::format("no entries match --source '{}'; {}", *filter.source, **hint);
+    }
+  }
+  using Field = std::optional<std::string> index::Filter::*;
+  const std::pair<const char*, Field> fields[] = {
+      {"--source", &index::Filter::source}, {"--publisher", &index::Filter::publisher},
+      {"--archivist", &index::Filter::archivist}, {"--lang", &index::Filter::lang},
+      {"--kind", &index::Filter::kind}, {"--grep", &index::Filter::grep},
+      {"--since", &index::Filter::since}, {"--until", &index::Filter::until}};
+  bool any = false;
+  for (const auto& [name, field] : fields) {
+    if (!(filter.*field)) continue;
+    any = true;
+    index::Filter others = filter;
+    others.*field = std::nullopt;
+    auto n = idx.count(others);
+    if (!n) return std::unexpected(n.error());
+    if (*n > 0)
+      return fmt::format("no entries match: {} '{}' matches none of the {} {} the other filters", name,
+                         *(filter.*field), *n, *n == 1 ? "entry that passes" : "entries that pass");
+  }
+  if (!any) return std::string("no entries match");
+  return std::string("no entries match: the filters exclude everything together (dropping any one still leaves none)");
+}
+
 } // namespace
 
 Expected<std::vector<index::Row>> Archive::log(const index::Filter& filter, std::vector<std::string>& notices) const {
@@ -136,7 +202,16 @@ Expected<std::vector<index::Row>> Archive::log(const index::Filter& filter, std:
   if (!head) return std::unexpected(head.error());
   auto idx = detail::fresh_index(*m_impl, *head, notices);
   if (!idx) return std::unexpected(idx.error());
-  return idx->log(filter);
+  index::Filter f = filter;
+  if (auto ok = resolve_archivist(*idx, m_impl->config.log_key_id, f); !ok) return std::unexpected(ok.error());
+  auto rows = idx->log(f);
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) {
+    auto why = explain_empty(*idx, f);
+    if (!why) return std::unexpected(why.error());
+    notices.push_back(std::move(*why));
+  }
+  return rows;
 }
 
 Expected<std::uint64_t> Archive::reindex(std::vector<std::string>& notices) const {
@@ -178,12 +253,20 @@ Expected<Archive::CheckResult> Archive::check(std::string_view bytes, const std:
   if (!canonical) return std::unexpected(canonical.error());
   add(*canonical, false);
   std::sort(r.matches.begin(), r.matches.end(), [](const auto& a, const auto& b) { return a.row.index < b.row.index; });
-  if (!r.matches.empty() || !source) return r;
+  if (!r.matches.empty()) return r;
 
-  // No match: the closest version of that source, by word-level similarity.
-  auto versions = idx->versions(*source);
+  // No match: the closest version of that source, or without a source the closest of the statements that share the
+  // most telling words with the text (a full-text shortlist of 20), by word-level similarity.
+  auto versions = source ? idx->versions(*source) : idx->similar_texts(canon->text, 20);
   if (!versions) return std::unexpected(versions.error());
+  if (source && versions->empty()) {
+    auto hint = did_you_mean(*idx, *source);
+    if (!hint) return std::unexpected(hint.error());
+    if (*hint) notices.push_back(fmt::format("no entries match --source '{}'; {}", *source, **hint));
+  }
+  std::set<std::string> compared;
   for (const auto& v : *versions) {
+    if (!compared.insert(v.text_sha256).second) continue; // the same text again: the first (oldest) one stands
     auto text = m_impl->store.read(*head, record::text_path(v.text_sha256));
     if (!text) continue;
     auto diff = text::word_diff(*text, canon->text);
@@ -205,13 +288,20 @@ Expected<std::vector<Archive::Version>> Archive::history(std::string_view source
   if (!idx) return std::unexpected(idx.error());
   auto rows = idx->versions(source);
   if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) {
+    auto hint = did_you_mean(*idx, std::string(source));
+    if (!hint) return std::unexpected(hint.error());
+    if (*hint) notices.push_back(fmt::format("no entries match --source '{}'; {}", source, **hint));
+  }
   std::vector<Version> out;
   std::string previous;
   for (auto& row : *rows) {
     Version v{std::move(row), {}};
     auto text = m_impl->store.read(*head, record::text_path(v.row.text_sha256));
     if (!text) return std::unexpected(text.error());
-    if (!out.empty()) {
+    if (!out.empty() && v.row.text_sha256 == out.back().row.text_sha256) {
+      v.same_as_previous = true; // a recapture of the same text: nothing to diff
+    } else if (!out.empty()) {
       auto diff = text::word_diff(previous, *text);
       if (!diff) return std::unexpected(diff.error());
       v.diff = std::move(*diff);
@@ -222,13 +312,21 @@ Expected<std::vector<Archive::Version>> Archive::history(std::string_view source
   return out;
 }
 
-Expected<AuditReport> Archive::audit(const index::Filter& filter, std::vector<std::string>& notices) const {
+Expected<AuditReport> Archive::audit(const index::Filter& given, std::vector<std::string>& notices) const {
   auto head = head_of(*m_impl);
   if (!head) return std::unexpected(head.error());
   auto idx = detail::fresh_index(*m_impl, *head, notices);
   if (!idx) return std::unexpected(idx.error());
+  index::Filter resolved = given;
+  if (auto ok = resolve_archivist(*idx, m_impl->config.log_key_id, resolved); !ok) return std::unexpected(ok.error());
+  const index::Filter& filter = resolved;
   auto agg = idx->audit(filter, 20);
   if (!agg) return std::unexpected(agg.error());
+  if (agg->entries == 0) {
+    auto why = explain_empty(*idx, filter);
+    if (!why) return std::unexpected(why.error());
+    notices.push_back(std::move(*why));
+  }
   auto cp = verify::read_checkpoint(m_impl->store, *head, m_impl->log_verifier, m_impl->config.origin);
   if (!cp) return std::unexpected(cp.error());
   AuditReport r;

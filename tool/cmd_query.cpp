@@ -18,10 +18,12 @@ struct FilterOpts {
 };
 
 void add_filter_options(CLI::App* cmd, FilterOpts& o, bool with_limit) {
-  cmd->add_option("--source", o.source, "Only entries from this source URI (exact).");
+  cmd->add_option("--source", o.source,
+                  "Only entries from this source URI (exact: a trailing slash, #fragment or port makes another source).");
   cmd->add_option("--publisher", o.publisher, "Only this publisher (exact).");
-  cmd->add_option("--archivist", o.archivist, "Only entries signed by this archivist key id (full 64 hex).");
-  cmd->add_option("--lang", o.lang, "Only this language tag.");
+  cmd->add_option("--archivist", o.archivist,
+                  "Only entries signed by this key: its id or a unique prefix of at least 8 hex digits.");
+  cmd->add_option("--lang", o.lang, "Only this language tag, any case; 'en' also matches en-GB, en-US.");
   cmd->add_option("--kind", o.kind, "Only this kind: statement, key.add, key.revoke.");
   cmd->add_option("--grep", o.grep, "Only texts containing all these words (full-text search).");
   cmd->add_option("--since", o.since, "From this time on (RFC 3339 or YYYY-MM-DD), on the published time by default.");
@@ -73,11 +75,16 @@ nlohmann::json row_json(const index::Row& r) {
   put("published", r.published_as_written);
   put("published_utc", r.published_utc);
   put("published_local", r.published_local);
+  put("published_tz", r.published_tz);
   put("text_sha256", r.text_sha256);
+  if (r.text_bytes) j["text_bytes"] = r.text_bytes;
+  if (!r.original_sha256.empty())
+    j["original"] = {{"sha256", r.original_sha256}, {"bytes", r.original_bytes}, {"encoding", r.original_encoding}};
   put("supersedes", r.supersedes);
+  if (!r.meta_json.empty()) j["meta"] = nlohmann::json::parse(r.meta_json, nullptr, false);
   put("key_id", r.key_id);
   put("role", r.role);
-  if (r.text_bytes) j["text_bytes"] = r.text_bytes;
+  put("reason", r.reason);
   return j;
 }
 
@@ -103,20 +110,27 @@ Table rows_table(const std::vector<index::Row>& rows) {
   return t;
 }
 
+// Every field of the record, one column each (README "CSV columns"); meta as its JCS object. Empty: not in the record.
 Table rows_csv_table(const std::vector<index::Row>& rows) {
   Table t;
-  t.headers = {"index", "id", "kind", "published", "published_utc", "captured", "publisher", "source",
-               "title", "lang", "archivist", "text_sha256", "supersedes"};
+  t.headers = {"id", "index", "kind", "captured", "archivist", "source", "publisher", "title", "lang",
+               "published.as_written", "published.utc", "published.local", "published.tz", "text.sha256", "text.bytes",
+               "original.sha256", "original.bytes", "original.encoding", "supersedes", "meta", "key.id", "key.role",
+               "key.reason"};
+  const auto number = [](std::uint64_t n) { return n == 0 ? std::string() : std::to_string(n); };
   for (const auto& r : rows)
-    t.rows.push_back({std::to_string(r.index), r.id, r.kind, r.published_as_written, r.published_utc, r.captured,
-                      r.publisher, r.source, r.title, r.lang, r.archivist, r.text_sha256, r.supersedes});
+    t.rows.push_back({r.id, std::to_string(r.index), r.kind, r.captured, r.archivist, r.source, r.publisher, r.title,
+                      r.lang, r.published_as_written, r.published_utc, r.published_local, r.published_tz,
+                      r.text_sha256, number(r.text_bytes), r.original_sha256, number(r.original_bytes),
+                      r.original_encoding, r.supersedes, r.meta_json, r.key_id, r.role, r.reason});
   return t;
 }
 
 void print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 
+// Notices may quote sources and other archived or typed strings: one line each, neutralised for the terminal.
 void print_notices(const Globals& g, const std::vector<std::string>& notices) {
-  for (const auto& n : notices) note(g, n);
+  for (const auto& n : notices) note(g, terminal_field(n));
 }
 
 bool valid_format(Globals& g, const std::string& f, std::initializer_list<const char*> allowed) {
@@ -161,7 +175,7 @@ void add_query(CLI::App& app, Globals& g) {
     } else if (lo->format == "csv") {
       print(render_csv(rows_csv_table(*rows)));
     } else {
-      print(render_table(rows_table(*rows), terminal_width()));
+      print(render_table(rows_table(*rows), output_width()));
     }
   });
 
@@ -216,7 +230,13 @@ void add_query(CLI::App& app, Globals& g) {
                   m.row.id.c_str(), m.row.source.c_str(), m.row.captured.c_str());
     if (!r->matches.empty()) return;
     std::printf("no match\n");
-    if (r->closest) {
+    if (r->closest && source->empty()) {
+      std::printf("closest text in the archive: entry %llu, record %s, source %s, captured %s (%.0f%% alike)\n",
+                  static_cast<unsigned long long>(r->closest->index), r->closest->id.c_str(),
+                  terminal_field(r->closest->source).c_str(), r->closest->captured.c_str(), r->similarity * 100);
+      std::printf("word diff from that text to the given text ([-removed-] {+added+}):\n%s",
+                  for_stdout(text::render_word_diff(r->diff)).c_str());
+    } else if (r->closest) {
       std::printf("closest version of %s: entry %llu, record %s, captured %s (%.0f%% alike)\n", source->c_str(),
                   static_cast<unsigned long long>(r->closest->index), r->closest->id.c_str(),
                   r->closest->captured.c_str(), r->similarity * 100);
@@ -253,7 +273,8 @@ void add_query(CLI::App& app, Globals& g) {
       for (std::size_t k = 0; k < versions->size(); ++k) {
         auto e = row_json((*versions)[k].row);
         e["version"] = k + 1;
-        if (k > 0) e["diff"] = text::render_word_diff((*versions)[k].diff);
+        if (k > 0) e["same_as_previous"] = (*versions)[k].same_as_previous;
+        if (k > 0 && !(*versions)[k].same_as_previous) e["diff"] = text::render_word_diff((*versions)[k].diff);
         j["versions"].push_back(e);
       }
       print_json(j);
@@ -266,7 +287,9 @@ void add_query(CLI::App& app, Globals& g) {
                   static_cast<unsigned long long>(v.row.index), v.row.id.c_str(), v.row.captured.c_str(),
                   v.row.published_as_written.empty() ? "(not given)" : v.row.published_as_written.c_str());
       if (!v.row.supersedes.empty()) std::printf("  supersedes %s\n", v.row.supersedes.c_str());
-      if (k > 0)
+      if (k > 0 && v.same_as_previous)
+        std::printf("  no change (recapture): the same text as version %zu\n", k);
+      else if (k > 0)
         std::printf("  changes from version %zu ([-removed-] {+added+}):\n%s", k,
                     for_stdout(text::render_word_diff(v.diff)).c_str());
     }
@@ -323,7 +346,7 @@ void add_query(CLI::App& app, Globals& g) {
       print_json(j);
       return;
     }
-    const std::size_t width = terminal_width();
+    const std::size_t width = output_width();
     std::string out = fmt::format("audit of archive '{}' ({})\n", r->origin, r->generated);
     if (!r->filter.empty()) out += fmt::format("filter: {}\n", r->filter);
     out += fmt::format("tree size {}, root {}\n{} entries selected: {} statements, {} distinct texts\n", r->tree_size,

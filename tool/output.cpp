@@ -338,6 +338,13 @@ std::string render_csv(const Table& t) {
   return out;
 }
 
+std::string terminal_field(std::string_view s) { return isolate_cell(sanitize_cell(s)); }
+
+std::size_t output_width() {
+  if (::isatty(STDOUT_FILENO) == 0) return SIZE_MAX;
+  return terminal_width();
+}
+
 std::size_t terminal_width() {
   if (::isatty(STDOUT_FILENO)) {
     struct winsize ws{};

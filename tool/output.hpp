@@ -40,6 +40,16 @@ std::string render_table(const Table& t, std::size_t width);
 // written byte for byte (no formula escaping: the data is evidence).
 std::string render_csv(const Table& t);
 
+// Return `s` fit for one line of terminal text, as a table cell is made: line breaks and tabs become spaces, other
+// control characters their visible pictures (U+2400 block) or U+FFFD, ill-formed UTF-8 U+FFFD, and text with
+// right-to-left characters or bidi controls is wrapped in FSI ... PDI (its own isolates balanced) so that it cannot
+// reorder what follows it on the line.
+std::string terminal_field(std::string_view s);
+
+// Return the width tables are cut to on stdout: the terminal's width (terminal_width()) when stdout is a terminal;
+// when it is a file or a pipe, no limit (SIZE_MAX): cells are never cut there.
+std::size_t output_width();
+
 // Return the width of the terminal on stdout (ioctl TIOCGWINSZ) when it is one, else $COLUMNS when it is a positive
 // number, else 120.
 std::size_t terminal_width();
