@@ -148,6 +148,20 @@ Expected<BundleResult> verify_bundle(std::string_view bundle, std::string_view p
   r.archivist = event->key_id;
   r.key_added_at = key_proof->index;
   r.payload = env->payload;
+  const record::Statement& st = *statement;
+  r.source = st.source.uri;
+  r.publisher = st.source.publisher.value_or("");
+  r.title = st.title.value_or("");
+  r.lang = st.text.lang.value_or("");
+  if (st.published) {
+    r.published_as_written = st.published->as_written;
+    r.published_utc = st.published->utc.value_or("");
+    r.published_local = st.published->local.value_or("");
+    r.published_tz = st.published->tz.value_or("");
+  }
+  r.captured = st.captured;
+  r.text_sha256 = st.text.sha256;
+  r.text_bytes = st.text.bytes;
   return r;
 }
 

@@ -30,6 +30,14 @@ struct BundleResult {
   std::uint64_t key_added_at = 0; // log index of the archivist key's key.add
   std::string payload;            // the record (JCS), when proven
   bool text_checked = false;      // a copy of the text was given and is the proven text
+  // Who said what, when and from where: the proven statement's fields, from its record (when proven; "" when the
+  // record does not have the field).
+  std::string source;             // source.uri
+  std::string publisher, title, lang;
+  std::string published_as_written, published_utc, published_local, published_tz;
+  std::string captured;           // RFC 3339 UTC
+  std::string text_sha256;        // of the canonical text
+  std::uint64_t text_bytes = 0;
 };
 
 // Check `bundle` offline against the trust policy `policy` (C2SP tlog-policy text): the checkpoint is signed by the

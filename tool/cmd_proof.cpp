@@ -1,4 +1,5 @@
 #include "cli.hpp"
+#include "output.hpp"
 
 #include <archive/proof_bundle.hpp>
 #include <archive/util/file.hpp>
@@ -102,6 +103,29 @@ void add_proof(CLI::App& app, Globals& g) {
     std::printf("proven: record %s is entry %llu of log '%s' (tree size %llu, root %s)\n", r->record_id.c_str(),
                 static_cast<unsigned long long>(r->index), r->origin.c_str(),
                 static_cast<unsigned long long>(r->tree_size), r->root_hex.c_str());
+    // Who said what, when and from where, as the signed record says; every string neutralised for the terminal.
+    const auto line = [](const char* label, const std::string& value) {
+      std::printf("  %-10s %s\n", label, terminal_field(value).c_str());
+    };
+    std::printf("statement:\n");
+    line("source", r->source);
+    line("publisher", r->publisher.empty() ? "(not given)" : r->publisher);
+    if (!r->title.empty()) line("title", r->title);
+    if (r->published_as_written.empty()) {
+      line("published", "(not given)");
+    } else {
+      std::string when;
+      if (!r->published_utc.empty()) when = r->published_utc;
+      else if (!r->published_local.empty())
+        when = "local time " + r->published_local + (r->published_tz.empty() ? ", zone unknown" : ", " + r->published_tz);
+      else when = "not understood as a date";
+      std::printf("  %-10s %s (%s)\n", "published", terminal_field(r->published_as_written).c_str(),
+                  terminal_field(when).c_str());
+    }
+    line("captured", r->captured);
+    if (!r->lang.empty()) line("language", r->lang);
+    std::printf("  %-10s %llu bytes, sha256 %s\n", "text", static_cast<unsigned long long>(r->text_bytes),
+                r->text_sha256.c_str());
     std::printf("signed by archivist key %s, added by the log key at entry %llu\n", r->archivist.substr(0, 16).c_str(),
                 static_cast<unsigned long long>(r->key_added_at));
     if (!r->witnesses.empty()) {
