@@ -265,5 +265,23 @@ TEST(ToolAuditHtml, IsDeterministic) {
   EXPECT_NE(render_audit_html(r), render_audit_html(other));
 }
 
+TEST(ToolTerminalField, NeutralisesControlsAndIsolatesBidi) {
+  EXPECT_EQ(terminal_field("https://e.org/x"), "https://e.org/x");
+  EXPECT_EQ(terminal_field("a\x1b[31mb\nc\td"), "a\u241b[31mb c d");
+  EXPECT_EQ(terminal_field("\xC2\x9B" "x\x7F"), "\uFFFDx\u2421");
+  EXPECT_EQ(terminal_field("Evil\u202Ecod.exe"), FSI + "Evil\u202Ecod.exe" + PDI);
+  EXPECT_EQ(terminal_field("\u2069tail"), FSI + "tail" + PDI); // a stray PDI cannot close an outer isolate
+  EXPECT_EQ(terminal_field("\xFF"), "\uFFFD");
+}
+
+TEST(ToolOutputWidth, NoLimitWhenStdoutIsNotATerminal) {
+  if (::isatty(STDOUT_FILENO)) GTEST_SKIP() << "stdout is a terminal";
+  EXPECT_EQ(output_width(), SIZE_MAX);
+  Table t;
+  t.headers = {"a", "b"};
+  t.rows = {{std::string(300, 'x'), "y"}};
+  EXPECT_EQ(render_table(t, output_width()), "a" + std::string(301, ' ') + "b\n" + std::string(300, 'x') + "  y\n");
+}
+
 } // namespace
 } // namespace avow::tool
