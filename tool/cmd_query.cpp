@@ -81,7 +81,8 @@ nlohmann::json row_json(const index::Row& r) {
   if (!r.original_sha256.empty())
     j["original"] = {{"sha256", r.original_sha256}, {"bytes", r.original_bytes}, {"encoding", r.original_encoding}};
   put("supersedes", r.supersedes);
-  if (!r.meta_json.empty()) j["meta"] = nlohmann::json::parse(r.meta_json, nullptr, false);
+  if (auto meta = nlohmann::json::parse(r.meta_json, nullptr, false); !r.meta_json.empty() && meta.is_object())
+    j["meta"] = std::move(meta);
   put("key_id", r.key_id);
   put("role", r.role);
   put("reason", r.reason);

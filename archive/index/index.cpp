@@ -47,7 +47,7 @@ CREATE INDEX entries_source ON entries(source);
 CREATE INDEX entries_source_key ON entries(source_key);
 CREATE INDEX entries_publisher ON entries(publisher, pub_key);
 CREATE INDEX entries_archivist ON entries(archivist);
-CREATE INDEX entries_lang ON entries(lang);
+CREATE INDEX entries_lang ON entries(lang COLLATE NOCASE);
 CREATE INDEX entries_captured ON entries(captured_key);
 CREATE INDEX entries_published ON entries(pub_key);
 CREATE INDEX entries_text ON entries(text_sha256);
@@ -224,9 +224,10 @@ Expected<Where> build_where(const Filter& f) {
   if (f.archivist) w.add("archivist = ?", {*f.archivist});
   // BCP 47 tags compare case-insensitively (ASCII), and a tag matches itself and its extensions by subtag:
   // "en" matches en, EN, en-GB, en-us; "en-GB" matches en-GB and en-GB-oxendict, never en.
+  // Under NOCASE the tags in ["en-", "en.") are exactly those starting with "en-" in any case ('.' follows '-').
   if (f.lang)
-    w.add("(lang = ? COLLATE NOCASE OR substr(lang, 1, ?) = ? COLLATE NOCASE)",
-          {*f.lang, static_cast<std::int64_t>(f.lang->size() + 1), *f.lang + "-"});
+    w.add("(lang = ? COLLATE NOCASE OR (lang >= ? COLLATE NOCASE AND lang < ? COLLATE NOCASE))",
+          {*f.lang, *f.lang + "-", *f.lang + "."});
   if (f.kind) w.add("kind = ?", {*f.kind});
   if (f.since) {
     auto b = parse_bound("--since", *f.since, false);

@@ -177,6 +177,10 @@ TEST_F(CliFilters, ANearSourceIsSuggestedNeverMerged) {
   auto far = a.avow({"log", "--source", "https://elsewhere.example/", "--json"});
   EXPECT_EQ(far.err, "avow: note: no entries match: --source 'https://elsewhere.example/' matches none of the 5 "
                      "entries that pass the other filters\n");
+  // What a note quotes cannot drive the terminal.
+  auto esc = a.avow({"log", "--source", "https://e.org/\x1b[2J", "--json"});
+  EXPECT_EQ(esc.err, "avow: note: no entries match: --source 'https://e.org/\xE2\x90\x9B[2J' matches none of the 5 "
+                     "entries that pass the other filters\n");
 }
 
 TEST_F(CliFilters, AnEmptyAnswerNamesTheFilterThatRemovedEverything) {
@@ -325,10 +329,12 @@ TEST_F(CliFilters, CsvAndJsonHaveEveryField) {
 }
 
 TEST_F(CliFilters, VerifyProofSaysWhoSaidWhatWhenAndFromWhere) {
-  // A publisher with a right-to-left override: neutralised (isolated) in the text output.
+  // A source and a publisher with a right-to-left override: isolated in the text output, so the override cannot
+  // reorder the rest of the line.
   const std::string hostile = "Evil\xE2\x80\xAE" "cod.exe";
+  const std::string source = "https://e.org/\xE2\x80\xAE" "tegdub";
   const std::string id = archive("The committee approved the budget.\n",
-                                 {"--source", "https://e.org/budget", "--publisher", hostile, "--title", "Budget",
+                                 {"--source", source, "--publisher", hostile, "--title", "Budget",
                                   "--published", "Friday, 29 March 2019 18:36", "--tz", "Europe/Istanbul", "--lang",
                                   "en"});
   const auto rec = a.avow({"show", id, "--json"}).json()["record"];
@@ -342,7 +348,7 @@ TEST_F(CliFilters, VerifyProofSaysWhoSaidWhatWhenAndFromWhere) {
   EXPECT_TRUE(r.out.starts_with("proven: record " + id + " is entry 5 of log 'test.avow.example/archive' (tree size 6,"))
       << r.out;
   EXPECT_EQ(body, "statement:\n"
-                  "  source     https://e.org/budget\n"
+                  "  source     \xE2\x81\xA8" + source + "\xE2\x81\xA9\n"
                   "  publisher  \xE2\x81\xA8" + hostile + "\xE2\x81\xA9\n"
                   "  title      Budget\n"
                   "  published  Friday, 29 March 2019 18:36 (2019-03-29T15:36:00Z)\n"
