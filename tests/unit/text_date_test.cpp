@@ -457,6 +457,12 @@ TEST(TextDatePeople, HijriUmmAlQura) {
   EXPECT_EQ(read("22 رجب 1440 م"), "no|-|-|-|-");        // a Hijri month with the Gregorian era
   EXPECT_EQ(read("السبت 22 رجب 1440 هـ"), "no|-|-|-|-");  // wrong weekday
   EXPECT_EQ(read("1440-07-22"), "yes|-|1440-07-22|-|-");   // no era: a Gregorian ISO date
+  // Both names of Rabi' II and of Jumada II (ICU gives one of each; the other is a listed spelling).
+  EXPECT_EQ(read("1 ربيع الآخر 1440 هـ"), "yes|-|2018-12-08|-|islamic-umalqura");
+  EXPECT_EQ(read("1 ربيع الثاني 1440 هـ"), "yes|-|2018-12-08|-|islamic-umalqura");
+  EXPECT_EQ(read("1 جمادى الأولى 1440 هـ"), "yes|-|2019-01-07|-|islamic-umalqura");
+  EXPECT_EQ(read("1 جمادى الآخرة 1440 هـ"), "yes|-|2019-02-06|-|islamic-umalqura");
+  EXPECT_EQ(read("1 جمادى الثانية 1440 هـ"), "yes|-|2019-02-06|-|islamic-umalqura");
 }
 
 TEST(TextDatePeople, FixedFormsAreUnchanged) {
