@@ -476,3 +476,28 @@ TEST(TextDatePeople, FixedFormsAreUnchanged) {
     EXPECT_EQ(summary(text, "UTC"), read(text, "UTC", lang("en-US")).substr(0, summary(text, "UTC").size()));
   }
 }
+
+TEST(TextDatePeople, HostileInputNeverCrashes) {
+  const std::array<std::string_view, 32> pieces = {
+      "29", "03", "2019", "1440", "٢٩", "۲۰۱۹", "/", ".", "-", ":", ",", "،", " ", " ", "آذار", "مارس", "رجب", "هـ",
+      "م", "p.m.", "am", "年", "月", "日", "時", "分", "(", "金", "de", "марта", "г.", "\xE2\x80\x8F"};
+  std::mt19937 rng(1440);
+  int understood = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    for (int k = 1 + static_cast<int>(rng() % 9); k > 0; --k) text += pieces[rng() % pieces.size()];
+    const DateOptions options{round % 3 == 0 ? std::optional<DateOrder>(DateOrder::mdy) : std::nullopt,
+                              round % 2 ? std::optional<std::string>("ar") : std::optional<std::string>("zh"), "C"};
+    auto r = parse_published(text, round % 2 ? std::optional<std::string_view>("Asia/Riyadh") : std::nullopt, options);
+    if (!r) continue; // only white space
+    ASSERT_EQ(r->as_written, text);
+    if (r->understood) {
+      ++understood;
+      ASSERT_TRUE(r->local.has_value()) << text;
+      ASSERT_TRUE(r->local->size() == 10 || r->local->size() == 19) << text << " -> " << *r->local;
+    } else {
+      ASSERT_FALSE(r->utc || r->local || r->tz || r->calendar) << text;
+    }
+  }
+  EXPECT_GT(understood, 0); // the pieces do make dates now and then
+}
