@@ -160,15 +160,20 @@ Expected<Prepared> prepare(const StatementInput& in, const std::string& archivis
   s.source = {in.source, in.publisher};
   if (auto w = text::iri_bidi_warning(in.source)) p.warnings.push_back(std::move(*w));
   if (in.published) {
-    auto parsed = text::parse_published(*in.published, in.tz ? std::optional<std::string_view>(*in.tz) : std::nullopt);
+    text::DateOptions date_options{std::nullopt, in.lang, std::nullopt};
+    if (in.date_order && !(date_options.order = text::date_order_from_name(*in.date_order)))
+      return fail(ErrorCode::invalid_input, "date order '{}' is not dmy, mdy or ymd", *in.date_order);
+    auto parsed = text::parse_published(*in.published, in.tz ? std::optional<std::string_view>(*in.tz) : std::nullopt,
+                                        date_options);
     if (!parsed) return std::unexpected(with_context(parsed.error(), "published"));
+    for (auto& w : parsed->warnings) p.warnings.push_back(std::move(w));
     if (!parsed->understood) {
       if (strict_dates)
         return fail(ErrorCode::invalid_input, "published '{}' is not a date any parser understands", *in.published);
       p.warnings.push_back(fmt::format("published '{}' is not a date any parser understands; kept as written",
                                        *in.published));
     }
-    s.published = record::Published{parsed->as_written, parsed->utc, parsed->local, parsed->tz};
+    s.published = record::Published{parsed->as_written, parsed->utc, parsed->local, parsed->tz, parsed->calendar};
   } else if (in.tz) {
     return fail(ErrorCode::invalid_input, "--tz needs --published");
   }

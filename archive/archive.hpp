@@ -67,6 +67,7 @@ struct StatementInput {
   std::optional<std::string> lang;
   std::optional<std::string> published;      // as written
   std::optional<std::string> tz;             // IANA zone for `published`
+  std::optional<std::string> date_order;     // "dmy", "mdy" or "ymd" for numeric `published`; default from lang/locale
   std::optional<std::string> supersedes;     // record id
   std::map<std::string, std::string> meta;
 };

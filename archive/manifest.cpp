@@ -1,6 +1,7 @@
 #include <archive/manifest.hpp>
 
 #include <archive/json/jcs.hpp>
+#include <archive/text/date.hpp>
 #include <archive/util/file.hpp>
 
 namespace avow {
@@ -44,6 +45,8 @@ Expected<std::vector<StatementInput>> parse_manifest(std::string_view content, s
       else if (key == "publisher") in.publisher = std::move(s);
       else if (key == "published") in.published = std::move(s);
       else if (key == "tz") in.tz = std::move(s);
+      else if (key == "date_order" && !text::date_order_from_name(s)) return bad("date_order must be dmy, mdy or ymd");
+      else if (key == "date_order") in.date_order = std::move(s);
       else if (key == "title") in.title = std::move(s);
       else if (key == "lang") in.lang = std::move(s);
       else if (key == "encoding") in.encoding = std::move(s);

@@ -14,6 +14,7 @@ struct Opts {
   std::vector<std::string> files;
   std::string batch;
   std::string source, publisher, published, tz, title, lang, supersedes, encoding;
+  std::string date_order;
   std::vector<std::string> meta;
   bool strict_dates = false;
   bool recapture = false;
@@ -53,6 +54,7 @@ Expected<std::vector<StatementInput>> inputs_from_files(const Opts& o) {
     in.lang = opt(o.lang);
     in.published = opt(o.published);
     in.tz = opt(o.tz);
+    in.date_order = opt(o.date_order);
     in.supersedes = opt(o.supersedes);
     in.meta = meta;
     inputs.push_back(std::move(in));
@@ -68,6 +70,7 @@ void add_archive(CLI::App& app, Globals& g) {
               "  avow archive press.txt --source https://example.org/pr/1 --publisher 'Example Org' \\\n"
               "       --published 'Friday, 29 March 2019 18:36' --tz Europe/Istanbul --title 'Statement'\n"
               "  cat speech.txt | avow archive - --source https://example.org/speech\n"
+              "  avow archive note.txt --source urn:x:1 --published '04/03/2019 6:36 pm' --date-order mdy\n"
               "  avow archive --batch manifest.jsonl");
   cmd->fallthrough();
   auto o = std::make_shared<Opts>();
@@ -77,6 +80,10 @@ void add_archive(CLI::App& app, Globals& g) {
   cmd->add_option("--publisher", o->publisher, "Who published it.");
   cmd->add_option("--published", o->published, "Publication time as written (kept verbatim).");
   cmd->add_option("--tz", o->tz, "IANA time zone of --published when it has no offset, e.g. Europe/Istanbul.");
+  cmd->add_option("--date-order", o->date_order,
+                  "Order of a numeric --published: dmy (29/03/2019), mdy (03/29/2019) or ymd; default from --lang, "
+                  "else the locale.")
+      ->check(CLI::IsMember({"dmy", "mdy", "ymd"}));
   cmd->add_option("--title", o->title, "Title.");
   cmd->add_option("--lang", o->lang, "Language tag of the text, e.g. ar or en.");
   cmd->add_option("--meta", o->meta, "Extra KEY=VALUE metadata (repeatable).");

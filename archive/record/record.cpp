@@ -50,6 +50,22 @@ int number_at(std::string_view s, std::size_t pos, std::size_t len) {
   return v;
 }
 
+// A BCP 47 calendar name ("islamic-umalqura"): 1..4 lowercase alphanumeric subtags of 3..8, joined by '-', not the
+// Gregorian "gregory" (which is said by leaving the member out).
+bool is_calendar(std::string_view s) {
+  if (s.empty() || s.size() > 35 || s == "gregory") return false;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t end = std::min(s.find('-', start), s.size());
+    const std::string_view part = s.substr(start, end - start);
+    if (part.size() < 3 || part.size() > 8) return false;
+    for (const char c : part)
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+    if (end == s.size()) return true;
+    start = end + 1;
+  }
+}
+
 // "YYYY-MM-DD", a real calendar date.
 bool is_date(std::string_view s) {
   if (s.size() != 10 || !is_digits(s, 0, 4) || s[4] != '-' || !is_digits(s, 5, 2) || s[7] != '-' || !is_digits(s, 8, 2))
@@ -273,6 +289,10 @@ Expected<void> validate(const Statement& s) {
       return bad("published.local '{}' is not YYYY-MM-DD[THH:MM:SS[.frac]]", printable(*s.published->local));
     if (s.published->tz && !is_zone(*s.published->tz))
       return bad("published.tz '{}' is not a time zone name or offset", printable(*s.published->tz));
+    if (s.published->calendar && !is_calendar(*s.published->calendar))
+      return bad("published.calendar '{}' is not a calendar name other than gregory (e.g. islamic-umalqura)",
+                 printable(*s.published->calendar));
+    if (s.published->calendar && !s.published->local) return bad("published.calendar is given without published.local");
   }
   if (!parse_rfc3339_utc(s.captured))
     return bad("captured '{}' is not RFC 3339 UTC (YYYY-MM-DDTHH:MM:SSZ)", printable(s.captured));
@@ -310,6 +330,7 @@ Expected<json::Value> to_json(const Statement& s) {
     if (s.published->utc) p["utc"] = *s.published->utc;
     if (s.published->local) p["local"] = *s.published->local;
     if (s.published->tz) p["tz"] = *s.published->tz;
+    if (s.published->calendar) p["calendar"] = *s.published->calendar;
     v["published"] = std::move(p);
   }
   v["captured"] = s.captured;
@@ -382,12 +403,13 @@ Expected<Statement> from_json(const json::Value& v) {
   auto published = object_member(v, "published", false);
   if (!published) return std::unexpected(published.error());
   if (*published != nullptr) {
-    AVOW_TRY(check_members(**published, "published", {"as_written", "local", "tz", "utc"}));
+    AVOW_TRY(check_members(**published, "published", {"as_written", "calendar", "local", "tz", "utc"}));
     Published p;
     auto as_written = required_string(**published, "published", "as_written");
     if (!as_written) return std::unexpected(as_written.error());
     p.as_written = std::move(*as_written);
-    for (auto [name, target] : {std::pair{"utc", &p.utc}, std::pair{"local", &p.local}, std::pair{"tz", &p.tz}}) {
+    for (auto [name, target] : {std::pair{"utc", &p.utc}, std::pair{"local", &p.local}, std::pair{"tz", &p.tz},
+                                std::pair{"calendar", &p.calendar}}) {
       auto value = optional_string(**published, "published", name);
       if (!value) return std::unexpected(value.error());
       *target = std::move(*value);
@@ -446,6 +468,7 @@ Expected<std::string> payload(const Statement& s) {
     top.name("published");
     ObjectWriter p(out);
     AVOW_TRY(p.string("as_written", s.published->as_written));
+    AVOW_TRY(p.optional("calendar", s.published->calendar));
     AVOW_TRY(p.optional("local", s.published->local));
     AVOW_TRY(p.optional("tz", s.published->tz));
     AVOW_TRY(p.optional("utc", s.published->utc));

@@ -46,6 +46,9 @@ struct Published {
   std::optional<std::string> utc;       // "YYYY-MM-DDTHH:MM:SS[.frac]Z", only when the zone is known
   std::optional<std::string> local;     // "YYYY-MM-DDTHH:MM:SS[.frac]" or "YYYY-MM-DD" (no offset)
   std::optional<std::string> tz;        // IANA zone name or the offset as written ("+03:00", "GMT")
+  // The calendar as_written was read in, when not Gregorian: "islamic-umalqura" (a BCP 47 "ca" value); utc and local
+  // are then Gregorian all the same. Absent in records written before it existed and for Gregorian dates.
+  std::optional<std::string> calendar = std::nullopt;
   friend bool operator==(const Published&, const Published&) = default;
 };
 struct Statement {
@@ -73,7 +76,8 @@ Expected<Statement> from_json(const json::Value& v);
 // Check every field rule on `s` (used before writing): 64 lowercase hex for text.sha256, original.sha256, archivist and
 // supersedes; byte counts 1..2^53-1; original differs from text; lang a language tag; encoding a charset name;
 // title 1..1024 bytes, single line; source.uri an IRI with a scheme; publisher and published.as_written non-empty, single
-// line; published.utc/local/tz in their forms; captured "YYYY-MM-DDTHH:MM:SSZ" (a real date); meta keys 1..256 bytes
+// line; published.utc/local/tz in their forms, published.calendar a BCP 47 calendar name other than "gregory", only with
+// published.local; captured "YYYY-MM-DDTHH:MM:SSZ" (a real date); meta keys 1..256 bytes
 // single line, values valid UTF-8, keys and values together at most 16 KiB. invalid_input "record: ..." otherwise.
 Expected<void> validate(const Statement& s);
 

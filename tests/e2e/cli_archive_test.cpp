@@ -241,5 +241,95 @@ TEST_F(CliArchive, UsageErrorsAreExitTwo) {
   EXPECT_NE(help.out.find("Example"), std::string::npos);
 }
 
+
+// Dates as people write them: read by ICU names and the date order, so `log --since/--until` and `audit` months find
+// them; a Hijri date is marked; an ambiguous numeric date read by a default order is warned about.
+TEST_F(CliArchive, DatesAsPeopleWriteThemAreReadFilteredAndCounted) {
+  const auto archive = [&](const std::string& name, std::vector<std::string> extra) {
+    std::vector<std::string> args{"archive", file(name, "Statement " + name + ".\n"), "--source", "https://e.org/" + name};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return a.avow(args);
+  };
+  const auto published = [&](const std::string& out) {
+    return a.avow({"show", out.substr(0, 64), "--json"}).json()["record"]["published"];
+  };
+  auto r1 = archive("dmy.txt", {"--lang", "ar", "--published", "29/03/2019"});
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+  EXPECT_EQ(r1.err, "");
+  EXPECT_EQ(published(r1.out), nlohmann::json({{"as_written", "29/03/2019"}, {"local", "2019-03-29"}}));
+
+  auto r2 = archive("digits.txt", {"--lang", "ar", "--published", "٢٩ مارس ٢٠١٩ ١٨:٣٦", "--tz", "Asia/Riyadh"});
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  EXPECT_EQ(r2.err, "");
+  EXPECT_EQ(published(r2.out), nlohmann::json({{"as_written", "٢٩ مارس ٢٠١٩ ١٨:٣٦"},
+                                               {"local", "2019-03-29T18:36:00"},
+                                               {"tz", "Asia/Riyadh"},
+                                               {"utc", "2019-03-29T15:36:00Z"}}));
+
+  auto r3 = archive("hijri.txt", {"--lang", "ar", "--published", "22 رجب 1440 هـ"});
+  ASSERT_EQ(r3.exit_code, 0) << r3.err;
+  EXPECT_EQ(published(r3.out), nlohmann::json({{"as_written", "22 رجب 1440 هـ"},
+                                               {"calendar", "islamic-umalqura"},
+                                               {"local", "2019-03-29"}}));
+
+  // Ambiguous under the order of --lang en-US: read month first, and said so.
+  const auto f4 = file("ambiguous.txt", "Statement four.\n");
+  auto r4 = a.avow({"archive", f4, "--source", "https://e.org/4", "--lang", "en-US", "--published", "04/03/2019"});
+  ASSERT_EQ(r4.exit_code, 0) << r4.err;
+  EXPECT_EQ(r4.err, "avow: warning: " + f4 + ": published '04/03/2019' is ambiguous: read as 2019-04-03 "
+                    "(month-day-year, the order from language 'en-US'); give --date-order to read it otherwise\n");
+  EXPECT_EQ(published(r4.out)["local"], "2019-04-03");
+  // An explicit order is not warned about and wins over the language.
+  auto r5 = archive("explicit.txt", {"--lang", "en-US", "--published", "04/03/2019 6:36 pm", "--date-order", "dmy"});
+  ASSERT_EQ(r5.exit_code, 0) << r5.err;
+  EXPECT_EQ(r5.err, "");
+  EXPECT_EQ(published(r5.out)["local"], "2019-03-04T18:36:00");
+
+  const auto indexes = [&](const std::vector<std::string>& filter) {
+    std::vector<std::string> args{"log", "--json", "--oldest-first"};
+    args.insert(args.end(), filter.begin(), filter.end());
+    auto r = a.avow(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::uint64_t> out;
+    for (const auto& row : r.json()) out.push_back(row["index"]);
+    return out;
+  };
+  EXPECT_EQ(indexes({"--since", "2019-03-29", "--until", "2019-03-29"}), (std::vector<std::uint64_t>{1, 2, 3}));
+  EXPECT_EQ(indexes({"--since", "2019-03-29T15:00:00Z", "--until", "2019-03-29T16:00:00Z"}),
+            (std::vector<std::uint64_t>{1, 2, 3}));
+  EXPECT_EQ(indexes({"--since", "2019-04-01"}), (std::vector<std::uint64_t>{4}));
+  const auto months = a.avow({"audit", "--json"}).json()["months"];
+  EXPECT_EQ(months, nlohmann::json::parse(R"([{"key":"2019-03","count":4},{"key":"2019-04","count":1}])")) << months;
+
+  // A bad order is a usage error on the command line and invalid input in a manifest; neither writes anything.
+  const std::string before = a.state();
+  auto bad = archive("bad.txt", {"--published", "04/03/2019", "--date-order", "myd"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_EQ(a.state(), before);
+  const auto m = file("m.jsonl", R"({"text":"Six.\n","source":"https://e.org/6","published":"04/03/2019","date_order":"mdy"})"
+                                 "\n"
+                                 R"({"text":"Seven.\n","source":"https://e.org/7","published":"04/03/2019","date_order":"dmy"})"
+                                 "\n");
+  auto batch = a.avow({"archive", "--batch", m, "--json"});
+  ASSERT_EQ(batch.exit_code, 0) << batch.err;
+  EXPECT_EQ(batch.err, "");
+  EXPECT_EQ(published(batch.json()["records"][0]["id"].get<std::string>())["local"], "2019-04-03");
+  EXPECT_EQ(published(batch.json()["records"][1]["id"].get<std::string>())["local"], "2019-03-04");
+  const auto bad_m = file("bad.jsonl", R"({"text":"Eight.\n","source":"https://e.org/8","published":"04/03/2019","date_order":"ydm"})"
+                                       "\n");
+  expect_refused({"archive", "--batch", bad_m}, 3, "bad.jsonl:1: date_order must be dmy, mdy or ymd");
+
+  // The process locale gives the default when there is no --lang: en_US reads month first.
+  auto env = a.env();
+  env["LC_ALL"] = "en_US.UTF-8";
+  const auto f9 = file("locale.txt", "Statement nine.\n");
+  auto r9 = run_process({avow_bin(), "-C", a.dir().string(), "archive", f9, "--source", "https://e.org/9", "--published",
+                         "04/03/2019"},
+                        {}, env);
+  ASSERT_EQ(r9.exit_code, 0) << r9.err;
+  EXPECT_NE(r9.err.find("read as 2019-04-03 (month-day-year, the order from locale en_US)"), std::string::npos) << r9.err;
+  EXPECT_EQ(a.avow({"verify"}).exit_code, 0);
+}
+
 } // namespace
 } // namespace avow::test

@@ -145,15 +145,18 @@ TEST_F(Schema, EveryWrittenRecordValidates) {
             {"published", "2015-08-01 10:00:00"}, {"tz", "Asia/Riyadh"}, {"lang", "ar"}, {"title", "\xD8\xB9\xD9\x86\xD9\x88\xD8\xA7\xD9\x86"}},
            {{"text", "Batch correction.\n"}, {"source", "https://example.org/press/2019/03/29"}, {"supersedes", first},
             {"meta", {{"note", "corrects the first release"}}}},
+           // A Hijri date (22 Rajab 1440 AH), marked with published.calendar.
+           {{"text", "Hijri.\n"}, {"source", "urn:example:hijri"},
+            {"published", "22 \xD8\xB1\xD8\xAC\xD8\xA8 1440 \xD9\x87\xD9\x80"}, {"date_order", "dmy"}},
        })
     manifest += line.dump() + "\n";
   auto r = a.avow({"archive", "--batch", file("m.jsonl", manifest), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  ASSERT_EQ(r.json()["records"].size(), 4u);
+  ASSERT_EQ(r.json()["records"].size(), 5u);
   ASSERT_EQ(a.avow({"verify"}).exit_code, 0);
 
   const auto payloads = log_payloads(a);
-  ASSERT_EQ(payloads.size(), 9u); // key.add + 8 statements
+  ASSERT_EQ(payloads.size(), 10u); // key.add + 9 statements
   const auto payload_file = a.tmp() / "payloads.json";
   write_file(payload_file, nlohmann::json(payloads).dump());
   const auto script = a.tmp() / "validate.py";
@@ -163,10 +166,10 @@ TEST_F(Schema, EveryWrittenRecordValidates) {
   ASSERT_EQ(v.exit_code, 0) << v.err;
   const auto j = nlohmann::json::parse(v.out);
   EXPECT_EQ(j["errors"], nlohmann::json::array()) << j["errors"].dump(2);
-  EXPECT_EQ(j["counts"], nlohmann::json({{"key.add", 1}, {"statement", 8}}));
+  EXPECT_EQ(j["counts"], nlohmann::json({{"key.add", 1}, {"statement", 9}}));
   // The set really exercised every optional member of a statement.
-  EXPECT_EQ(j["features"], nlohmann::json({"meta", "original", "published.as_written", "published.local",
-                                           "published.tz", "published.utc", "source.publisher", "supersedes",
+  EXPECT_EQ(j["features"], nlohmann::json({"meta", "original", "published.as_written", "published.calendar",
+                                           "published.local", "published.tz", "published.utc", "source.publisher", "supersedes",
                                            "text.lang", "title"}));
   // The validator is not vacuous: each deliberately broken copy is rejected.
   EXPECT_EQ(j["mutants"], 14);

@@ -286,3 +286,49 @@ TEST(RecordStatement, PayloadIsFastEnough) {
 
 } // namespace
 } // namespace avow::record
+
+namespace avow::record {
+namespace {
+
+// A Hijri date is marked by published.calendar; its bytes sort between as_written and local (JCS), and old records
+// without it still parse.
+TEST(RecordPublishedCalendar, RoundTripsAndSortsBetweenAsWrittenAndLocal) {
+  Statement s = minimal();
+  s.published = Published{"22 \xD8\xB1\xD8\xAC\xD8\xA8 1440 \xD9\x87\xD9\x80", std::nullopt, "2019-03-29", "Asia/Riyadh",
+                          "islamic-umalqura"};
+  auto p = payload(s);
+  ASSERT_TRUE(p.has_value()) << p.error().message;
+  EXPECT_NE(p->find("\"published\":{\"as_written\":\"22 \xD8\xB1\xD8\xAC\xD8\xA8 1440 \xD9\x87\xD9\x80\","
+                    "\"calendar\":\"islamic-umalqura\",\"local\":\"2019-03-29\",\"tz\":\"Asia/Riyadh\"}"),
+            std::string::npos)
+      << *p;
+  EXPECT_EQ(*p, canonical_of(s));
+  auto back = parse_payload(*p);
+  ASSERT_TRUE(back.has_value()) << back.error().message;
+  EXPECT_EQ(*back, s);
+  EXPECT_EQ(back->published->calendar, "islamic-umalqura");
+
+  Statement old = minimal();
+  old.published = Published{"2015-08-01 10:00:00", std::nullopt, "2015-08-01T10:00:00", std::nullopt};
+  auto old_back = parse_payload(*payload(old));
+  ASSERT_TRUE(old_back.has_value());
+  EXPECT_FALSE(old_back->published->calendar.has_value());
+}
+
+TEST(RecordPublishedCalendar, BadCalendarsAreRefused) {
+  for (const char* bad : {"gregory", "Islamic", "islamic umalqura", "is", "islamic-", "", "islamic-umalqura\n"}) {
+    Statement s = minimal();
+    s.published = Published{"x", std::nullopt, "2019-03-29", std::nullopt, bad};
+    auto v = validate(s);
+    ASSERT_FALSE(v.has_value()) << bad;
+    EXPECT_TRUE(v.error().message.starts_with("record: published.calendar '")) << v.error().message;
+  }
+  Statement s = minimal();
+  s.published = Published{"x", std::nullopt, std::nullopt, std::nullopt, "islamic-umalqura"};
+  auto v = validate(s);
+  ASSERT_FALSE(v.has_value());
+  EXPECT_EQ(v.error().message, "record: published.calendar is given without published.local");
+}
+
+} // namespace
+} // namespace avow::record

@@ -125,6 +125,9 @@ std::map<std::string, Statement> good_statements() {
   fraction.published = Published{"26-FEB-1987 15:01:01.79", "1987-02-26T15:01:01.79Z", std::nullopt, "+00:00"};
   fraction.title = std::string(1024, 'T');
   out["gen-fraction.json"] = fraction;
+  Statement hijri = base();
+  hijri.published = Published{"22 \xD8\xB1\xD8\xAC\xD8\xA8 1440", std::nullopt, "2019-03-29", std::nullopt, "islamic-umalqura"};
+  out["gen-hijri.json"] = hijri;
   return out;
 }
 
@@ -162,6 +165,13 @@ std::map<std::string, json::Value> bad_records() {
   add("bad-utc.json", [](auto& v) { v["published"]["utc"] = "2019-03-29T15:36:00"; });
   add("bad-local.json", [](auto& v) { v["published"]["local"] = "2019-03-29T15:36:00Z"; });
   add("bad-encoding.json", [](auto& v) { v["original"]["encoding"] = "utf 8"; });
+  add("bad-calendar-gregory.json", [](auto& v) { v["published"]["calendar"] = "gregory"; });
+  add("bad-calendar-upper.json", [](auto& v) { v["published"]["calendar"] = "Islamic-Umalqura"; });
+  add("bad-calendar-number.json", [](auto& v) { v["published"]["calendar"] = 1; });
+  add("bad-calendar-without-local.json", [](auto& v) {
+    v["published"]["calendar"] = "islamic-umalqura";
+    v["published"].erase("local");
+  });
   add("bad-publisher-empty.json", [](auto& v) { v["source"]["publisher"] = ""; });
   add("bad-text-array.json", [](auto& v) { v["text"] = json::Value::array(); });
   return out;
