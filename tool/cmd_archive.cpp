@@ -121,9 +121,11 @@ void print_dry_run(const AppendedRecord& rec, std::size_t n, std::size_t of) {
   out += fmt::format("  text        sha256 {}, {} bytes, {} lines, encoding {}\n", rec.text_sha256, rec.text_bytes,
                      line_count(rec.text), rec.encoding);
   if (j.contains("published")) {
-    for (const char* k : {"as_written", "utc", "local", "tz"})
-      if (j["published"].contains(k))
-        out += fmt::format("  published.{:<10} {}\n", k, j["published"][k].get<std::string>());
+    const auto& pub = j["published"];
+    out += fmt::format("  published   '{}' as written", pub.value("as_written", ""));
+    for (const char* k : {"utc", "local", "tz"})
+      if (pub.contains(k)) out += fmt::format("; {} {}", k, pub[k].get<std::string>());
+    out += "\n";
   } else {
     out += "  published   (not given)\n";
   }
