@@ -164,8 +164,13 @@ Reading compare_reading(std::string_view bytes, std::string_view encoding, std::
   auto other = to_utf8(bytes, guess);
   if (!other) return Reading::unreadable;
   if (*other == decoded) return Reading::same;
-  const std::u32string a = code_points(decoded);
-  const std::u32string b = code_points(*other);
+  // A leading BOM kept by one converter (UTF-16LE) and consumed by another (UTF-16) is no difference: the
+  // canonical form removes it.
+  std::u32string a = code_points(decoded);
+  std::u32string b = code_points(*other);
+  if (!a.empty() && a.front() == 0xFEFF) a.erase(0, 1);
+  if (!b.empty() && b.front() == 0xFEFF) b.erase(0, 1);
+  if (a == b) return Reading::same;
   if (a.size() != b.size()) return Reading::other;
   std::size_t non_ascii = 0, differ = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -206,7 +211,7 @@ std::optional<std::string> encoding_hint(std::string_view bytes) {
   std::vector<std::string> names;
   int best = 0;
   for (const auto& g : detect_encodings(bytes)) {
-    if (g.confidence < k_hint_confidence || g.name.starts_with("UTF-")) continue;
+    if (g.confidence < k_hint_confidence || g.name == "UTF-8") continue;
     if (!to_utf8(bytes, g.name)) continue; // it cannot even read these bytes
     if (names.empty()) best = g.confidence;
     else if (g.confidence < best - 2 * k_close_confidence) break;

@@ -88,6 +88,12 @@ TEST(TextEncoding, CorrectDecodingsRaiseNoDoubt) {
   EXPECT_EQ(doubt(k_german_latin9, "windows-1252"), std::nullopt);
   EXPECT_EQ(doubt(k_japanese_sjis, "Shift_JIS"), std::nullopt);
   EXPECT_EQ(doubt(k_chinese_gb18030, "GB18030"), std::nullopt);
+  // UTF-16 with a BOM: "UTF-16" consumes it, the detected "UTF-16LE" keeps it; the same text either way.
+  std::string utf16{"\xFF\xFE", 2};
+  for (const char c : std::string("Bonjour, le monde.\n")) utf16 += std::string{c, '\0'};
+  EXPECT_EQ(doubt(utf16, "UTF-16"), std::nullopt);
+  EXPECT_EQ(doubt(utf16, "UTF-16LE"), std::nullopt);
+  EXPECT_EQ(encoding_hint(utf16), "it looks like UTF-16LE: try --encoding UTF-16LE");
   // Short texts give weak detection: no false refusal.
   EXPECT_EQ(doubt("\xC7\xE1\xD3\xE1\xC7\xE3\r\n", "windows-1256"), std::nullopt);
   EXPECT_EQ(doubt("caf\xE9 cr\xE8me\n", "latin9"), std::nullopt);
