@@ -15,9 +15,9 @@ std::string_view trim(std::string_view s) {
 // The label of an armour line "-----BEGIN LABEL-----" or "---- BEGIN LABEL ----" anywhere in `line`; empty if none.
 std::string_view armour_label(std::string_view line) {
   const auto begin = line.find("BEGIN ");
-  if (begin == std::string_view::npos || begin < 4 || line.substr(begin - 4, 4).find_first_not_of("- ") != std::string_view::npos ||
-      line.substr(begin - 4, 4).find('-') == std::string_view::npos)
-    return {};
+  if (begin == std::string_view::npos || begin < 4) return {};
+  const std::string_view before = line.substr(begin - 4, 4); // "-----BEGIN " or the SSH2 "---- BEGIN "
+  if (before != "----" && before != "--- ") return {};
   std::string_view rest = line.substr(begin + 6);
   const auto end = rest.find("----");
   if (end == std::string_view::npos) return {};
