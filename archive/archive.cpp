@@ -20,6 +20,7 @@
 #include <archive/text/canonical.hpp>
 #include <archive/text/date.hpp>
 #include <archive/text/encoding.hpp>
+#include <archive/text/key_material.hpp>
 #include <archive/text/metadata.hpp>
 #include <archive/util/file.hpp>
 #include <archive/verify/log_reader.hpp>
@@ -124,6 +125,8 @@ struct Prepared {
   std::string id;
   std::string envelope;
   std::vector<std::string> warnings;
+  std::string encoding;                      // "UTF-8" or the canonical name of the encoding it was decoded from
+  std::optional<std::string> decoding_doubt; // why the decoded text looks wrong for its encoding (refused unless forced)
 };
 
 Expected<Prepared> prepare(const StatementInput& in, const std::string& archivist, const std::string& captured,
@@ -143,9 +146,19 @@ Expected<Prepared> prepare(const StatementInput& in, const std::string& archivis
     if (!utf8) return std::unexpected(utf8.error());
     decoded_storage = std::move(*utf8);
     decoded = decoded_storage;
+    p.decoding_doubt = text::decoding_doubt(in.bytes, *in.encoding, decoded);
+    if (p.decoding_doubt) p.warnings.push_back(*p.decoding_doubt + "; archived as decoded (--force)");
   }
+  p.encoding = encoding;
   auto canon = text::canonicalize(decoded);
+  if (!canon && !in.encoding && canon.error().message.starts_with("invalid UTF-8"))
+    if (auto hint = text::encoding_hint(in.bytes))
+      return fail(ErrorCode::invalid_input, "{}; {}", canon.error().message, *hint);
   if (!canon) return std::unexpected(canon.error());
+  // Whatever its origin (a file, standard input, a manifest's text or path), a key is never made a public statement.
+  if (auto key = text::private_key_material(canon->text))
+    return fail(ErrorCode::invalid_input, "the text holds private key material ({}); private keys are never archived",
+                *key);
   for (const auto& w : canon->warnings) p.warnings.push_back(w.message);
   p.canonical = std::move(canon->text);
   p.text_sha = to_hex(crypto::sha256(p.canonical));
@@ -446,10 +459,18 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
                [&](std::size_t i) { prepared[i] = prepare(inputs[i], archivist_id, captured, options.strict_dates); });
   for (std::size_t i = 0; i < inputs.size(); ++i)
     if (!prepared[i]) return std::unexpected(with_context(prepared[i].error(), fmt::format("'{}'", inputs[i].label)));
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (prepared[i]->decoding_doubt && !options.force)
+      return fail(ErrorCode::invalid_input, "'{}': {}; check --encoding, or give --force to archive it as decoded",
+                  inputs[i].label, *prepared[i]->decoding_doubt);
 
-  // 2. The writer lock, and the state we build on.
-  auto lock = store::WriterLock::acquire(store.git_dir(), options.lock_timeout);
-  if (!lock) return std::unexpected(lock.error());
+  // 2. The writer lock, and the state we build on. A dry run only reads: it takes no lock and leaves no lock file.
+  std::optional<store::WriterLock> lock;
+  if (!options.dry_run) {
+    auto acquired = store::WriterLock::acquire(store.git_dir(), options.lock_timeout);
+    if (!acquired) return std::unexpected(acquired.error());
+    lock = std::move(*acquired);
+  }
   auto head = store.head();
   if (!head) return std::unexpected(head.error());
   if (!*head) return fail(ErrorCode::failed_precondition, "archive has no commit");
@@ -545,6 +566,17 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
       p = std::move(*again);
       notes[i].push_back(fmt::format("supersedes {}, the previous version from this source", prev->first));
     }
+    if (prev && prev->second != p.text_sha) {
+      // A new text equal to an older version of this source (a revert): recorded as a new version, and said so.
+      auto versions = idx->versions(in.source);
+      if (!versions) return std::unexpected(versions.error());
+      for (std::size_t k = versions->size(); k-- > 0;) {
+        const auto& v = (*versions)[k];
+        if (v.text_sha256 != p.text_sha || v.kind != "statement" || !confirmed(v)) continue;
+        notes[i].push_back(fmt::format("same text as version {} (record {})", k + 1, v.id));
+        break;
+      }
+    }
     batch_latest[in.source] = {p.id, p.text_sha};
     batch_ids.insert(p.id);
   }
@@ -553,6 +585,15 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
     if (keep[i]) kept.push_back(i);
   result.tree_size = cp->checkpoint.size;
   if (kept.empty()) return result;
+  if (options.dry_run) {
+    for (std::size_t k = 0; k < kept.size(); ++k) {
+      const std::size_t i = kept[k];
+      const auto& p = *prepared[i];
+      result.records.push_back({p.id, cp->checkpoint.size + k, inputs[i].label, p.warnings, std::move(notes[i]),
+                                p.payload, p.text_sha, p.canonical.size(), p.encoding, p.canonical});
+    }
+    return result;
+  }
 
   // 4. Sign (in parallel).
   std::vector<Expected<std::string>> signed_envelopes(kept.size(), std::unexpected(Error{ErrorCode::internal, "unsigned"}));
@@ -599,7 +640,9 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
   for (std::size_t k = 0; k < kept.size(); ++k) {
     const std::size_t i = kept[k];
     auto warnings = prepared[i]->warnings;
-    result.records.push_back({prepared[i]->id, first + k, inputs[i].label, std::move(warnings), std::move(notes[i])});
+    result.records.push_back({prepared[i]->id, first + k, inputs[i].label, std::move(warnings), std::move(notes[i]),
+                              prepared[i]->payload, prepared[i]->text_sha, prepared[i]->canonical.size(),
+                              prepared[i]->encoding, {}});
     named.emplace_back(first + k, prepared[i]->id);
   }
   const std::string summary =

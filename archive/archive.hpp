@@ -79,6 +79,13 @@ struct AppendOptions {
   bool recapture = false;                    // record the same text from the same source again, as a new capture
   unsigned jobs = 0;                         // 0 = all cores
   std::chrono::milliseconds lock_timeout{10000};
+  // Do everything but write: keys, checks, revision decisions against the index; then return the records as they
+  // would be signed (AppendedRecord::payload, text...) with the index they would get. No lock, no commit, nothing
+  // written to the archive (the derived index may be brought up to date, as any read does).
+  bool dry_run = false;
+  // Archive a text decoded with `encoding` even when it looks like the wrong decoding (a warning instead of
+  // invalid_input).
+  bool force = false;
 };
 
 struct AppendedRecord {
@@ -87,6 +94,11 @@ struct AppendedRecord {
   std::string label;
   std::vector<std::string> warnings; // about the input: bidi controls, an unparsed date...
   std::vector<std::string> notes;    // what the archive did: "supersedes <id>, the previous version from this source"
+  std::string payload;               // the JCS record (DSSE payload), as signed
+  std::string text_sha256;           // of the canonical text
+  std::uint64_t text_bytes = 0;      // of the canonical text
+  std::string encoding;              // of the input as captured: "UTF-8" or the --encoding it was decoded from
+  std::string text;                  // the canonical text; filled by a dry run only
 };
 struct AppendResult {
   std::vector<AppendedRecord> records; // empty when every input was already archived
@@ -171,7 +183,8 @@ public:
   // canonically identical ones; when there is none and `source` is given, the closest version of that source with a
   // word-level diff from it to the given text; without `source`, the closest of up to 20 statements that share the
   // most telling words with it (full-text shortlist). An empty, filtered answer (log, audit, history, check --source)
-  // adds a notice that says why: "no entries match ..." naming the filter, or the near source meant.
+  // adds a notice that says why: "no entries match ..." naming the filter, or the near source meant. With `encoding`,
+  // the bytes are decoded from it first (as append does); a decoding that looks wrong is a notice, not an error.
   struct CheckMatch {
     index::Row row;
     bool byte_identical = false;
@@ -183,7 +196,8 @@ public:
     double similarity = 0;
   };
   Expected<CheckResult> check(std::string_view bytes, const std::optional<std::string>& source,
-                              std::vector<std::string>& notices) const;
+                              std::vector<std::string>& notices,
+                              const std::optional<std::string>& encoding = std::nullopt) const;
 
   // Every captured version of `source`, oldest first, each with the word-level diff from the one before.
   struct Version {

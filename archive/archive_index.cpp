@@ -10,6 +10,7 @@
 #include <archive/record/record.hpp>
 #include <archive/text/canonical.hpp>
 #include <archive/text/diff.hpp>
+#include <archive/text/encoding.hpp>
 #include <archive/verify/log_reader.hpp>
 
 #include <algorithm>
@@ -226,12 +227,24 @@ Expected<std::uint64_t> Archive::reindex(std::vector<std::string>& notices) cons
 }
 
 Expected<Archive::CheckResult> Archive::check(std::string_view bytes, const std::optional<std::string>& source,
-                                              std::vector<std::string>& notices) const {
+                                              std::vector<std::string>& notices,
+                                              const std::optional<std::string>& encoding) const {
   auto head = head_of(*m_impl);
   if (!head) return std::unexpected(head.error());
   auto idx = detail::fresh_index(*m_impl, *head, notices);
   if (!idx) return std::unexpected(idx.error());
-  auto canon = text::canonicalize(bytes);
+  // Decoded as archive decodes it; the byte-identical matches below still use the bytes as given (an original).
+  std::string decoded;
+  if (encoding) {
+    auto utf8 = text::to_utf8(bytes, *encoding);
+    if (!utf8) return std::unexpected(utf8.error());
+    decoded = std::move(*utf8);
+    if (auto doubt = text::decoding_doubt(bytes, *encoding, decoded)) notices.push_back(*doubt);
+  }
+  auto canon = text::canonicalize(encoding ? std::string_view(decoded) : bytes);
+  if (!canon && !encoding && canon.error().message.starts_with("invalid UTF-8"))
+    if (auto hint = text::encoding_hint(bytes))
+      return fail(ErrorCode::invalid_input, "{}; {}", canon.error().message, *hint);
   if (!canon) return std::unexpected(canon.error());
   const std::string raw_sha = to_hex(crypto::sha256(bytes));
   const std::string canon_sha = to_hex(crypto::sha256(canon->text));

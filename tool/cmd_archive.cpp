@@ -3,6 +3,7 @@
 #include <archive/manifest.hpp>
 #include <archive/util/file.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
@@ -18,6 +19,9 @@ struct Opts {
   std::vector<std::string> meta;
   bool strict_dates = false;
   bool recapture = false;
+  bool dry_run = false;
+  bool force = false;
+  bool allow_paths_outside = false;
   double lock_timeout = 10;
 };
 
@@ -62,6 +66,91 @@ Expected<std::vector<StatementInput>> inputs_from_files(const Opts& o) {
   return inputs;
 }
 
+// The first `max_lines` lines of `text`, each cut to about 160 bytes at a UTF-8 boundary.
+std::string text_preview(std::string_view text, std::size_t max_lines) {
+  std::string out;
+  std::size_t pos = 0, lines = 0;
+  while (pos < text.size() && lines < max_lines) {
+    auto eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    ++lines;
+    if (line.size() > 160) {
+      std::size_t cut = 160;
+      while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
+      out += std::string(line.substr(0, cut)) + "\u2026\n";
+    } else {
+      out += std::string(line) + "\n";
+    }
+  }
+  return out;
+}
+
+std::size_t line_count(std::string_view text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
+
+constexpr std::size_t k_preview_lines = 8;
+constexpr const char* k_captured_note = "at the real run: the time of that run";
+
+// What --dry-run shows for one record, as JSON: the payload verbatim and what a reader needs to judge it.
+nlohmann::json dry_run_json(const AppendedRecord& rec) {
+  nlohmann::json j = {{"id", rec.id},
+                      {"index", rec.index},
+                      {"input", rec.label},
+                      {"payload", rec.payload},
+                      {"text", {{"sha256", rec.text_sha256},
+                                {"bytes", rec.text_bytes},
+                                {"lines", line_count(rec.text)},
+                                {"encoding", rec.encoding},
+                                {"preview", text_preview(rec.text, k_preview_lines)}}},
+                      {"warnings", rec.warnings},
+                      {"notes", rec.notes}};
+  const auto record = nlohmann::json::parse(rec.payload, nullptr, /*allow_exceptions=*/false);
+  j["record"] = record;
+  if (record.is_object()) {
+    if (record.contains("published")) j["published"] = record["published"];
+    if (record.contains("captured")) j["captured"] = {{"time", record["captured"]}, {"note", k_captured_note}};
+    if (record.contains("supersedes")) j["supersedes"] = record["supersedes"];
+  }
+  return j;
+}
+
+void print_dry_run(const AppendedRecord& rec, std::size_t n, std::size_t of) {
+  const auto j = dry_run_json(rec);
+  std::string out = fmt::format("record {} of {}: {}\n", n, of, rec.label);
+  out += fmt::format("  would be entry {}\n", rec.index);
+  out += fmt::format("  record id   {}\n", rec.id);
+  out += fmt::format("  text        sha256 {}, {} bytes, {} lines, encoding {}\n", rec.text_sha256, rec.text_bytes,
+                     line_count(rec.text), rec.encoding);
+  if (j.contains("published")) {
+    const auto& pub = j["published"];
+    out += fmt::format("  published   '{}' as written", pub.value("as_written", ""));
+    for (const char* k : {"utc", "local", "tz"})
+      if (pub.contains(k)) out += fmt::format("; {} {}", k, pub[k].get<std::string>());
+    out += "\n";
+  } else {
+    out += "  published   (not given)\n";
+  }
+  if (j.contains("captured"))
+    out += fmt::format("  captured    {} ({})\n", j["captured"]["time"].get<std::string>(), k_captured_note);
+  if (j.contains("supersedes")) out += fmt::format("  supersedes  {}\n", j["supersedes"].get<std::string>());
+  for (const auto& w : rec.warnings) out += fmt::format("  warning: {}\n", w);
+  for (const auto& n2 : rec.notes) out += fmt::format("  note: {}\n", n2);
+  const std::size_t lines = line_count(rec.text);
+  out += lines > k_preview_lines ? fmt::format("  canonical text (first {} of {} lines):\n", k_preview_lines, lines)
+                                 : std::string("  canonical text:\n");
+  const std::string preview = text_preview(rec.text, k_preview_lines);
+  std::size_t pos = 0;
+  while (pos < preview.size()) {
+    const auto eol = preview.find('\n', pos);
+    out += "    | " + preview.substr(pos, eol - pos) + "\n";
+    pos = eol + 1;
+  }
+  out += "  payload (the record exactly as it would be signed, RFC 8785 JSON):\n";
+  out += rec.payload + "\n";
+  std::fputs(for_stdout(out).c_str(), stdout);
+}
+
 } // namespace
 
 void add_archive(CLI::App& app, Globals& g) {
@@ -71,7 +160,8 @@ void add_archive(CLI::App& app, Globals& g) {
               "       --published 'Friday, 29 March 2019 18:36' --tz Europe/Istanbul --title 'Statement'\n"
               "  cat speech.txt | avow archive - --source https://example.org/speech\n"
               "  avow archive note.txt --source urn:x:1 --published '04/03/2019 6:36 pm' --date-order mdy\n"
-              "  avow archive --batch manifest.jsonl");
+              "  avow archive --batch manifest.jsonl\n"
+              "  avow archive press.txt --source https://example.org/pr/1 --dry-run   # show the record, write nothing");
   cmd->fallthrough();
   auto o = std::make_shared<Opts>();
   cmd->add_option("files", o->files, "Statement files; '-' reads standard input.");
@@ -92,6 +182,12 @@ void add_archive(CLI::App& app, Globals& g) {
   cmd->add_flag("--strict-dates", o->strict_dates, "Refuse a --published that no parser understands.");
   cmd->add_flag("--recapture", o->recapture,
                 "Record the same text from the same source again (a new capture, e.g. to prove it was still online).");
+  cmd->add_flag("--dry-run", o->dry_run,
+                "Show each record exactly as it would be signed (payload, text preview, times, revision link) and "
+                "write nothing.");
+  cmd->add_flag("--force", o->force, "Archive a text decoded with --encoding even when it looks wrongly decoded.");
+  cmd->add_flag("--allow-paths-outside", o->allow_paths_outside,
+                "Let a --batch manifest's paths name files outside the manifest's folder.");
   cmd->add_option("--lock-timeout", o->lock_timeout, "Seconds to wait for another writer (default 10).");
   cmd->callback([&g, o] {
     Expected<std::vector<StatementInput>> inputs = std::vector<StatementInput>{};
@@ -105,7 +201,8 @@ void add_archive(CLI::App& app, Globals& g) {
         g.exit_code = report(content.error());
         return;
       }
-      inputs = parse_manifest(*content, o->batch, std::filesystem::path(o->batch).parent_path());
+      inputs = parse_manifest(*content, o->batch, std::filesystem::path(o->batch).parent_path(),
+                              o->allow_paths_outside ? OutsidePaths::allow : OutsidePaths::refuse);
     } else if (o->files.empty()) {
       g.exit_code = report(Error{ErrorCode::invalid_input, "nothing to archive: give files, '-' or --batch"});
       return;
@@ -123,6 +220,8 @@ void add_archive(CLI::App& app, Globals& g) {
     opts.passphrase = passphrase_source(g);
     opts.strict_dates = o->strict_dates;
     opts.recapture = o->recapture;
+    opts.dry_run = o->dry_run;
+    opts.force = o->force;
     opts.jobs = g.jobs;
     opts.lock_timeout = std::chrono::milliseconds(static_cast<long long>(o->lock_timeout * 1000));
     auto r = archive->append(*inputs, opts);
@@ -140,6 +239,22 @@ void add_archive(CLI::App& app, Globals& g) {
     for (const auto& n : r->notices) note(g, n);
     for (const auto& rec : r->records)
       for (const auto& n : rec.notes) note(g, fmt::format("{}: {}", rec.label, n));
+    if (o->dry_run) {
+      if (g.json) {
+        nlohmann::json j = {{"dry_run", true}, {"tree_size", r->tree_size}, {"records", nlohmann::json::array()},
+                            {"notices", r->notices}};
+        for (const auto& rec : r->records) j["records"].push_back(dry_run_json(rec));
+        print_json(j);
+        return;
+      }
+      std::printf("dry run: nothing was written; %zu record%s would be signed\n", r->records.size(),
+                  r->records.size() == 1 ? "" : "s");
+      for (std::size_t k = 0; k < r->records.size(); ++k) {
+        std::printf("\n");
+        print_dry_run(r->records[k], k + 1, r->records.size());
+      }
+      return;
+    }
     if (g.json) {
       nlohmann::json j = {{"commit", r->commit},
                           {"tree_size", r->tree_size},

@@ -189,7 +189,9 @@ void add_query(CLI::App& app, Globals& g) {
   auto source = std::make_shared<std::string>();
   check->add_option("file", *file, "The text to look for ('-' for standard input).")->required();
   check->add_option("--source", *source, "Compare with the versions of this source when there is no match.");
-  check->callback([&g, file, source] {
+  auto check_encoding = std::make_shared<std::string>();
+  check->add_option("--encoding", *check_encoding, "Encoding of the file when not UTF-8, e.g. windows-1256 (as archive).");
+  check->callback([&g, file, source, check_encoding] {
     Expected<std::string> bytes = std::string{};
     if (*file == "-") {
       bytes = read_stdin(k_max_statement_bytes);
@@ -203,7 +205,7 @@ void add_query(CLI::App& app, Globals& g) {
     auto archive = open_or_report(g);
     if (!archive) return;
     std::vector<std::string> notices;
-    auto r = archive->check(*bytes, opt(*source), notices);
+    auto r = archive->check(*bytes, opt(*source), notices, opt(*check_encoding));
     print_notices(g, notices);
     if (!r) {
       g.exit_code = report(r.error());
@@ -254,7 +256,12 @@ void add_query(CLI::App& app, Globals& g) {
   history->fallthrough();
   auto hsource = std::make_shared<std::string>();
   history->add_option("--source", *hsource, "The source URI.")->required();
-  history->callback([&g, hsource] {
+  auto htext = std::make_shared<std::string>();
+  auto hencoding = std::make_shared<std::string>();
+  history->add_option("--text", *htext, "A local copy ('-' for standard input): say which version it is, or the closest.");
+  history->add_option("--encoding", *hencoding, "Encoding of the --text file when not UTF-8, e.g. windows-1256.")
+      ->needs("--text");
+  history->callback([&g, hsource, htext, hencoding] {
     auto archive = open_or_report(g);
     if (!archive) return;
     std::vector<std::string> notices;
@@ -269,8 +276,48 @@ void add_query(CLI::App& app, Globals& g) {
       g.exit_code = exit_code::problems; // the archive answered "none"
       return;
     }
+    // --text: which of these versions a local copy is (check's matches among them), else the closest one.
+    std::optional<nlohmann::json> given;
+    std::string given_line;
+    if (!htext->empty()) {
+      auto bytes = *htext == "-" ? read_stdin(k_max_statement_bytes) : read_file(*htext, k_max_statement_bytes);
+      if (!bytes) {
+        g.exit_code = report(bytes.error());
+        return;
+      }
+      std::vector<std::string> check_notices;
+      auto c = archive->check(*bytes, *hsource, check_notices, opt(*hencoding));
+      print_notices(g, check_notices);
+      if (!c) {
+        g.exit_code = report(c.error());
+        return;
+      }
+      const auto version_of = [&](const std::string& id) -> std::size_t {
+        for (std::size_t k = 0; k < versions->size(); ++k)
+          if ((*versions)[k].row.id == id) return k + 1;
+        return 0;
+      };
+      given = nlohmann::json{{"file", *htext}, {"versions", nlohmann::json::array()}};
+      for (const auto& m : c->matches)
+        if (const std::size_t k = version_of(m.row.id); k != 0) {
+          const char* how = m.byte_identical ? "byte-identical" : "canonical";
+          (*given)["versions"].push_back({{"version", k}, {"record", m.row.id}, {"match", how}});
+          given_line += fmt::format("given text {}: version {} (record {}, {} match)\n", *htext, k, m.row.id, how);
+        }
+      if (given_line.empty()) {
+        given_line = fmt::format("given text {}: matches no version of {}", *htext, *hsource);
+        if (c->closest)
+          if (const std::size_t k = version_of(c->closest->id); k != 0) {
+            (*given)["closest"] = {{"version", k}, {"record", c->closest->id}, {"similarity", c->similarity}};
+            given_line += fmt::format("; closest is version {} (record {}, {:.0f}% alike)", k, c->closest->id,
+                                      c->similarity * 100);
+          }
+        given_line += "\n";
+      }
+    }
     if (g.json) {
       nlohmann::json j = {{"source", *hsource}, {"versions", nlohmann::json::array()}};
+      if (given) j["given"] = *given;
       for (std::size_t k = 0; k < versions->size(); ++k) {
         auto e = row_json((*versions)[k].row);
         e["version"] = k + 1;
@@ -294,6 +341,7 @@ void add_query(CLI::App& app, Globals& g) {
         std::printf("  changes from version %zu ([-removed-] {+added+}):\n%s", k,
                     for_stdout(text::render_word_diff(v.diff)).c_str());
     }
+    if (given) std::printf("\n%s", for_stdout(given_line).c_str());
   });
 
   // avow audit
