@@ -625,7 +625,8 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
       if (!st) ok = false;
       else added.push_back({first + k, prepared[kept[k]]->id, std::move(*st), prepared[kept[k]]->canonical});
     }
-    if (!ok || !detail::add_written(store, *idx, added, *note)) result.notices.push_back("the index could not be updated; it will be rebuilt");
+    if (!ok || !detail::add_written(store, *idx, added, *note))
+      result.notices.push_back("the index could not be updated; it will be rebuilt");
   }
   return result;
 }

@@ -29,7 +29,8 @@ void add_verify(CLI::App& app, Globals& g) {
         j["problems"].push_back(e);
       }
       j["notices"] = nlohmann::json::array();
-      for (const auto& n : r->notices) j["notices"].push_back({{"kind", n.kind}, {"path", n.path.value_or("")}, {"message", n.message}});
+      for (const auto& n : r->notices)
+        j["notices"].push_back({{"kind", n.kind}, {"path", n.path.value_or("")}, {"message", n.message}});
       print_json(j);
       return;
     }

@@ -72,11 +72,13 @@ std::vector<std::string> recover(const fs::path& git_dir) {
   if (found.empty()) return notes;
   std::vector<std::optional<Stamp>> before;
   for (const auto& l : found) before.push_back(stamp(l.path));
+  using std::chrono::milliseconds;
   const auto now = fs::file_time_type::clock::now();
-  auto youngest = std::chrono::duration_cast<std::chrono::milliseconds>(k_leftover_grace);
-  for (const auto& l : found) youngest = std::min(youngest, std::chrono::duration_cast<std::chrono::milliseconds>(now - l.mtime));
+  milliseconds youngest = k_leftover_grace;
+  for (const auto& l : found)
+    youngest = std::min(youngest, std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(now - l.mtime)));
   // A leftover younger than the grace period may belong to a live stock git process: watch it that long.
-  if (youngest < k_leftover_grace) std::this_thread::sleep_for(k_leftover_grace - std::max(youngest, std::chrono::milliseconds(0)));
+  if (youngest < k_leftover_grace) std::this_thread::sleep_for(k_leftover_grace - youngest);
   for (std::size_t i = 0; i < found.size(); ++i) {
     const auto after = stamp(found[i].path);
     if (!after) continue;                         // gone: its owner finished

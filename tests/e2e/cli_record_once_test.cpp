@@ -58,8 +58,9 @@ TEST(CliRecordOnce, RecaptureTwiceInOneSecondRecordsOnce) {
     const std::string id = first.out.substr(0, 64);
     if (second.out.empty()) {
       same_second = true;
-      EXPECT_NE(second.err.find("already recorded as " + id + " (same statement, same capture second); nothing recorded"),
-                std::string::npos)
+      EXPECT_NE(
+          second.err.find("already recorded as " + id + " (same statement, same capture second); nothing recorded"),
+          std::string::npos)
           << second.err;
       EXPECT_EQ(log_size(a), before + 1);
     } else {

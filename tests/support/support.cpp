@@ -286,7 +286,8 @@ void append_raw_entries(const fs::path& dir, const std::vector<std::string>& env
   auto tx = store->begin();
   check(tx, "begin");
   for (const auto& path : plan->removes) check(tx->remove(std::string(record::k_log_prefix) + path), "remove");
-  for (const auto& w : plan->writes) check(tx->put(std::string(record::k_log_prefix) + w.path, to_string(w.data)), "put");
+  for (const auto& w : plan->writes)
+    check(tx->put(std::string(record::k_log_prefix) + w.path, to_string(w.data)), "put");
   const log::Checkpoint next{config->origin, plan->new_size, plan->root, {}};
   auto note = log::sign_note(log::checkpoint_text(next), config->origin, *log_key);
   check(note, "sign checkpoint");
