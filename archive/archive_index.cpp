@@ -144,6 +144,13 @@ Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& 
   return std::move(*idx);
 }
 
+Expected<void> drop_after(const Archive::Impl& impl, const store::Oid& head, std::vector<index::Row>& rows) {
+  auto cp = verify::read_checkpoint(impl.store, head, impl.log_verifier, impl.config.origin);
+  if (!cp) return std::unexpected(cp.error());
+  std::erase_if(rows, [&](const index::Row& r) { return r.index >= cp->checkpoint.size; });
+  return {};
+}
+
 bool add_written(const store::GitStore& store, index::Index& idx, std::span<const index::IndexEntry> entries,
                  std::string_view note) {
   auto lock = index::IndexLock::acquire(index_path(store), k_index_lock_timeout);
@@ -240,6 +247,7 @@ Expected<std::vector<Archive::Version>> Archive::history(std::string_view source
   if (!idx) return std::unexpected(idx.error());
   auto rows = idx->versions(source);
   if (!rows) return std::unexpected(rows.error());
+  if (auto ok = detail::drop_after(*m_impl, *head, *rows); !ok) return std::unexpected(ok.error());
   std::vector<Version> out;
   std::string previous;
   for (auto& row : *rows) {

@@ -43,6 +43,18 @@ TEST(CliConcurrency, ReadersAndAWriterNeverFailEachOther) {
   readers.emplace_back(reader, std::vector<std::string>{"log", "--json"});
   readers.emplace_back(reader, std::vector<std::string>{"log", "--json"});
   readers.emplace_back(reader, std::vector<std::string>{"history", "--source", source});
+  // check, audit and show, in turn.
+  const std::string first_id = a.avow({"log", "--json"}).json()[0]["id"];
+  readers.emplace_back([&] {
+    const std::vector<std::vector<std::string>> commands{
+        {"check", (a.tmp() / "s0.txt").string(), "--source", source}, {"audit"}, {"show", first_id}};
+    for (std::size_t k = 0; !done; ++k) {
+      const auto& args = commands[k % commands.size()];
+      const auto r = a.avow(args);
+      if (r.exit_code != 0 || r.err.find("index") != std::string::npos) fail_with(args[0], r);
+      ++reads;
+    }
+  });
 
   for (int i = 1; i < k_appends; ++i) append(i);
   done = true;
