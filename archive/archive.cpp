@@ -488,6 +488,7 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
   // 3. Revisions, from the derived index: a new text under a source that has another links to it with supersedes; the
   // same text under the same source again records nothing unless it is a deliberate recapture.
   AppendResult result;
+  if (lock) result.notices = lock->recovered(); // leftovers of an interrupted write, removed under the lock
   auto idx = detail::fresh_index(*m_impl, **head, result.notices);
   if (!idx) return std::unexpected(idx.error());
   // The index is a cache anyone with access to this folder can edit: what it says is checked against the signed
@@ -565,6 +566,14 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
       if (!again) return std::unexpected(with_context(again.error(), fmt::format("'{}'", in.label)));
       p = std::move(*again);
       notes[i].push_back(fmt::format("supersedes {}, the previous version from this source", prev->first));
+    }
+    // One entry per record: an identical statement captured in the same second (a --recapture) has the same id.
+    if (auto dup = batch_ids.contains(p.id) ? Expected<bool>(true) : statement_exists(p.id); !dup || *dup) {
+      if (!dup) return std::unexpected(dup.error());
+      keep[i] = false;
+      result.notices.push_back(fmt::format("'{}': already recorded as {} (same statement, same capture second); "
+                                           "nothing recorded", in.label, p.id));
+      continue;
     }
     if (prev && prev->second != p.text_sha) {
       // A new text equal to an older version of this source (a revert): recorded as a new version, and said so.
@@ -664,7 +673,8 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
       if (!st) ok = false;
       else added.push_back({first + k, prepared[kept[k]]->id, std::move(*st), prepared[kept[k]]->canonical});
     }
-    if (!ok || !idx->add(added, *note)) result.notices.push_back("the index could not be updated; it will be rebuilt");
+    if (!ok || !detail::add_written(store, *idx, added, *note))
+      result.notices.push_back("the index could not be updated; it will be rebuilt");
   }
   return result;
 }
@@ -710,7 +720,8 @@ Expected<std::vector<RecordView>> Archive::find(std::string_view prefix, bool wi
   if (auto idx = detail::fresh_index(*m_impl, **head, notices)) {
     if (auto rows = idx->by_id_prefix(prefix)) {
       scan = false;
-      for (const auto& r : *rows) candidates.push_back(r.index);
+      for (const auto& r : *rows)
+        if (r.index < cp->checkpoint.size) candidates.push_back(r.index); // not entries a writer added since
     }
   }
   std::vector<std::string> scanned;

@@ -36,6 +36,15 @@ std::filesystem::path index_path(const store::GitStore& store);
 // another history. Each rebuild or repair adds a one-line notice.
 Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& head, std::vector<std::string>& notices);
 
+// Remove from `rows` the entries after the log at `head`: a writer may add them to the index at any time, and they
+// are not in `head`'s tree (their texts cannot be read there).
+Expected<void> drop_after(const Archive::Impl& impl, const store::Oid& head, std::vector<index::Row>& rows);
+
+// Add the entries a write just committed (checkpoint `note`) to `idx`, under the index lock; true when the index is
+// then current (also when a reader got there first). False only means the index is stale: it follows on at next use.
+bool add_written(const store::GitStore& store, index::Index& idx, std::span<const index::IndexEntry> entries,
+                 std::string_view note);
+
 // Turn log entries (envelope JCS) starting at log index `first` into index entries; statement texts are read from
 // `head` when `with_text`.
 Expected<std::vector<index::IndexEntry>> index_entries(const store::GitStore& store, const store::Oid& head,

@@ -23,6 +23,11 @@ namespace detail {
 
 fs::path index_path(const store::GitStore& store) { return store.git_dir() / "avow" / "index.sqlite"; }
 
+namespace {
+// How long a command waits for another process that is updating the index (a full rebuild of a large archive).
+constexpr std::chrono::milliseconds k_index_lock_timeout{300000};
+} // namespace
+
 log::TileReader tile_reader(const store::GitStore& store, const store::Oid& commit) {
   return [&store, commit](const std::string& path) -> Expected<Bytes> {
     auto data = store.read(commit, std::string(record::k_log_prefix) + path);
@@ -70,6 +75,19 @@ Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& 
   const fs::path file = index_path(store);
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
+  auto cp = verify::read_checkpoint(store, head, impl.log_verifier, impl.config.origin);
+  if (!cp) return std::unexpected(cp.error());
+  // An index that is current is used as it is, without the index lock.
+  if (fs::exists(file, ec)) {
+    if (auto idx = index::Index::open(file)) {
+      auto indexed = idx->indexed_checkpoint();
+      if (indexed && *indexed && **indexed == cp->note) return std::move(*idx);
+    }
+  }
+  // Otherwise bring it up to date under the index lock, so that concurrent readers and the writer never add the same
+  // entries twice (one of them would fail): whoever comes second finds the work done, or follows on from it.
+  auto lock = index::IndexLock::acquire(file, k_index_lock_timeout);
+  if (!lock) return std::unexpected(lock.error());
   const bool existed = fs::exists(file, ec);
   auto idx = index::Index::open(file);
   if (!idx) {
@@ -80,8 +98,16 @@ Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& 
   } else if (!existed) {
     notices.push_back("the index was missing; rebuilding it");
   }
-  auto cp = verify::read_checkpoint(store, head, impl.log_verifier, impl.config.origin);
-  if (!cp) return std::unexpected(cp.error());
+  // Bring it to the log as it is now: a reader that read the branch before a writer moved it must not take the index
+  // back to the older log (it would be rebuilt, and the writer would then have to follow on again). The index may so
+  // hold entries after `head`; callers ignore those (as they do entries a writer adds meanwhile).
+  store::Oid at = head;
+  if (auto now = store.head(); now && *now && **now != head) {
+    if (auto now_cp = verify::read_checkpoint(store, **now, impl.log_verifier, impl.config.origin)) {
+      at = **now;
+      cp = std::move(now_cp);
+    }
+  }
   auto indexed = idx->indexed_checkpoint();
   if (!indexed) return std::unexpected(indexed.error());
   if (*indexed && **indexed == cp->note) return std::move(*idx);
@@ -93,7 +119,7 @@ Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& 
     // The index follows on if what it indexed is a prefix of the current log.
     auto old = log::parse_note(**indexed);
     auto old_cp = old ? log::parse_checkpoint_text(old->text) : Expected<log::Checkpoint>(std::unexpected(Error{}));
-    const log::TileReader reader = tile_reader(store, head);
+    const log::TileReader reader = tile_reader(store, at);
     if (old_cp && old_cp->size == *have) {
       auto root = log::root_from_tiles(*have, cp->checkpoint.size, reader);
       if (root && crypto::equal_constant_time(*root, old_cp->root)) first = *have;
@@ -107,9 +133,9 @@ Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& 
   constexpr std::uint64_t k_chunk = 4096;
   for (std::uint64_t start = first; start < cp->checkpoint.size || start == first; start += k_chunk) {
     const std::uint64_t end = std::min(cp->checkpoint.size, start + k_chunk);
-    auto envelopes = verify::read_entries(store, head, end, start);
+    auto envelopes = verify::read_entries(store, at, end, start);
     if (!envelopes) return std::unexpected(envelopes.error());
-    auto entries = index_entries(store, head, start, *envelopes, true);
+    auto entries = index_entries(store, at, start, *envelopes, true);
     if (!entries) return std::unexpected(entries.error());
     const bool last = end >= cp->checkpoint.size;
     if (auto ok = idx->add(*entries, last ? std::string_view(cp->note) : std::string_view{}); !ok)
@@ -117,6 +143,22 @@ Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& 
     if (last) break;
   }
   return std::move(*idx);
+}
+
+Expected<void> drop_after(const Archive::Impl& impl, const store::Oid& head, std::vector<index::Row>& rows) {
+  auto cp = verify::read_checkpoint(impl.store, head, impl.log_verifier, impl.config.origin);
+  if (!cp) return std::unexpected(cp.error());
+  std::erase_if(rows, [&](const index::Row& r) { return r.index >= cp->checkpoint.size; });
+  return {};
+}
+
+bool add_written(const store::GitStore& store, index::Index& idx, std::span<const index::IndexEntry> entries,
+                 std::string_view note) {
+  auto lock = index::IndexLock::acquire(index_path(store), k_index_lock_timeout);
+  if (!lock) return false;
+  auto indexed = idx.indexed_checkpoint();
+  if (indexed && *indexed && **indexed == note) return true; // a reader followed on first
+  return idx.add(entries, note).has_value();
 }
 
 } // namespace detail
@@ -301,6 +343,7 @@ Expected<std::vector<Archive::Version>> Archive::history(std::string_view source
   if (!idx) return std::unexpected(idx.error());
   auto rows = idx->versions(source);
   if (!rows) return std::unexpected(rows.error());
+  if (auto ok = detail::drop_after(*m_impl, *head, *rows); !ok) return std::unexpected(ok.error());
   if (rows->empty()) {
     auto hint = did_you_mean(*idx, std::string(source));
     if (!hint) return std::unexpected(hint.error());

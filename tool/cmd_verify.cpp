@@ -28,6 +28,9 @@ void add_verify(CLI::App& app, Globals& g) {
         if (!p.evidence.empty()) e["evidence"] = p.evidence;
         j["problems"].push_back(e);
       }
+      j["notices"] = nlohmann::json::array();
+      for (const auto& n : r->notices)
+        j["notices"].push_back({{"kind", n.kind}, {"path", n.path.value_or("")}, {"message", n.message}});
       print_json(j);
       return;
     }
@@ -49,6 +52,7 @@ void add_verify(CLI::App& app, Globals& g) {
         }
       }
     }
+    for (const auto& n : r->notices) std::printf("notice: %s: %s\n", n.kind.c_str(), n.message.c_str());
     if (r->ok())
       std::printf("verified: archive '%s': %llu entries (%llu statements, %llu texts), %llu commits, tree size %llu, root %s\n",
                   r->origin.c_str(), static_cast<unsigned long long>(r->entries),

@@ -4,7 +4,14 @@
 
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <thread>
 #include <chrono>
 #include <map>
 #include <cstdio>
@@ -863,6 +870,42 @@ Expected<Audit> Index::audit(const Filter& filter, std::size_t top_sources) cons
   (void)d.exec(r ? "COMMIT" : "ROLLBACK");
   if (!r) return std::unexpected(r.error());
   return a;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+
+fs::path IndexLock::lock_path(const fs::path& file) { return fs::path(file).replace_extension(".lock"); }
+
+Expected<IndexLock> IndexLock::acquire(const fs::path& file, std::chrono::milliseconds timeout) {
+  const fs::path path = lock_path(file);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return fail(ErrorCode::io, "cannot open index lock '{}': {}", path.string(), std::strerror(errno));
+  IndexLock lock(fd);
+  const auto start = std::chrono::steady_clock::now();
+  while (true) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return lock;
+    if (errno == EINTR) continue;
+    if (errno != EWOULDBLOCK) return fail(ErrorCode::io, "cannot lock '{}': {}", path.string(), std::strerror(errno));
+    const auto now = std::chrono::steady_clock::now();
+    if (now - start >= timeout)
+      return fail(ErrorCode::failed_precondition, "the index is being updated by another process (waited {:.1f} s)",
+                  std::chrono::duration<double>(now - start).count());
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+IndexLock::IndexLock(IndexLock&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+
+IndexLock& IndexLock::operator=(IndexLock&& other) noexcept {
+  if (this != &other) {
+    if (m_fd >= 0) ::close(m_fd);
+    m_fd = std::exchange(other.m_fd, -1);
+  }
+  return *this;
+}
+
+IndexLock::~IndexLock() {
+  if (m_fd >= 0) ::close(m_fd);
 }
 
 } // namespace avow::index

@@ -4,6 +4,7 @@
 #include <archive/record/record.hpp>
 #include <archive/util/error.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -161,6 +162,30 @@ private:
   struct Impl;
   explicit Index(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> m_impl;
+};
+
+// Serialises the processes that bring one index up to date (readers following on after a write, the writer adding its
+// entries, a rebuild): an exclusive flock on the file `lock_path(file)` (.git/avow/index.lock), created 0600 if
+// missing and never removed. The kernel drops it when its holder dies, so it can never be left stale. Without it two
+// processes that both saw the index at size N would both add entry N, and one of them would fail. An index that is
+// already current is read without it (SQLite's WAL gives every read a consistent snapshot).
+class IndexLock {
+public:
+  // Take the lock, retrying until `timeout` has passed: failed_precondition "the index is being updated by another
+  // process (waited N s)" on timeout; io when the file cannot be created or locked.
+  static Expected<IndexLock> acquire(const std::filesystem::path& file, std::chrono::milliseconds timeout);
+  // Return the lock file of the index `file`: its name with the extension replaced by ".lock".
+  static std::filesystem::path lock_path(const std::filesystem::path& file);
+
+  IndexLock(IndexLock&& other) noexcept;
+  IndexLock& operator=(IndexLock&& other) noexcept;
+  IndexLock(const IndexLock&) = delete;
+  IndexLock& operator=(const IndexLock&) = delete;
+  ~IndexLock(); // releases the lock
+
+private:
+  explicit IndexLock(int fd) : m_fd(fd) {}
+  int m_fd = -1;
 };
 
 } // namespace avow::index

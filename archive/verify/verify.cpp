@@ -11,6 +11,7 @@
 #include <archive/text/canonical.hpp>
 #include <archive/text/encoding.hpp>
 #include <archive/verify/log_reader.hpp>
+#include <archive/store/writer_lock.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -393,6 +394,7 @@ private:
     std::unordered_map<std::string, crypto::PublicKey> active;
     std::unordered_set<std::string> revoked;
     std::unordered_set<std::string> ids;
+    std::unordered_map<std::string, std::size_t> first_at; // record id -> first entry holding it
     std::vector<std::pair<std::size_t, crypto::PublicKey>> to_check(n);
     std::vector<bool> has_key(n, false);
     crypto::PublicKey log_pub = m_log_key.key;
@@ -400,6 +402,10 @@ private:
       auto& p = m_parsed[i];
       if (!p.ok) continue;
       const std::string id = record::record_id(p.envelope.payload);
+      if (auto [at, fresh] = first_at.try_emplace(id, i); !fresh)
+        problem("duplicate_record", i, {}, std::nullopt,
+                fmt::format("entry {} repeats record {} of entry {}: one record must appear once in the log", i,
+                            id.substr(0, 16), at->second));
       if (p.envelope.signatures.size() != 1) {
         problem("signature_invalid", i, {}, std::nullopt,
                 fmt::format("entry {} has {} signatures; avow entries carry exactly one", i, p.envelope.signatures.size()));
@@ -622,6 +628,27 @@ private:
 
 } // namespace
 
-Expected<Report> run(const store::GitStore& store, const Options& options) { return Checker(store, options).run(); }
+namespace {
+
+// Name the leftovers of an interrupted write (never of a write in progress: not while a writer holds the lock).
+void add_leftover_notices(const store::GitStore& store, Report& report) {
+  const auto git_dir = store.git_dir();
+  if (store::WriterLock::held(git_dir)) return;
+  for (const auto& l : store::find_leftovers(git_dir)) {
+    const bool lock = l.name.ends_with(".lock");
+    report.notices.push_back({lock ? "stale_lock" : "stale_temp", std::nullopt, std::nullopt, ".git/" + l.name,
+                              fmt::format("{} {} was left by an interrupted write; the next avow archive removes it",
+                                          lock ? "lock file" : "temporary file", ".git/" + l.name),
+                              {}});
+  }
+}
+
+} // namespace
+
+Expected<Report> run(const store::GitStore& store, const Options& options) {
+  auto report = Checker(store, options).run();
+  if (report) add_leftover_notices(store, *report);
+  return report;
+}
 
 } // namespace avow::verify

@@ -32,6 +32,10 @@ struct Report {
   std::string root_hex;   // root of the final checkpoint
   std::uint64_t size = 0; // tree size of the final checkpoint
   std::string checkpoint;  // the final signed checkpoint note, verbatim
+  // Findings that are not problems and do not change ok(): the lock and temporary files an interrupted write left in
+  // the git dir (kind "stale_lock" or "stale_temp", with `path` relative to .git), reported only while no writer
+  // holds the archive lock; the next `avow archive` removes them.
+  std::vector<Problem> notices;
   bool ok() const { return problems.empty(); }
 };
 

@@ -1,5 +1,15 @@
 #include <tests/support/support.hpp>
 
+#include <archive/crypto/keyfile.hpp>
+#include <archive/crypto/sshsig.hpp>
+#include <archive/log/checkpoint.hpp>
+#include <archive/log/note.hpp>
+#include <archive/log/tiles.hpp>
+#include <archive/record/layout.hpp>
+#include <archive/store/git_store.hpp>
+#include <archive/util/bytes.hpp>
+#include <archive/verify/log_reader.hpp>
+
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -229,6 +239,64 @@ void TempArchive::git_flip_byte(const std::string& path, long offset) const {
   const std::size_t at = offset < 0 ? data.size() - static_cast<std::size_t>(-offset) : static_cast<std::size_t>(offset);
   data.at(at) = static_cast<char>(data.at(at) ^ 0x01);
   git_replace(path, data, "tamper: flip a byte of " + path);
+}
+
+std::vector<std::string> log_entries(const fs::path& dir) {
+  auto store = store::GitStore::open(dir);
+  if (!store) throw std::runtime_error("cannot open " + dir.string() + ": " + store.error().message);
+  auto head = store->head();
+  if (!head || !*head) throw std::runtime_error("no head in " + dir.string());
+  auto config = verify::read_config(*store, **head);
+  if (!config) throw std::runtime_error(config.error().message);
+  auto verifier = verify::log_verifier(*config);
+  if (!verifier) throw std::runtime_error(verifier.error().message);
+  auto cp = verify::read_checkpoint(*store, **head, *verifier, config->origin);
+  if (!cp) throw std::runtime_error(cp.error().message);
+  auto entries = verify::read_entries(*store, **head, cp->checkpoint.size);
+  if (!entries) throw std::runtime_error(entries.error().message);
+  return *entries;
+}
+
+void append_raw_entries(const fs::path& dir, const std::vector<std::string>& envelopes) {
+  const auto check = [](auto&& r, const char* what) {
+    if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
+  };
+  auto store = store::GitStore::open(dir);
+  check(store, "open");
+  auto head = store->head();
+  check(head, "head");
+  const store::Oid base = **head;
+  auto config = verify::read_config(*store, base);
+  check(config, "config");
+  auto verifier = verify::log_verifier(*config);
+  check(verifier, "log verifier");
+  auto cp = verify::read_checkpoint(*store, base, *verifier, config->origin);
+  check(cp, "checkpoint");
+  auto key_file = store->config_get("avow.logkey");
+  check(key_file, "avow.logkey");
+  auto log_key = crypto::read_private_key(fs::path(key_file->value()), [] { return std::nullopt; });
+  check(log_key, "log key");
+  const log::TileReader reader = [&](const std::string& path) -> Expected<Bytes> {
+    auto data = store->read(base, std::string(record::k_log_prefix) + path);
+    if (!data) return std::unexpected(data.error());
+    return Bytes(data->begin(), data->end());
+  };
+  auto plan = log::plan_append(cp->checkpoint.size, envelopes, reader);
+  check(plan, "plan");
+  auto tx = store->begin();
+  check(tx, "begin");
+  for (const auto& path : plan->removes) check(tx->remove(std::string(record::k_log_prefix) + path), "remove");
+  for (const auto& w : plan->writes)
+    check(tx->put(std::string(record::k_log_prefix) + w.path, to_string(w.data)), "put");
+  const log::Checkpoint next{config->origin, plan->new_size, plan->root, {}};
+  auto note = log::sign_note(log::checkpoint_text(next), config->origin, *log_key);
+  check(note, "sign checkpoint");
+  check(tx->put(record::k_checkpoint_path, *note), "put checkpoint");
+  const std::string message = "avow: raw append (test)\n\nAvow-Tree-Size: " + std::to_string(plan->new_size) + "\n";
+  auto commit = tx->commit(message, [&](std::string_view buffer) {
+    return crypto::sshsig_sign(*log_key, "git", as_bytes(buffer));
+  });
+  check(commit, "commit");
 }
 
 } // namespace avow::test

@@ -80,4 +80,11 @@ private:
   std::filesystem::path m_config;
 };
 
+// Read the log entries (DSSE envelopes, JCS) of the archive at `dir` with the library's log reader.
+std::vector<std::string> log_entries(const std::filesystem::path& dir);
+// Append `envelopes` as they are to the log of the archive at `dir`, as a writer holding the log key would (tiles,
+// checkpoint signed with the log key named in .git/config avow.logkey, signed commit), bypassing every check that
+// `avow archive` makes: for tests of what verify must catch in a log that is otherwise well formed.
+void append_raw_entries(const std::filesystem::path& dir, const std::vector<std::string>& envelopes);
+
 } // namespace avow::test

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -727,6 +728,46 @@ TEST(IndexResolveKeyPrefix, UniquePrefixOfEightOrMoreHexDigits) {
     EXPECT_EQ(r.error().code, ErrorCode::invalid_input);
     EXPECT_EQ(r.error().message, "--archivist '" + bad + "' is not a key id: expected 8 to 64 hex digits");
   }
+
+TEST(IndexLock, SerialisesUpdatersAndDiesWithItsHolder) {
+  test::TempDir dir;
+  const fs::path file = dir.path() / "index.sqlite";
+  EXPECT_EQ(IndexLock::lock_path(file), dir.path() / "index.lock");
+  auto first = IndexLock::acquire(file, std::chrono::milliseconds(0));
+  ASSERT_TRUE(first) << first.error().message;
+  // A second holder (another open file description, as another process would have) waits, then gives up.
+  const auto start = std::chrono::steady_clock::now();
+  auto second = IndexLock::acquire(file, std::chrono::milliseconds(100));
+  ASSERT_FALSE(second);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100));
+  EXPECT_EQ(second.error().code, ErrorCode::failed_precondition);
+  EXPECT_TRUE(second.error().message.starts_with("the index is being updated by another process (waited "))
+      << second.error().message;
+  // Released when the holder goes (a process's flock goes with it), and the file stays.
+  first = IndexLock::acquire(dir.path() / "other.sqlite", std::chrono::milliseconds(0));
+  auto third = IndexLock::acquire(file, std::chrono::milliseconds(0));
+  EXPECT_TRUE(third) << third.error().message;
+  EXPECT_TRUE(fs::exists(dir.path() / "index.lock"));
+}
+
+// The failure the lock prevents: two connections that both saw the index at size N both add entry N.
+TEST(IndexLock, UnlockedFollowOnFromTwoConnectionsConflicts) {
+  test::TempDir dir;
+  const fs::path file = dir.path() / "index.sqlite";
+  auto a = Index::open(file);
+  auto b = Index::open(file);
+  ASSERT_TRUE(a && b);
+  record::KeyEvent ev;
+  ev.kind = "key.add";
+  ev.key_id = std::string(64, 'a');
+  ev.archivist = std::string(64, 'b');
+  ev.captured = "2024-01-01T00:00:00Z";
+  const std::vector<IndexEntry> entries{{0, std::string(64, 'c'), ev, {}}};
+  ASSERT_TRUE(a->add(entries, "note"));
+  auto again = b->add(entries, "note");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().message,
+            fmt::format("index '{}' holds 1 entries; cannot add entry 0 (expected 1)", file.string()));
 }
 
 } // namespace

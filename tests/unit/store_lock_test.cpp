@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -123,6 +124,94 @@ TEST(WriterLock, FailsWithIoWhenTheFolderCannotBeCreated) {
   auto r = WriterLock::acquire(t.path() / "missing" / ".git", 0ms);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::io);
+}
+
+// Leftovers of an interrupted write (docs/FORMAT.md "Locks and leftovers").
+void touch_old(const fs::path& p, const std::string& data = "x") {
+  test::write_file(p, data);
+  fs::last_write_time(p, fs::file_time_type::clock::now() - std::chrono::seconds(60));
+}
+
+TEST(Leftovers, FindsLocksTemporariesAndHalfPacksOnly) {
+  TempDir t;
+  const fs::path g = make_git_dir(t);
+  for (const char* keep : {"avow/lock", "avow/index.lock", "avow/seen-checkpoint", "avow/index.sqlite",
+                           "avow/index.sqlite-wal", "refs/heads/main", "packed-refs", "objects/pack/pack-1.pack",
+                           "objects/pack/pack-1.idx", "objects/pack/pack-1.rev", "HEAD", "config"})
+    touch_old(g / keep);
+  for (const char* left : {"refs/heads/main.lock", "packed-refs.lock", "HEAD.lock", "config.lock",
+                           "objects/pack/pack_git2_3a638a295628idx.lock", "objects/pack/pack_git2_3a638a2956286d5e",
+                           "objects/pack/pack-2.idx", "objects/pack/pack-3.pack", "avow/seen-checkpoint.tmp.RyFabU"})
+    touch_old(g / left);
+  std::vector<std::string> names;
+  for (const auto& l : find_leftovers(g)) {
+    names.push_back(l.name);
+    EXPECT_EQ(l.path, g / l.name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"HEAD.lock", "avow/seen-checkpoint.tmp.RyFabU", "config.lock",
+                                             "objects/pack/pack-2.idx", "objects/pack/pack-3.pack",
+                                             "objects/pack/pack_git2_3a638a2956286d5e",
+                                             "objects/pack/pack_git2_3a638a295628idx.lock", "packed-refs.lock",
+                                             "refs/heads/main.lock"}));
+  EXPECT_TRUE(find_leftovers(t.path() / "nothing-here").empty());
+}
+
+TEST(Leftovers, AcquireRemovesOldOnesWithANote) {
+  TempDir t;
+  const fs::path g = make_git_dir(t);
+  touch_old(g / "refs" / "heads" / "main.lock", "0123\n");
+  touch_old(g / "objects" / "pack" / "pack_git2_abc");
+  touch_old(g / "refs" / "heads" / "main", "0123\n");
+  const auto start = std::chrono::steady_clock::now();
+  auto lock = WriterLock::acquire(g, 0ms);
+  ASSERT_TRUE(lock) << lock.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1000ms); // old ones: no wait
+  EXPECT_EQ(lock->recovered(),
+            (std::vector<std::string>{"removed a stale objects/pack/pack_git2_abc left by an interrupted write",
+                                      "removed a stale refs/heads/main.lock left by an interrupted write"}));
+  EXPECT_FALSE(fs::exists(g / "refs" / "heads" / "main.lock"));
+  EXPECT_TRUE(fs::exists(g / "refs" / "heads" / "main"));
+  EXPECT_TRUE(find_leftovers(g).empty());
+}
+
+TEST(Leftovers, YoungOneIsWatchedAndKeptWhileItChanges) {
+  TempDir t;
+  const fs::path g = make_git_dir(t);
+  const fs::path busy = g / "packed-refs.lock"; // a live stock git process keeps writing it
+  const fs::path dead = g / "refs" / "heads" / "main.lock"; // just left by a killed writer
+  test::write_file(busy, "a");
+  test::write_file(dead, "b");
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 0; !stop; ++i) {
+      test::write_file(busy, std::string(static_cast<std::size_t>(i % 7 + 1), 'a'));
+      std::this_thread::sleep_for(50ms);
+    }
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto lock = WriterLock::acquire(g, 0ms);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  stop = true;
+  writer.join();
+  ASSERT_TRUE(lock) << lock.error().message;
+  EXPECT_GE(waited, k_leftover_grace - 100ms);
+  EXPECT_LT(waited, k_leftover_grace + 2000ms);
+  EXPECT_EQ(lock->recovered(),
+            std::vector<std::string>{"removed a stale refs/heads/main.lock left by an interrupted write"});
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_TRUE(fs::exists(busy));
+}
+
+TEST(Leftovers, HeldTellsWhetherAWriterIsAlive) {
+  TempDir t;
+  const fs::path g = make_git_dir(t);
+  EXPECT_FALSE(WriterLock::held(g)); // no lock file yet
+  {
+    auto lock = WriterLock::acquire(g, 0ms);
+    ASSERT_TRUE(lock);
+    EXPECT_TRUE(WriterLock::held(g));
+  }
+  EXPECT_FALSE(WriterLock::held(g));
 }
 
 } // namespace
