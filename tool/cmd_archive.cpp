@@ -68,7 +68,13 @@ void add_archive(CLI::App& app, Globals& g) {
               "  avow archive press.txt --source https://example.org/pr/1 --publisher 'Example Org' \\\n"
               "       --published 'Friday, 29 March 2019 18:36' --tz Europe/Istanbul --title 'Statement'\n"
               "  cat speech.txt | avow archive - --source https://example.org/speech\n"
-              "  avow archive --batch manifest.jsonl");
+              "  avow archive --batch manifest.jsonl\n"
+              "Manifest (--batch): one JSON object per line, all archived in one commit, e.g.\n"
+              "  {\"path\": \"pr-1.txt\", \"source\": \"https://example.org/pr/1\", \"publisher\": \"Example Org\",\n"
+              "   \"published\": \"29 March 2019 18:36\", \"tz\": \"Europe/Istanbul\", \"lang\": \"en\"}\n"
+              "Members: text or path (the statement; a path is relative to the manifest's folder), source,\n"
+              "publisher, published, tz, title, lang, encoding, supersedes, meta (an object of strings),\n"
+              "date_order. Any other string member goes to meta.");
   cmd->fallthrough();
   auto o = std::make_shared<Opts>();
   cmd->add_option("files", o->files, "Statement files; '-' reads standard input.");
