@@ -103,7 +103,7 @@ std::optional<UnknownCommand> find_unknown_command(const CLI::App& app, int argc
       if (arg.find('=') != std::string::npos || (!long_form && arg.size() > 2)) continue;
       const auto* opt = find_option(cur, arg);
       if (opt == nullptr) return std::nullopt;
-      if (opt->get_type_size() != 0 && !opt->get_positional()) ++i;
+      if (opt->get_expected_max() != 0 && !opt->get_positional()) ++i; // a flag expects 0 values
       continue;
     }
     const auto subs = subcommands_of(*cur);

@@ -46,7 +46,7 @@ std::vector<const CLI::Option*> visible_options(const CLI::App& app) {
   return app.get_options([](const CLI::Option* o) { return !o->get_group().empty(); });
 }
 
-bool takes_value(const CLI::Option* o) { return o->get_type_size() != 0; }
+bool takes_value(const CLI::Option* o) { return o->get_expected_max() != 0; } // a flag expects 0 values
 
 std::string option_names(const CLI::Option* o) {
   std::string s;

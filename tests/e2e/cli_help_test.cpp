@@ -99,6 +99,7 @@ void expect_usage_error(const std::vector<std::string>& args, const std::string&
 TEST(CliHelp, UsageErrorsHaveThePrefixAHintAndExit2) {
   expect_usage_error({"frobnicate"}, "unknown command 'frobnicate'", "avow");
   expect_usage_error({"verfy"}, "unknown command 'verfy': did you mean 'verify'?", "avow");
+  expect_usage_error({"--json", "-q", "frobnicate"}, "unknown command 'frobnicate'", "avow");
   expect_usage_error({"-C", "somewhere", "histroy"}, "unknown command 'histroy': did you mean 'history'?", "avow");
   expect_usage_error({"key"}, "'avow key' needs a subcommand", "avow key");
   expect_usage_error({"key", "lst"}, "unknown subcommand 'lst' of 'avow key': did you mean 'list'?", "avow key");
