@@ -1,6 +1,7 @@
 # Quick start: `make demo` and `make test` (see README.md). Each installs missing Debian packages,
-# configures and builds what it needs, then runs. `make demo` builds only the avow command; `make test` and
-# `make install` build everything (tests, man pages, completions).
+# configures and builds what it needs, then runs. `make demo` builds only the avow command; `make test` builds
+# everything; `make install PREFIX=...` (default /usr/local) builds and installs avow, man pages, completions and
+# the library.
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -31,7 +32,9 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600; rc=$$?; \
 	  cmake -DLOG=Testing/Temporary/LastTest.log -P $(CURDIR)/cmake/skip-reasons.cmake; exit $$rc
 
-install: build
+# Builds what is installed (not the tests): avow, its man pages and completions, the libraries.
+install: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target avow avow_docs archive
 	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 bench: build
