@@ -4,7 +4,7 @@
 if(NOT EXISTS "${LOG}")
   return()
 endif()
-file(STRINGS "${LOG}" lines)
+file(STRINGS "${LOG}" lines ENCODING UTF-8)
 set(test "")
 set(in_skip FALSE)
 set(reason "")
