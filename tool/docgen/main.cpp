@@ -2,7 +2,7 @@
 // at build time. Usage: avow-docgen OUTDIR  (writes OUTDIR/man1/*.1, OUTDIR/bash/avow, OUTDIR/zsh/_avow)
 
 #include <tool/app.hpp>
-#include <tool/docs.hpp>
+#include <tool/docgen/docs.hpp>
 
 #include <cstdio>
 #include <filesystem>

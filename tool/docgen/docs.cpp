@@ -1,6 +1,6 @@
 #include "docs.hpp"
 
-#include "app.hpp"
+#include <tool/app.hpp>
 
 #include <archive/version.hpp>
 

@@ -1,7 +1,7 @@
 #pragma once
 
-// Man pages and shell completions written from the command tree itself (tool/app.hpp), at build time, so they
-// cannot drift from the options avow really takes.
+// Man pages and shell completions written from the command tree itself (tool/app.hpp), at build time by the
+// avow-docgen program (not linked into avow), so they cannot drift from the options avow really takes.
 
 #include <CLI/CLI.hpp>
 
