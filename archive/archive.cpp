@@ -329,6 +329,11 @@ const fs::path& Archive::dir() const { return m_impl->dir; }
 const std::string& Archive::origin() const { return m_impl->config.origin; }
 
 Expected<InitResult> Archive::init(const InitOptions& options) {
+  // The origin is a signed-note key name and, by C2SP tlog-checkpoint, a schema-less URL: a scheme would be signed
+  // into every checkpoint and would not match what witnesses and verifiers expect.
+  if (const auto scheme = options.origin.find("://"); scheme != std::string::npos)
+    return fail(ErrorCode::invalid_input, "invalid origin '{}': want a schema-less URL without '{}://', such as '{}'",
+                options.origin, options.origin.substr(0, scheme), options.origin.substr(scheme + 3));
   if (!record::is_valid_origin(options.origin))
     return fail(ErrorCode::invalid_input,
                 "invalid origin '{}': want a schema-less URL such as example.org/archive (no spaces, no '+')",

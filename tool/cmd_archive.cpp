@@ -161,7 +161,14 @@ void add_archive(CLI::App& app, Globals& g) {
               "  cat speech.txt | avow archive - --source https://example.org/speech\n"
               "  avow archive note.txt --source urn:x:1 --published '04/03/2019 6:36 pm' --date-order mdy\n"
               "  avow archive --batch manifest.jsonl\n"
-              "  avow archive press.txt --source https://example.org/pr/1 --dry-run   # show the record, write nothing");
+              "  avow archive press.txt --source https://example.org/pr/1 --dry-run   # show the record, write nothing\n"
+              "Manifest (--batch): one JSON object per line, all archived in one commit, e.g.\n"
+              "  {\"path\": \"pr-1.txt\", \"source\": \"https://example.org/pr/1\", \"publisher\": \"Example Org\",\n"
+              "   \"published\": \"29 March 2019 18:36\", \"tz\": \"Europe/Istanbul\", \"lang\": \"en\"}\n"
+              "Members: text or path (the statement; a path is relative to the manifest's folder), source,\n"
+              "publisher, published, tz, title, lang, encoding, supersedes, meta (an object of strings),\n"
+              "date_order. Any other string member goes to meta. A path must stay inside the manifest's folder\n"
+              "(no absolute path, '..' or symlink out) unless --allow-paths-outside is given.");
   cmd->fallthrough();
   auto o = std::make_shared<Opts>();
   cmd->add_option("files", o->files, "Statement files; '-' reads standard input.");

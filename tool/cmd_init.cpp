@@ -4,7 +4,11 @@ namespace avow::tool {
 
 void add_init(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("init", "Create an archive, with a log key and an archivist key unless given.");
-  cmd->footer("Example: avow init ./archive --origin example.org/statements");
+  cmd->footer("Examples:\n"
+              "  avow init ./archive --origin example.org/statements\n"
+              "  avow --key ~/.config/avow/keys/me.pem init ./archive --origin example.org/statements\n"
+              "The origin names the log in every signed checkpoint: a schema-less URL (no 'https://'), printable\n"
+              "ASCII without spaces or '+', at most 255 bytes. It cannot be changed later.");
   struct Opts {
     std::string dir;
     std::string origin;
@@ -12,7 +16,7 @@ void add_init(CLI::App& app, Globals& g) {
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("dir", o->dir, "Folder for the new archive (default: -C or the current folder).");
-  cmd->add_option("--origin", o->origin, "Log name used in checkpoints, a schema-less URL such as example.org/archive.")
+  cmd->add_option("--origin", o->origin, "Log name used in checkpoints, a schema-less URL such as example.org/archive (no https://).")
       ->required();
   cmd->add_option("--log-key", o->log_key, "Existing private key file to use as the log key.");
   cmd->callback([&g, o] {

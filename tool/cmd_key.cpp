@@ -6,11 +6,13 @@ namespace avow::tool {
 
 void add_key(CLI::App& app, Globals& g) {
   auto* key = app.add_subcommand("key", "Manage keys.");
+  key->footer("Examples:\n  avow key generate --encrypt\n  avow -C archive key list");
   key->require_subcommand(1);
   key->fallthrough();
 
   auto* gen = key->add_subcommand("generate", "Create an Ed25519 key pair; the private key is written 0600.");
-  gen->footer("Example: AVOW_PASSPHRASE=... avow key generate --encrypt -o ~/.config/avow/keys/me.pem");
+  gen->footer("Examples:\n  avow key generate\n"
+              "  AVOW_PASSPHRASE=... avow key generate --encrypt -o ~/.config/avow/keys/me.pem");
   gen->fallthrough();
   auto out = std::make_shared<std::string>();
   auto encrypt = std::make_shared<bool>(false);
@@ -41,7 +43,7 @@ void add_key(CLI::App& app, Globals& g) {
   });
 
   auto* list = key->add_subcommand("list", "List the keys the archive trusts, and private keys in the key folder.");
-  list->footer("Example: avow -C archive key list");
+  list->footer("Examples:\n  avow -C archive key list\n  avow -C archive key list --json");
   list->fallthrough();
   list->callback([&g] {
     nlohmann::json j = {{"archive", nlohmann::json::array()}, {"local", nlohmann::json::array()}};

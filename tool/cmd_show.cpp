@@ -4,7 +4,7 @@ namespace avow::tool {
 
 void add_show(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("show", "Show one record, its signature status and its log index.");
-  cmd->footer("Example: avow -C archive show 3f2a9c1e --text");
+  cmd->footer("Examples:\n  avow -C archive show 3f2a9c1e\n  avow -C archive show 3f2a9c1e --text");
   cmd->fallthrough();
   auto id = std::make_shared<std::string>();
   auto with_text = std::make_shared<bool>(false);

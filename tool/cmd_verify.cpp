@@ -4,7 +4,8 @@ namespace avow::tool {
 
 void add_verify(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("verify", "Check the whole archive: commits, signatures, texts, log and checkpoints.");
-  cmd->footer("Example: avow -C archive verify --json\nExit 0: verified clean; 1: problems found (each is listed).");
+  cmd->footer("Examples:\n  avow -C archive verify\n  avow -C archive verify --json\n"
+              "Exit 0: verified clean; 1: problems found (each is listed).");
   cmd->fallthrough();
   auto quick = std::make_shared<bool>(false);
   cmd->add_flag("--quick", *quick, "Skip per-entry signatures and text re-hashing; still check commits and the log.");

@@ -6,6 +6,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 namespace avow::test {
 namespace {
 
@@ -88,6 +90,34 @@ TEST(CliInit, RefusesExistingArchiveNonEmptyFolderAndBadOrigin) {
   EXPECT_EQ(bad.exit_code, 3) << bad.err;
   EXPECT_FALSE(fs::exists(a.tmp() / "n"));
   EXPECT_EQ(a.avow_raw({"init", (a.tmp() / "m").string()}).exit_code, 2); // --origin is required
+}
+
+// The origin is a C2SP signed-note key name and a schema-less URL: a scheme, a space, a '+' or nothing is refused
+// with exit 3 and one line saying why (for a scheme, the schema-less form to use), and nothing is created.
+TEST(CliInit, RefusesOriginWithSchemeSpacePlusOrNothing) {
+  TempDir t;
+  const std::map<std::string, std::string> env = {{"XDG_CONFIG_HOME", (t / "cfg").string()}};
+  const auto init = [&](const std::string& origin) {
+    return run_process({avow_bin(), "init", (t / "a").string(), "--origin", origin}, {}, env);
+  };
+  auto https = init("https://example.org/archive");
+  EXPECT_EQ(https.exit_code, 3) << https.err;
+  EXPECT_EQ(https.err, "avow: error: invalid origin 'https://example.org/archive': want a schema-less URL without "
+                       "'https://', such as 'example.org/archive'\n");
+  EXPECT_EQ(https.out, "");
+  EXPECT_FALSE(fs::exists(t / "a"));
+  EXPECT_FALSE(fs::exists(t / "cfg" / "avow" / "keys")) << "no key may be generated for a refused origin";
+
+  for (const std::string origin : {"example.org/a b", "example.org+x", "", "example.org/\t", "bücher.example/a"}) {
+    auto r = init(origin);
+    EXPECT_EQ(r.exit_code, 3) << "origin '" << origin << "': " << r.err;
+    EXPECT_TRUE(r.err.starts_with("avow: error: invalid origin '")) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(fs::exists(t / "a")) << origin;
+  }
+
+  auto ok = init("example.org:8443/archive");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
 }
 
 TEST(CliInit, GivenKeysAndEncryptedKey) {

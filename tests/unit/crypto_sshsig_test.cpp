@@ -31,17 +31,17 @@ PublicKey to_pk(const Bytes& b) {
 }
 
 std::optional<nlohmann::json> load_vectors() {
-  const auto file = fs::path(AVOW_SHARED_DIR) / "vectors" / "sshsig" / "sshsig.json";
+  const auto file = fs::path(AVOW_VECTORS_DIR) / "sshsig" / "sshsig.json";
   std::ifstream in(file);
   if (!in)
     return std::nullopt;
   return nlohmann::json::parse(in).at("vectors");
 }
 
-#define LOAD_VECTORS_OR_SKIP(var)                                                                                 \
+#define LOAD_VECTORS_OR_FAIL(var)                                                                                 \
   const auto var##_opt = load_vectors();                                                                          \
   if (!var##_opt)                                                                                                 \
-    GTEST_SKIP() << "SSHSIG vectors not found under " << AVOW_SHARED_DIR << "/vectors/sshsig";                     \
+    FAIL() << "SSHSIG vectors not found under " << AVOW_VECTORS_DIR << "/sshsig";                                \
   const auto& var = *var##_opt
 
 std::string hash_field(const nlohmann::json& v) {
@@ -50,12 +50,12 @@ std::string hash_field(const nlohmann::json& v) {
 }
 
 TEST(SshsigVectors, HasThreeVectors) {
-  LOAD_VECTORS_OR_SKIP(vectors);
+  LOAD_VECTORS_OR_FAIL(vectors);
   EXPECT_EQ(vectors.size(), 3u);
 }
 
 TEST(SshsigVectors, DearmorParseAndRearmor) {
-  LOAD_VECTORS_OR_SKIP(vectors);
+  LOAD_VECTORS_OR_FAIL(vectors);
   for (const auto& v : vectors) {
     const std::string id = v.at("id");
     const std::string armored = v.at("armored_signature");
@@ -83,7 +83,7 @@ TEST(SshsigVectors, DearmorParseAndRearmor) {
 }
 
 TEST(SshsigVectors, OpensshPublicKeyLine) {
-  LOAD_VECTORS_OR_SKIP(vectors);
+  LOAD_VECTORS_OR_FAIL(vectors);
   for (const auto& v : vectors) {
     const std::string line = v.at("public_key_openssh");
     const PublicKey pk = to_pk(unhex(v.at("public_key_hex")));
@@ -99,7 +99,7 @@ TEST(SshsigVectors, OpensshPublicKeyLine) {
 }
 
 TEST(SshsigVectors, VerifyAcceptsAndRejects) {
-  LOAD_VECTORS_OR_SKIP(vectors);
+  LOAD_VECTORS_OR_FAIL(vectors);
   for (const auto& v : vectors) {
     const std::string id = v.at("id");
     const std::string armored = v.at("armored_signature");
@@ -135,7 +135,7 @@ TEST(SshsigVectors, VerifyAcceptsAndRejects) {
 }
 
 TEST(SshsigVectors, SigningReproducesDerivedVectorsByteForByte) {
-  LOAD_VECTORS_OR_SKIP(vectors);
+  LOAD_VECTORS_OR_FAIL(vectors);
   int derived = 0;
   for (const auto& v : vectors) {
     if (!v.contains("private_seed_hex"))
@@ -159,7 +159,7 @@ TEST(SshsigVectors, SigningReproducesDerivedVectorsByteForByte) {
 
 // Flip every bit of a valid blob: each mutation must be rejected (parse or verify), never crash.
 TEST(SshsigVectors, EveryFlippedBitIsRejected) {
-  LOAD_VECTORS_OR_SKIP(vectors);
+  LOAD_VECTORS_OR_FAIL(vectors);
   const auto& v = vectors.at(0);
   const Bytes blob = unhex(v.at("sshsig_blob_hex"));
   const Bytes message = unhex(v.at("message_hex"));

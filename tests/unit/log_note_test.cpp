@@ -16,8 +16,8 @@ namespace fs = std::filesystem;
 class LogNote : public ::testing::Test {
 protected:
   void SetUp() override {
-    const fs::path p = fs::path(AVOW_SHARED_DIR) / "vectors" / "note" / "notes.json";
-    if (!fs::exists(p)) GTEST_SKIP() << "shared vectors not found at " << p;
+    const fs::path p = fs::path(AVOW_VECTORS_DIR) / "note" / "notes.json";
+    ASSERT_TRUE(fs::exists(p)) << "vectors not found at " << p;
     std::ifstream in(p, std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
