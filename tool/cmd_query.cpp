@@ -76,6 +76,7 @@ nlohmann::json row_json(const index::Row& r) {
   put("published_utc", r.published_utc);
   put("published_local", r.published_local);
   put("published_tz", r.published_tz);
+  put("published_calendar", r.published_calendar);
   put("text_sha256", r.text_sha256);
   if (r.text_bytes) j["text_bytes"] = r.text_bytes;
   if (!r.original_sha256.empty())
@@ -115,13 +116,13 @@ Table rows_table(const std::vector<index::Row>& rows) {
 Table rows_csv_table(const std::vector<index::Row>& rows) {
   Table t;
   t.headers = {"id", "index", "kind", "captured", "archivist", "source", "publisher", "title", "lang",
-               "published.as_written", "published.utc", "published.local", "published.tz", "text.sha256", "text.bytes",
-               "original.sha256", "original.bytes", "original.encoding", "supersedes", "meta", "key.id", "key.role",
+               "published.as_written", "published.utc", "published.local", "published.tz", "published.calendar",
+               "text.sha256", "text.bytes", "original.sha256", "original.bytes", "original.encoding", "supersedes", "meta", "key.id", "key.role",
                "key.reason"};
   const auto number = [](std::uint64_t n) { return n == 0 ? std::string() : std::to_string(n); };
   for (const auto& r : rows)
     t.rows.push_back({r.id, std::to_string(r.index), r.kind, r.captured, r.archivist, r.source, r.publisher, r.title,
-                      r.lang, r.published_as_written, r.published_utc, r.published_local, r.published_tz,
+                      r.lang, r.published_as_written, r.published_utc, r.published_local, r.published_tz, r.published_calendar,
                       r.text_sha256, number(r.text_bytes), r.original_sha256, number(r.original_bytes),
                       r.original_encoding, r.supersedes, r.meta_json, r.key_id, r.role, r.reason});
   return t;

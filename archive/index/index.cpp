@@ -26,7 +26,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // Bump when the schema changes: an index of another version is refused by open() and rebuilt by the caller.
-constexpr int k_schema_version = 3; // 2: (publisher, pub_key) index for publisher + time queries; 3: source_key
+constexpr int k_schema_version = 4; // 2: (publisher, pub_key) index for publisher + time queries; 3: source_key;
+                                     // 4: pub_calendar
 
 // Tokens are letters, numbers, private-use characters and combining marks (so Arabic harakat do not split a word;
 // they are removed before indexing, see fold_for_search). remove_diacritics 2 folds Latin diacritics (café = cafe).
@@ -47,7 +48,8 @@ CREATE TABLE entries(
   original_sha256 TEXT, original_bytes INTEGER, original_encoding TEXT,
   supersedes TEXT, meta_json TEXT,
   key_id TEXT, role TEXT, reason TEXT,
-  source_key TEXT);
+  source_key TEXT,
+  pub_calendar TEXT);
 CREATE INDEX entries_id ON entries(id);
 CREATE INDEX entries_kind ON entries(kind);
 CREATE INDEX entries_source ON entries(source);
@@ -67,7 +69,7 @@ CREATE VIRTUAL TABLE texts USING fts5(body, content='',
 constexpr const char* k_columns =
     "idx, id, kind, source, publisher, title, lang, archivist, captured, pub_as_written, pub_utc, pub_local, pub_tz, "
     "text_sha256, original_sha256, original_encoding, supersedes, text_bytes, original_bytes, meta_json, key_id, role, "
-    "reason";
+    "reason, pub_calendar";
 
 struct DbClose {
   void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
@@ -278,7 +280,8 @@ Row read_row(sqlite3_stmt* s) {
     *field = column_text(s, i++);
   r.text_bytes = static_cast<std::uint64_t>(sqlite3_column_int64(s, i++));
   r.original_bytes = static_cast<std::uint64_t>(sqlite3_column_int64(s, i++));
-  for (std::string* field : {&r.meta_json, &r.key_id, &r.role, &r.reason}) *field = column_text(s, i++);
+  for (std::string* field : {&r.meta_json, &r.key_id, &r.role, &r.reason, &r.published_calendar})
+    *field = column_text(s, i++);
   return r;
 }
 
@@ -484,8 +487,8 @@ struct Index::Impl {
     static const std::string k_insert =
         "INSERT INTO entries(idx, id, kind, source, publisher, title, lang, archivist, captured, captured_key, "
         "pub_as_written, pub_utc, pub_local, pub_tz, pub_key, pub_exact, text_sha256, text_bytes, original_sha256, "
-        "original_bytes, original_encoding, supersedes, meta_json, key_id, role, reason, source_key) "
-        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        "original_bytes, original_encoding, supersedes, meta_json, key_id, role, reason, source_key, pub_calendar) "
+        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     auto s = prepare(k_insert);
     if (!s) return std::unexpected(s.error());
     Query q(*s);
@@ -543,6 +546,7 @@ struct Index::Impl {
       text(std::nullopt);
       text(std::nullopt);
       text(source_key(r.source.uri));
+      text(r.published ? r.published->calendar : std::nullopt);
     } else {
       const auto& k = std::get<record::KeyEvent>(e.record);
       const auto captured_key = parse_instant(k.captured);
@@ -562,6 +566,7 @@ struct Index::Impl {
       text(k.role);
       text(k.reason);
       text(std::nullopt); // source_key
+      text(std::nullopt); // pub_calendar
     }
     if (!ok) return sql_error("cannot bind parameter");
     if (sqlite3_step(st) != SQLITE_DONE) return sql_error(fmt::format("cannot add entry {}", e.index));

@@ -48,6 +48,7 @@ struct Row {
   std::uint64_t text_bytes = 0, original_bytes = 0;
   std::string meta_json; // the meta object as canonical JSON ("{}" when empty; "" for key events)
   std::string key_id, role, reason;
+  std::string published_calendar; // "islamic-umalqura" when the date was read as Hijri; empty for Gregorian
   friend bool operator==(const Row&, const Row&) = default;
 };
 

@@ -271,6 +271,13 @@ TEST_F(CliArchive, DatesAsPeopleWriteThemAreReadFilteredAndCounted) {
   EXPECT_EQ(published(r3.out), nlohmann::json({{"as_written", "22 رجب 1440 هـ"},
                                                {"calendar", "islamic-umalqura"},
                                                {"local", "2019-03-29"}}));
+  // The index and log carry the calendar too (CSV column published.calendar, JSON published_calendar).
+  auto hijri_log = a.avow({"log", "--source", "https://e.org/hijri.txt", "--json"});
+  ASSERT_EQ(hijri_log.exit_code, 0) << hijri_log.err;
+  EXPECT_EQ(hijri_log.json()[0]["published_calendar"], "islamic-umalqura");
+  auto dmy_log = a.avow({"log", "--source", "https://e.org/dmy.txt", "--json"});
+  ASSERT_EQ(dmy_log.exit_code, 0) << dmy_log.err;
+  EXPECT_FALSE(dmy_log.json()[0].contains("published_calendar"));
 
   // Ambiguous under the order of --lang en-US: read month first, and said so.
   const auto f4 = file("ambiguous.txt", "Statement four.\n");

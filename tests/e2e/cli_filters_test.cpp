@@ -284,7 +284,7 @@ TEST_F(CliFilters, CsvAndJsonHaveEveryField) {
   ASSERT_EQ(records.size(), 7u); // header, 6 entries
   const std::vector<std::string> header{
       "id", "index", "kind", "captured", "archivist", "source", "publisher", "title", "lang", "published.as_written",
-      "published.utc", "published.local", "published.tz", "text.sha256", "text.bytes", "original.sha256",
+      "published.utc", "published.local", "published.tz", "published.calendar", "text.sha256", "text.bytes", "original.sha256",
       "original.bytes", "original.encoding", "supersedes", "meta", "key.id", "key.role", "key.reason"};
   EXPECT_EQ(records[0], header);
   const std::vector<std::string> want{id,
@@ -300,6 +300,7 @@ TEST_F(CliFilters, CsvAndJsonHaveEveryField) {
                                       "2019-03-29T15:36:00Z",
                                       "2019-03-29T18:36:00",
                                       "Europe/Istanbul",
+                                      "",
                                       rec["text"]["sha256"],
                                       "13",
                                       rec["original"]["sha256"],
@@ -311,14 +312,14 @@ TEST_F(CliFilters, CsvAndJsonHaveEveryField) {
                                       "",
                                       ""};
   EXPECT_EQ(records[1], want);
-  EXPECT_EQ(nlohmann::json::parse(records[1][19]), rec["meta"]);
+  EXPECT_EQ(nlohmann::json::parse(records[1][20]), rec["meta"]);
   // The key.add entry: its key columns filled, the statement columns empty.
   EXPECT_EQ(records[6][2], "key.add");
-  EXPECT_EQ(records[6][20], archivist);
-  EXPECT_EQ(records[6][21], "archivist");
-  EXPECT_EQ(records[6][14], "");
+  EXPECT_EQ(records[6][21], archivist);
+  EXPECT_EQ(records[6][22], "archivist");
+  EXPECT_EQ(records[6][15], "");
   EXPECT_EQ(records[4][0], v2);
-  EXPECT_EQ(records[4][18], v1); // v2 supersedes v1
+  EXPECT_EQ(records[4][19], v1); // v2 supersedes v1
 
   auto j = a.avow({"log", "--limit", "1", "--json"}).json()[0];
   EXPECT_EQ(j["meta"], rec["meta"]);

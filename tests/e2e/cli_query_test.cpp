@@ -174,7 +174,7 @@ TEST_F(CliQuery, LogFiltersAndFormats) {
   auto csv = a.avow({"log", "--publisher", "Reuters", "--since", "1987-01-01", "--format", "csv"});
   ASSERT_EQ(csv.exit_code, 0);
   EXPECT_TRUE(csv.out.starts_with("id,index,kind,captured,archivist,source,publisher,title,lang,published.as_written,"
-                                  "published.utc,published.local,published.tz,text.sha256,text.bytes,original.sha256,"
+                                  "published.utc,published.local,published.tz,published.calendar,text.sha256,text.bytes,original.sha256,"
                                   "original.bytes,original.encoding,supersedes,meta,key.id,key.role,key.reason\r\n"))
       << csv.out;
   EXPECT_NE(csv.out.find(",5,statement,"), std::string::npos) << csv.out;

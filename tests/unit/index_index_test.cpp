@@ -606,7 +606,7 @@ TEST(IndexFile, OtherDatabasesAndVersionsAreRefused) {
   auto bad = Index::open(file);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::failed_precondition);
-  EXPECT_EQ(bad.error().message, fmt::format("index '{}' has schema version 99, expected 3", file.string()));
+  EXPECT_EQ(bad.error().message, fmt::format("index '{}' has schema version 99, expected 4", file.string()));
 
   // A SQLite database that is not an index.
   const fs::path other = dir.path() / "other.sqlite";
@@ -728,6 +728,7 @@ TEST(IndexResolveKeyPrefix, UniquePrefixOfEightOrMoreHexDigits) {
     EXPECT_EQ(r.error().code, ErrorCode::invalid_input);
     EXPECT_EQ(r.error().message, "--archivist '" + bad + "' is not a key id: expected 8 to 64 hex digits");
   }
+}
 
 TEST(IndexLock, SerialisesUpdatersAndDiesWithItsHolder) {
   test::TempDir dir;
