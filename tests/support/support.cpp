@@ -142,6 +142,8 @@ std::string read_file(const fs::path& path) {
   return ss.str();
 }
 
+std::string test_data(const std::string& name) { return read_file(fs::path(AVOW_SOURCE_DIR) / "tests" / "data" / name); }
+
 std::optional<fs::path> shared_dir() {
   const fs::path p = AVOW_SHARED_DIR;
   std::error_code ec;

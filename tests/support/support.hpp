@@ -45,6 +45,9 @@ std::string avow_bin();
 // Write `data` to `path` (creating parent folders).
 void write_file(const std::filesystem::path& path, const std::string& data);
 std::string read_file(const std::filesystem::path& path);
+// The bytes of `name` under tests/data/ of the source tree (a test's sample inputs, kept as files so every test
+// that needs them reads the same bytes); an empty string when it is missing, which the test's own checks catch.
+std::string test_data(const std::string& name);
 
 // Folder with the shared vectors and corpus, or nullopt when absent.
 std::optional<std::filesystem::path> shared_dir();

@@ -4,6 +4,7 @@
 
 #include <archive/text/encoding.hpp>
 #include <archive/text/key_material.hpp>
+#include <tests/support/support.hpp>
 
 #include <gtest/gtest.h>
 
@@ -18,25 +19,11 @@ using avow::text::private_key_material;
 using avow::text::to_utf8;
 
 // أعلنت وزارة الخارجية اليوم أن الوفد سيصل إلى العاصمة يوم الجمعة ... (windows-1256, 232 bytes)
-const std::string k_arabic_1256 =
-    "\xC3\xDA\xE1\xE4\xCA \xE6\xD2\xC7\xD1\xC9 \xC7\xE1\xCE\xC7\xD1\xCC\xED\xC9 \xC7\xE1\xED\xE6\xE3 \xC3\xE4 \xC7\xE1"
-    "\xE6\xDD\xCF \xD3\xED\xD5\xE1 \xC5\xE1\xEC \xC7\xE1\xDA\xC7\xD5\xE3\xC9 \xED\xE6\xE3 \xC7\xE1\xCC\xE3\xDA\xC9 \xE1"
-    "\xC5\xCC\xD1\xC7\xC1 \xE3\xCD\xC7\xCF\xCB\xC7\xCA \xCD\xE6\xE1 \xC7\xE1\xE6\xD6\xDA \xC7\xE1\xC5\xE4\xD3\xC7\xE4\xED"
-    " \xDD\xED \xC7\xE1\xE3\xE4\xD8\xDE\xC9. \xE6\xDE\xC7\xE1 \xC7\xE1\xE3\xCA\xCD\xCF\xCB \xC8\xC7\xD3\xE3 \xC7\xE1\xE6"
-    "\xD2\xC7\xD1\xC9 \xC5\xE4 \xC7\xE1\xCD\xDF\xE6\xE3\xC9 \xCA\xCF\xED\xE4 \xC8\xD4\xCF\xC9 \xDE\xD5\xDD \xC7\xE1\xE3"
-    "\xE4\xC7\xD8\xDE \xC7\xE1\xD3\xDF\xE4\xED\xC9 \xE6\xCA\xCF\xDA\xE6 \xCC\xE3\xED\xDA \xC7\xE1\xC3\xD8\xD1\xC7\xDD \xC5"
-    "\xE1\xEC \xC7\xCD\xCA\xD1\xC7\xE3 \xC7\xE1\xDE\xC7\xE4\xE6\xE4 \xC7\xE1\xCF\xE6\xE1\xED \xC7\xE1\xC5\xE4\xD3\xC7\xE4"
-    "\xED.\x0A";
+const std::string k_arabic_1256 = avow::test::test_data("encodings/ar-windows-1256.txt");
 // Die Regierung verurteilt die Angriffe auf Wohngebiete aufs Schärfste. Außenminister Müller ... (ISO-8859-15)
-const std::string k_german_latin9 =
-    "Die Regierung verurteilt die Angriffe auf Wohngebiete aufs Sch\xE4rfste. Au\xDF" "enminister M\xFCller \xE4u\xDF"
-    "erte sich besorgt \xFC" "ber die Lage; die Gespr\xE4" "che w\xFCrden in K\xF6ln fortgesetzt. Gr\xF6\xDF"
-    "ere Hilfslieferungen seien n\xF6tig.\x0A";
+const std::string k_german_latin9 = avow::test::test_data("encodings/de-iso-8859-15.txt");
 // Le ministère des Affaires étrangères a annoncé ... Le coût est estimé à 5 millions d'€ ; l'œuvre ... (ISO-8859-15)
-const std::string k_french_latin9 =
-    "Le minist\xE8re des Affaires \xE9trang\xE8res a annonc\xE9 aujourd'hui que la d\xE9l\xE9gation arrivera vendredi. "
-    "\xAB Nous condamnons fermement le bombardement des quartiers r\xE9sidentiels \xBB, a d\xE9" "clar\xE9 le "
-    "porte-parole. Le co\xFBt est estim\xE9 \xE0 5 millions d'\xA4 ; l'\xBDuvre humanitaire continue.\x0A";
+const std::string k_french_latin9 = avow::test::test_data("encodings/fr-iso-8859-15.txt");
 // 政府は本日、住宅地への砲撃を強く非難すると発表した。... (Shift_JIS)
 const std::string k_japanese_sjis =
     "\x90\xAD\x95{\x82\xCD\x96{\x93\xFA\x81" "A\x8FZ\x91\xEE\x92n\x82\xD6\x82\xCC\x96" "C\x8C\x82\x82\xF0\x8B\xAD\x82"
