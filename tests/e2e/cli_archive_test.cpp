@@ -30,11 +30,7 @@ protected:
     EXPECT_EQ(a.state(), before) << "the archive changed";
   }
 
-  std::string file(const std::string& name, const std::string& data) {
-    const auto p = a.tmp() / name;
-    write_file(p, data);
-    return p.string();
-  }
+  std::string file(const std::string& name, const std::string& data) { return a.file(name, data); }
 };
 
 TEST_F(CliArchive, IstanbulDatelineGetsUtcAndVerifies) {

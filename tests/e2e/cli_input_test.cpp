@@ -24,11 +24,7 @@ class CliInput : public ::testing::Test {
 protected:
   TempArchive a;
 
-  std::string file(const std::string& name, const std::string& data) {
-    const auto p = a.tmp() / name;
-    write_file(p, data);
-    return p.string();
-  }
+  std::string file(const std::string& name, const std::string& data) { return a.file(name, data); }
 
   // Every file under .git (refs, objects, packs, config, .git/avow's lock and seen checkpoint) with its content,
   // and the tip of main; only the derived index is left out (a read may bring it up to date).

@@ -26,12 +26,7 @@ protected:
   std::string v1, v2, v3;
 
   std::string archive(const std::string& text, std::vector<std::string> extra, RunResult* out = nullptr) {
-    static int n = 0;
-    const auto f = a.tmp() / ("q" + std::to_string(++n) + ".txt");
-    write_file(f, text);
-    std::vector<std::string> args{"archive", f.string()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto r = a.avow(args);
+    auto r = a.archive_file(text, extra);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     if (out) *out = r;
     return r.out.substr(0, r.out.find('\n'));

@@ -99,11 +99,7 @@ class Schema : public ::testing::Test {
 protected:
   TempArchive a;
 
-  std::string file(const std::string& name, const std::string& data) {
-    const auto p = a.tmp() / name;
-    write_file(p, data);
-    return p.string();
-  }
+  std::string file(const std::string& name, const std::string& data) { return a.file(name, data); }
   std::string archive(const std::vector<std::string>& args, const std::string& stdin_data = {}) {
     auto r = a.avow(args, stdin_data);
     EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -182,6 +182,21 @@ RunResult TempArchive::git(const std::vector<std::string>& args) const {
   return run_process(argv, {}, env());
 }
 
+std::string TempArchive::file(const std::string& name, const std::string& data) const {
+  const auto p = m_tmp / name;
+  write_file(p, data);
+  return p.string();
+}
+
+RunResult TempArchive::archive_file(const std::string& text, const std::vector<std::string>& extra) const {
+  static int counter = 0;
+  const auto f = m_tmp / ("input-" + std::to_string(++counter) + ".txt");
+  write_file(f, text);
+  std::vector<std::string> args{"archive", f.string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return avow(args);
+}
+
 std::string TempArchive::archive_text(const std::string& text, const std::vector<std::string>& extra) {
   static int counter = 0;
   const auto file = m_tmp / ("statement-" + std::to_string(++counter) + ".txt");

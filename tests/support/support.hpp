@@ -66,6 +66,10 @@ public:
   const std::filesystem::path& config_home() const { return m_config; }
   const TempDir& tmp() const { return m_tmp; }
   std::map<std::string, std::string> env() const;
+  // Write `data` to `name` in the temporary folder; returns its path.
+  std::string file(const std::string& name, const std::string& data) const;
+  // Write `text` to a new file in the temporary folder and run "archive FILE extra..." (no other option added).
+  RunResult archive_file(const std::string& text, const std::vector<std::string>& extra) const;
   // Archive a text from a file with the given extra args; returns the record id (asserts success).
   std::string archive_text(const std::string& text, const std::vector<std::string>& extra = {});
   // Snapshot of the branch tip and every file of the working tree (to assert "nothing changed").
