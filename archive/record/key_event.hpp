@@ -17,10 +17,11 @@ struct KeyEvent {
   std::string kind;              // "key.add" or "key.revoke"
   std::string key_id;            // crypto::key_id(public_key)
   crypto::PublicKey public_key{};
-  std::string role;              // "archivist"
+  std::string role;              // "archivist", "witness" or "log" (a log key.add is a log-key rotation)
   std::string captured;          // RFC 3339 UTC, when the event was written
   std::string archivist;         // key id of the signer (the log key)
   std::optional<std::string> reason; // key.revoke only, single line
+  std::optional<std::string> name; // who holds the key, as given to `key add --name`; single line, at most 128 bytes
 };
 
 // Return the JSON value of `e` after checking it; invalid_input naming the field otherwise.

@@ -257,7 +257,13 @@ TEST(RecordSchema, KeyEventsValidateAgainstTheirSchema) {
     files.push_back(dir.path() / name);
     expect_valid[name] = valid;
   };
-  for (const auto& [name, e] : {std::pair{"key-add.json", add}, std::pair{"key-revoke.json", revoke}}) {
+  KeyEvent named = add;
+  named.name = "Alice Example";
+  named.role = "witness";
+  KeyEvent rotation = add;
+  rotation.role = "log";
+  for (const auto& [name, e] : {std::pair{"key-add.json", add}, std::pair{"key-revoke.json", revoke},
+                                std::pair{"key-add-named-witness.json", named}, std::pair{"key-rotate.json", rotation}}) {
     auto p = payload(e);
     ASSERT_TRUE(p.has_value()) << p.error().message;
     put(name, *json::parse_canonical(*p), true);
@@ -272,6 +278,15 @@ TEST(RecordSchema, KeyEventsValidateAgainstTheirSchema) {
   json::Value short_key = good;
   short_key["key"]["public_key"] = "AAAA";
   put("bad-key-short.json", short_key, false);
+  json::Value revoke_log = *to_json(revoke);
+  revoke_log["key"]["role"] = "log";
+  put("bad-key-revoke-log.json", revoke_log, false);
+  json::Value empty_name = good;
+  empty_name["key"]["name"] = "";
+  put("bad-key-empty-name.json", empty_name, false);
+  json::Value two_lines = good;
+  two_lines["key"]["name"] = "a\nb";
+  put("bad-key-name-lines.json", two_lines, false);
   json::Value statement = *to_json(base());
   put("bad-key-statement.json", statement, false);
 
