@@ -5,6 +5,8 @@
 
 #include <tests/support/support.hpp>
 
+#include <archive/archive.hpp>
+
 #include <archive/crypto/keyfile.hpp>
 #include <archive/crypto/sha256.hpp>
 #include <archive/crypto/sshsig.hpp>
@@ -167,6 +169,29 @@ TEST_F(CliKeys, RevocationAndRotationVerifyAndAForgedEntryIsNamed) {
             std::string::npos) << table.out;
   EXPECT_NE(table.out.find("log key in force: " + new_log_id + "\n"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("rotated log key: " + old_log_id + " (until entry 80)\n"), std::string::npos) << table.out;
+
+  // What a proof bundle needs from the façade: the key state at the checkpoint, and the hand-over.
+  {
+    auto opened = Archive::open(a.dir());
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto state = opened->key_state();
+    ASSERT_TRUE(state) << state.error().message;
+    EXPECT_EQ(state->jcs, a.git_show("log/keys"));
+    EXPECT_EQ(state->size, 91u);
+    EXPECT_EQ(state->checkpoint, a.git_show("log/checkpoint"));
+    EXPECT_EQ(state->state.log_key()->id, new_log_id);
+    auto handovers = opened->handovers();
+    ASSERT_TRUE(handovers) << handovers.error().message;
+    ASSERT_EQ(handovers->size(), 1u);
+    const auto& h = handovers->front();
+    EXPECT_EQ(h.rotation_index, 80u);
+    EXPECT_EQ(h.size, 81u);
+    EXPECT_EQ(h.old_key_id, old_log_id);
+    EXPECT_EQ(h.new_key_id, new_log_id);
+    EXPECT_EQ(h.commit, rotation_commit);
+    EXPECT_EQ(h.checkpoint, handover);
+    EXPECT_EQ(h.key_state, a.git({"cat-file", "blob", rotation_commit + ":log/keys"}).out);
+  }
 
   // A forger who holds the (new) log key appends a statement signed with bob's revoked key: tiles, key state,
   // checkpoint and commit are all well formed and signed; only the key state of the log says no.
@@ -366,6 +391,50 @@ TEST_F(CliKeys, AStaleKeyStateIsAMismatch) {
   const auto report = v.json();
   for (const auto& p : report["problems"]) kinds.push_back(p["kind"]);
   EXPECT_NE(std::find(kinds.begin(), kinds.end(), "key_state_mismatch"), kinds.end()) << v.out;
+}
+
+TEST_F(CliKeys, AnOlderArchiveVerifiesAndItsNextWriteAddsTheKeyState) {
+  // An archive as a version before key state wrote it: no log/keys, checkpoints without the avow-keys line.
+  const fs::path legacy = a.tmp() / "legacy";
+  make_legacy_copy(a.dir(), legacy);
+  const std::string text = "From the old days.\n";
+  const auto [envelope, path] = forged_statement(config("avow.key"), text);
+  append_raw_entries(legacy, {envelope}, RawAppend{std::nullopt, false, {{path, text}}});
+  const auto in = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> all{"-C", legacy.string()};
+    all.insert(all.end(), args.begin(), args.end());
+    return a.avow_raw(all);
+  };
+  const auto show = [&](const std::string& p) {
+    return run_process({"git", "-C", legacy.string(), "cat-file", "blob", "main:" + p}).out;
+  };
+  EXPECT_EQ(run_process({"git", "-C", legacy.string(), "cat-file", "-e", "main:log/keys"}).exit_code, 128);
+  EXPECT_EQ(show("log/checkpoint").find("avow-keys"), std::string::npos);
+  auto v = in({"verify"});
+  ASSERT_EQ(v.exit_code, 0) << v.out << v.err;
+  auto keys = in({"key", "list", "--json"});
+  ASSERT_EQ(keys.exit_code, 0) << keys.err;
+  const auto listed = keys.json();
+  EXPECT_EQ(listed["archive"].size(), 2u);
+
+  // The next write upgrades it: log/keys and the avow-keys line from now on; everything still verifies.
+  auto w = a.avow_raw({"-C", legacy.string(), "archive", a.file("new.txt", "A new statement.\n"), "--source", "urn:new"});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_NE(show("log/checkpoint").find("\navow-keys "), std::string::npos);
+  EXPECT_TRUE(show("log/keys").starts_with("{\"format\":\"avow.keys/1\""));
+  auto v2 = in({"verify"});
+  EXPECT_EQ(v2.exit_code, 0) << v2.out << v2.err;
+
+  // From then on a checkpoint without the line (log/keys left in the tree) is a mismatch.
+  append_raw_entries(legacy, {forged_statement(config("avow.key"), "Later.\n").first},
+                     RawAppend{std::nullopt, false, {{forged_statement(config("avow.key"), "Later.\n").second, "Later.\n"}}});
+  auto v3 = in({"verify", "--json"});
+  EXPECT_EQ(v3.exit_code, 1);
+  const auto report = v3.json();
+  std::vector<std::string> kinds;
+  for (const auto& p : report["problems"]) kinds.push_back(p["kind"]);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"key_state_mismatch", "key_state_mismatch"}))
+      << v3.out;
 }
 
 } // namespace

@@ -338,4 +338,51 @@ void append_raw_entries(const fs::path& dir, const std::vector<std::string>& env
   check(commit, "commit");
 }
 
+void make_legacy_copy(const fs::path& from, const fs::path& to) {
+  const auto check = [](auto&& r, const char* what) {
+    if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
+  };
+  auto src = store::GitStore::open(from);
+  check(src, "open");
+  auto head = src->head();
+  check(head, "head");
+  auto info = src->commit_info(**head);
+  check(info, "commit");
+  if (!info->parents.empty()) throw std::runtime_error("make_legacy_copy wants a one-commit archive");
+  auto config = verify::read_config(*src, **head);
+  check(config, "config");
+  auto verifier = verify::log_verifier(*config);
+  check(verifier, "log verifier");
+  auto cp = verify::read_checkpoint(*src, **head, *verifier, config->origin);
+  check(cp, "checkpoint");
+  auto log_file = src->config_get("avow.logkey");
+  check(log_file, "avow.logkey");
+  auto key_file = src->config_get("avow.key");
+  check(key_file, "avow.key");
+  auto log_key = crypto::read_private_key(fs::path(log_file->value()), [] { return std::nullopt; });
+  check(log_key, "log key");
+  auto files = src->list(**head, "");
+  check(files, "list");
+  auto dst = store::GitStore::init(to);
+  check(dst, "init");
+  auto tx = dst->begin();
+  check(tx, "begin");
+  for (const auto& [path, size] : *files) {
+    if (path == record::k_key_state_path || path == record::k_checkpoint_path) continue;
+    auto data = src->read(**head, path);
+    check(data, "read");
+    check(tx->put(path, *data), "put");
+  }
+  const log::Checkpoint legacy{config->origin, cp->checkpoint.size, cp->checkpoint.root, {}};
+  auto note = log::sign_note(log::checkpoint_text(legacy), config->origin, *log_key);
+  check(note, "sign checkpoint");
+  check(tx->put(record::k_checkpoint_path, *note), "put checkpoint");
+  auto commit = tx->commit(info->message, [&](std::string_view buffer) {
+    return crypto::sshsig_sign(*log_key, "git", as_bytes(buffer));
+  });
+  check(commit, "commit");
+  check(dst->config_set("avow.logkey", log_file->value()), "config");
+  check(dst->config_set("avow.key", key_file->value()), "config");
+}
+
 } // namespace avow::test

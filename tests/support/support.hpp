@@ -102,4 +102,9 @@ struct RawAppend {
 void append_raw_entries(const std::filesystem::path& dir, const std::vector<std::string>& envelopes,
                         const RawAppend& how = {});
 
+// Copy the one-commit archive at `from` (just made by avow init) to a new archive at `to` as a version before key
+// state wrote it: the same files and message, but no log/keys and a checkpoint without the avow-keys line, signed by
+// the same log key (commit and checkpoint); avow.logkey and avow.key are copied to its local config.
+void make_legacy_copy(const std::filesystem::path& from, const std::filesystem::path& to);
+
 } // namespace avow::test
