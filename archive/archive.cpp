@@ -4,6 +4,7 @@
 #include <archive/proof_bundle.hpp>
 
 #include <archive/crypto/sha256.hpp>
+#include <archive/crypto/ssh_agent.hpp>
 #include <archive/crypto/sshsig.hpp>
 #include <archive/log/checkpoint.hpp>
 #include <archive/log/merkle.hpp>
@@ -201,7 +202,7 @@ Expected<Prepared> prepare(const StatementInput& in, const std::string& archivis
   return p;
 }
 
-Expected<std::string> sign_entry(std::string_view payload, const crypto::PrivateKey& key) {
+Expected<std::string> sign_entry(std::string_view payload, const crypto::Signer& key) {
   auto env = record::sign(payload, key);
   if (!env) return std::unexpected(env.error());
   return record::serialize(*env);
@@ -240,6 +241,26 @@ Expected<LoadedOrNew> load_or_generate(const std::optional<fs::path>& file, cons
   auto key = load_key(gen->private_key_file, passphrase);
   if (!key) return std::unexpected(key.error());
   return LoadedOrNew{std::move(*key), gen->private_key_file, true};
+}
+
+// A signing key named by a key spec: an agent key ("ssh-agent:SHA256:...", kept as given) or a key file (loaded or
+// generated as load_or_generate does, its path absolute).
+struct LoadedSigner {
+  std::unique_ptr<crypto::Signer> key;
+  fs::path file;
+  bool generated = false;
+};
+
+Expected<LoadedSigner> load_or_generate_signer(const std::optional<fs::path>& file, const fs::path& key_dir,
+                                               const crypto::PassphraseSource& passphrase) {
+  if (file && crypto::is_agent_spec(file->string())) {
+    auto agent = crypto::open_signer(file->string(), passphrase);
+    if (!agent) return std::unexpected(agent.error());
+    return LoadedSigner{std::move(*agent), *file, false};
+  }
+  auto loaded = load_or_generate(file, key_dir, passphrase);
+  if (!loaded) return std::unexpected(loaded.error());
+  return LoadedSigner{std::make_unique<crypto::PrivateKey>(std::move(loaded->key)), loaded->file, loaded->generated};
 }
 
 fs::path seen_checkpoint_path(const store::GitStore& store) { return store.git_dir() / "avow" / "seen-checkpoint"; }
@@ -352,9 +373,9 @@ Expected<InitResult> Archive::init(const InitOptions& options) {
   // Keys first: a key problem must leave no half-made archive behind.
   auto log_key = load_or_generate(options.log_key, options.key_dir, options.passphrase);
   if (!log_key) return std::unexpected(log_key.error());
-  auto archivist = load_or_generate(options.archivist_key, options.key_dir, options.passphrase);
+  auto archivist = load_or_generate_signer(options.archivist_key, options.key_dir, options.passphrase);
   if (!archivist) return std::unexpected(archivist.error());
-  if (log_key->key.public_key() == archivist->key.public_key())
+  if (log_key->key.public_key() == archivist->key->public_key())
     return fail(ErrorCode::key, "the log key and the archivist key must be different keys");
 
   const auto cleanup = [&] {
@@ -366,7 +387,7 @@ Expected<InitResult> Archive::init(const InitOptions& options) {
     auto store = store::GitStore::init(options.dir);
     if (!store) return std::unexpected(store.error());
     const auto& log_pub = log_key->key.public_key();
-    const auto& arch_pub = archivist->key.public_key();
+    const auto& arch_pub = archivist->key->public_key();
     record::ArchiveConfig config{options.origin, log::vkey(options.origin, log_pub), crypto::key_id(log_pub)};
     auto config_text = record::serialize_config(config);
     if (!config_text) return std::unexpected(config_text.error());
@@ -390,7 +411,7 @@ Expected<InitResult> Archive::init(const InitOptions& options) {
     if (!commit) return std::unexpected(commit.error());
     if (auto ok = store->config_set("avow.logkey", fs::absolute(log_key->file).string()); !ok)
       return std::unexpected(ok.error());
-    if (auto ok = store->config_set("avow.key", fs::absolute(archivist->file).string()); !ok)
+    if (auto ok = store->config_set("avow.key", archivist->file.string()); !ok)
       return std::unexpected(ok.error());
     // Start the derived index now, so the first query does not report it as missing. Best effort: it is a cache.
     if (auto opened = Archive::open(options.dir)) {
@@ -442,7 +463,8 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
     if (!*configured) return fail(ErrorCode::key, "no archivist key: give --key FILE or set AVOW_KEY");
     key_file = fs::path(**configured);
   }
-  auto archivist = load_key(*key_file, options.passphrase);
+  // A key file, or an agent key (ssh-agent:SHA256:...) whose private half never reaches this process.
+  auto archivist = crypto::open_signer(key_file->string(), options.passphrase);
   if (!archivist) return std::unexpected(archivist.error());
   auto log_key_file = store.config_get("avow.logkey");
   if (!log_key_file) return std::unexpected(log_key_file.error());
@@ -453,7 +475,7 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
   if (!log_key) return std::unexpected(log_key.error());
   if (crypto::key_id(log_key->public_key()) != config.log_key_id)
     return fail(ErrorCode::key, "log key '{}' is not the key named in avow.json", **log_key_file);
-  const std::string archivist_id = crypto::key_id(archivist->public_key());
+  const std::string archivist_id = crypto::key_id((*archivist)->public_key());
   if (archivist_id == config.log_key_id)
     return fail(ErrorCode::key, "the log key signs checkpoints and commits, not statements: give an archivist key");
 
@@ -612,7 +634,7 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
   // 4. Sign (in parallel).
   std::vector<Expected<std::string>> signed_envelopes(kept.size(), std::unexpected(Error{ErrorCode::internal, "unsigned"}));
   parallel_for(kept.size(), options.jobs,
-               [&](std::size_t k) { signed_envelopes[k] = sign_entry(prepared[kept[k]]->payload, *archivist); });
+               [&](std::size_t k) { signed_envelopes[k] = sign_entry(prepared[kept[k]]->payload, **archivist); });
   for (std::size_t k = 0; k < kept.size(); ++k) {
     if (!signed_envelopes[k])
       return std::unexpected(with_context(signed_envelopes[k].error(), fmt::format("'{}'", inputs[kept[k]].label)));
