@@ -7,6 +7,8 @@ void add_init(CLI::App& app, Globals& g) {
   cmd->footer("Examples:\n"
               "  avow init ./archive --origin example.org/statements\n"
               "  avow --key ~/.config/avow/keys/me.pem init ./archive --origin example.org/statements\n"
+              "  avow --key ssh-agent:SHA256:p/dch2rCZ4z+PSDEwnSLsslx29rd89GvMUc24ArhVO4 init ./archive --origin example.org/s\n"
+              "  (the first archivist is then the Ed25519 key ssh-agent holds with that fingerprint, as ssh-add -l prints it)\n"
               "The origin names the log in every signed checkpoint: a schema-less URL (no 'https://'), printable\n"
               "ASCII without spaces or '+', at most 255 bytes. It cannot be changed later.");
   struct Opts {
