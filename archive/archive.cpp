@@ -68,15 +68,24 @@ Error with_context(const Error& e, std::string_view context) {
   return Error{e.code, fmt::format("{}: {}", context, e.message)};
 }
 
-Expected<crypto::PrivateKey> load_key(const fs::path& path, const crypto::PassphraseSource& passphrase) {
-  return crypto::read_private_key(path, passphrase);
+// Open the key named by `path`: a private key file, or an agent key ("ssh-agent:SHA256:...") whose private half never
+// reaches this process.
+Expected<crypto::OwnedSigner> load_key(const fs::path& path, const crypto::PassphraseSource& passphrase) {
+  auto signer = crypto::open_signer(path.string(), passphrase);
+  if (!signer) return std::unexpected(signer.error());
+  return crypto::OwnedSigner(std::move(*signer));
+}
+
+// The value to keep in .git/config for the key named by `path`: an agent key spec as given, a file's absolute path.
+std::string key_config_value(const fs::path& path) {
+  return crypto::is_agent_spec(path.string()) ? path.string() : fs::absolute(path).string();
 }
 
 std::string allowed_signers_line(std::string_view origin, const crypto::PublicKey& key) {
   return fmt::format("{} namespaces=\"git\" {}\n", origin, crypto::openssh_public_key(key));
 }
 
-store::Transaction::Signer commit_signer(const crypto::PrivateKey& log_key) {
+store::Transaction::Signer commit_signer(const crypto::Signer& log_key) {
   return [&log_key](std::string_view buffer) { return crypto::sshsig_sign(log_key, "git", as_bytes(buffer)); };
 }
 
@@ -85,7 +94,7 @@ store::Transaction::Signer commit_signer(const crypto::PrivateKey& log_key) {
 Expected<std::uint64_t> append_to_log(const store::GitStore& store, const std::optional<store::Oid>& base,
                                       store::Transaction& tx, std::uint64_t old_size,
                                       const std::vector<std::string>& envelopes, const record::ArchiveConfig& config,
-                                      const crypto::PrivateKey& log_key, const std::optional<log::Hash>& old_root) {
+                                      const crypto::Signer& log_key, const std::optional<log::Hash>& old_root) {
   const log::TileReader reader =
       base ? detail::tile_reader(store, *base) : log::TileReader([](const std::string& path) -> Expected<Bytes> {
         return fail(ErrorCode::not_found, "no tile '{}'", path);
@@ -209,7 +218,7 @@ Expected<std::string> sign_entry(std::string_view payload, const crypto::Signer&
 }
 
 // Return the key.add entry for `key`, signed by the log key.
-Expected<std::string> key_add_entry(const crypto::PublicKey& key, const crypto::PrivateKey& log_key,
+Expected<std::string> key_add_entry(const crypto::PublicKey& key, const crypto::Signer& log_key,
                                     const std::string& captured) {
   record::KeyEvent e;
   e.kind = "key.add";
@@ -224,7 +233,7 @@ Expected<std::string> key_add_entry(const crypto::PublicKey& key, const crypto::
 }
 
 struct LoadedOrNew {
-  crypto::PrivateKey key;
+  crypto::OwnedSigner key;
   fs::path file;
   bool generated = false;
 };
@@ -234,33 +243,13 @@ Expected<LoadedOrNew> load_or_generate(const std::optional<fs::path>& file, cons
   if (file) {
     auto key = load_key(*file, passphrase);
     if (!key) return std::unexpected(key.error());
-    return LoadedOrNew{std::move(*key), fs::absolute(*file), false};
+    return LoadedOrNew{std::move(*key), key_config_value(*file), false};
   }
   auto gen = generate_key(key_dir, std::nullopt, crypto::SecretBytes{});
   if (!gen) return std::unexpected(gen.error());
   auto key = load_key(gen->private_key_file, passphrase);
   if (!key) return std::unexpected(key.error());
   return LoadedOrNew{std::move(*key), gen->private_key_file, true};
-}
-
-// A signing key named by a key spec: an agent key ("ssh-agent:SHA256:...", kept as given) or a key file (loaded or
-// generated as load_or_generate does, its path absolute).
-struct LoadedSigner {
-  std::unique_ptr<crypto::Signer> key;
-  fs::path file;
-  bool generated = false;
-};
-
-Expected<LoadedSigner> load_or_generate_signer(const std::optional<fs::path>& file, const fs::path& key_dir,
-                                               const crypto::PassphraseSource& passphrase) {
-  if (file && crypto::is_agent_spec(file->string())) {
-    auto agent = crypto::open_signer(file->string(), passphrase);
-    if (!agent) return std::unexpected(agent.error());
-    return LoadedSigner{std::move(*agent), *file, false};
-  }
-  auto loaded = load_or_generate(file, key_dir, passphrase);
-  if (!loaded) return std::unexpected(loaded.error());
-  return LoadedSigner{std::make_unique<crypto::PrivateKey>(std::move(loaded->key)), loaded->file, loaded->generated};
 }
 
 fs::path seen_checkpoint_path(const store::GitStore& store) { return store.git_dir() / "avow" / "seen-checkpoint"; }
@@ -373,9 +362,9 @@ Expected<InitResult> Archive::init(const InitOptions& options) {
   // Keys first: a key problem must leave no half-made archive behind.
   auto log_key = load_or_generate(options.log_key, options.key_dir, options.passphrase);
   if (!log_key) return std::unexpected(log_key.error());
-  auto archivist = load_or_generate_signer(options.archivist_key, options.key_dir, options.passphrase);
+  auto archivist = load_or_generate(options.archivist_key, options.key_dir, options.passphrase);
   if (!archivist) return std::unexpected(archivist.error());
-  if (log_key->key.public_key() == archivist->key->public_key())
+  if (log_key->key.public_key() == archivist->key.public_key())
     return fail(ErrorCode::key, "the log key and the archivist key must be different keys");
 
   const auto cleanup = [&] {
@@ -387,7 +376,7 @@ Expected<InitResult> Archive::init(const InitOptions& options) {
     auto store = store::GitStore::init(options.dir);
     if (!store) return std::unexpected(store.error());
     const auto& log_pub = log_key->key.public_key();
-    const auto& arch_pub = archivist->key->public_key();
+    const auto& arch_pub = archivist->key.public_key();
     record::ArchiveConfig config{options.origin, log::vkey(options.origin, log_pub), crypto::key_id(log_pub)};
     auto config_text = record::serialize_config(config);
     if (!config_text) return std::unexpected(config_text.error());
@@ -409,7 +398,7 @@ Expected<InitResult> Archive::init(const InitOptions& options) {
         commit_message(fmt::format("init archive {}", options.origin), 0, *size, {});
     auto commit = tx->commit(msg, commit_signer(log_key->key));
     if (!commit) return std::unexpected(commit.error());
-    if (auto ok = store->config_set("avow.logkey", fs::absolute(log_key->file).string()); !ok)
+    if (auto ok = store->config_set("avow.logkey", log_key->file.string()); !ok)
       return std::unexpected(ok.error());
     if (auto ok = store->config_set("avow.key", archivist->file.string()); !ok)
       return std::unexpected(ok.error());
@@ -463,8 +452,7 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
     if (!*configured) return fail(ErrorCode::key, "no archivist key: give --key FILE or set AVOW_KEY");
     key_file = fs::path(**configured);
   }
-  // A key file, or an agent key (ssh-agent:SHA256:...) whose private half never reaches this process.
-  auto archivist = crypto::open_signer(key_file->string(), options.passphrase);
+  auto archivist = load_key(*key_file, options.passphrase);
   if (!archivist) return std::unexpected(archivist.error());
   auto log_key_file = store.config_get("avow.logkey");
   if (!log_key_file) return std::unexpected(log_key_file.error());
@@ -475,7 +463,7 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
   if (!log_key) return std::unexpected(log_key.error());
   if (crypto::key_id(log_key->public_key()) != config.log_key_id)
     return fail(ErrorCode::key, "log key '{}' is not the key named in avow.json", **log_key_file);
-  const std::string archivist_id = crypto::key_id((*archivist)->public_key());
+  const std::string archivist_id = crypto::key_id(archivist->public_key());
   if (archivist_id == config.log_key_id)
     return fail(ErrorCode::key, "the log key signs checkpoints and commits, not statements: give an archivist key");
 
@@ -634,7 +622,7 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
   // 4. Sign (in parallel).
   std::vector<Expected<std::string>> signed_envelopes(kept.size(), std::unexpected(Error{ErrorCode::internal, "unsigned"}));
   parallel_for(kept.size(), options.jobs,
-               [&](std::size_t k) { signed_envelopes[k] = sign_entry(prepared[kept[k]]->payload, **archivist); });
+               [&](std::size_t k) { signed_envelopes[k] = sign_entry(prepared[kept[k]]->payload, *archivist); });
   for (std::size_t k = 0; k < kept.size(); ++k) {
     if (!signed_envelopes[k])
       return std::unexpected(with_context(signed_envelopes[k].error(), fmt::format("'{}'", inputs[kept[k]].label)));

@@ -5,6 +5,8 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <utility>
 
 namespace avow::crypto {
 
@@ -29,6 +31,18 @@ protected:
   Signer& operator=(const Signer&) = default;
   Signer(Signer&&) = default;
   Signer& operator=(Signer&&) = default;
+};
+
+// A Signer that owns another one (a key file's PrivateKey or an agent's AgentSigner), so that "whatever signs" can be
+// held and moved by value. Never empty.
+class OwnedSigner final : public Signer {
+public:
+  explicit OwnedSigner(std::unique_ptr<Signer> signer) : m_signer(std::move(signer)) {}
+  const PublicKey& public_key() const override { return m_signer->public_key(); }
+  Expected<Signature> sign(ByteView message) const override { return m_signer->sign(message); }
+
+private:
+  std::unique_ptr<Signer> m_signer;
 };
 
 } // namespace avow::crypto

@@ -304,6 +304,55 @@ TEST_F(CliCustody, AgentProblemsAreRefusedAndChangeNothing) {
   expect_init_refusal({"--key", held}, "no ssh-agent: SSH_AUTH_SOCK is not set");
 }
 
+TEST_F(CliCustody, LogKeyHeldOnlyByAgentSignsCheckpointsAndCommits) {
+  SshAgent agent(a.tmp() / "agent.sock");
+  ASSERT_TRUE(agent.running());
+  const fs::path log_key = ssh_keygen("log_ed25519");
+  const fs::path arch_key = ssh_keygen("archivist_ed25519");
+  for (const auto& k : {log_key, arch_key}) {
+    ASSERT_EQ(agent.add(k).exit_code, 0);
+    fs::remove(k);
+  }
+  const std::string log_spec = "ssh-agent:" + fingerprint(log_key.string() + ".pub");
+  const std::string arch_spec = "ssh-agent:" + fingerprint(arch_key.string() + ".pub");
+  const std::map<std::string, std::string> env{{"SSH_AUTH_SOCK", agent.socket().string()}};
+  const fs::path dir = a.tmp() / "agent-log";
+  const std::string origin = "custody.example/agent-log";
+  auto r = avow_in(a.tmp().path(),
+                   {"--key", arch_spec, "init", dir.string(), "--origin", origin, "--log-key", log_spec, "--json"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.json()["log_key"]["id"], key_id_of(log_key.string() + ".pub"));
+  EXPECT_EQ(r.json()["log_key"]["file"], log_spec);
+  EXPECT_EQ(trim(run_process({"git", "-C", dir.string(), "config", "avow.logkey"}).out), log_spec);
+  r = avow_in(dir, {"archive", statement("l.txt", "Both keys in the agent.\n"), "--source", "urn:custody:l"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = avow_in(dir, {"verify"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // The agent's SSHSIG commit signatures pass stock git.
+  const std::string allowed = a.file("allowed_signers",
+                                     run_process({"git", "-C", dir.string(), "show", "main:keys/allowed_signers"}).out);
+  const auto commits = run_process({"git", "-C", dir.string(), "rev-list", "main"}).out;
+  ASSERT_EQ(std::count(commits.begin(), commits.end(), '\n'), 2);
+  for (std::size_t at = 0; at < commits.size(); at = commits.find('\n', at) + 1) {
+    const std::string c = commits.substr(at, 40);
+    const auto v = run_process({"git", "-C", dir.string(), "-c", "gpg.ssh.allowedSignersFile=" + allowed,
+                                "verify-commit", c});
+    EXPECT_EQ(v.exit_code, 0) << c << ": " << v.err;
+    EXPECT_NE(v.err.find("Good \"git\" signature for " + origin + " with ED25519 key " +
+                         fingerprint(log_key.string() + ".pub")),
+              std::string::npos)
+        << v.err;
+  }
+  // Without the agent the log key is gone too: refused, nothing written.
+  agent.stop();
+  expect_key_refusal(dir, {"--key", (a.tmp() / "none.pem").string(), "archive", statement("m.txt", "No.\n"), "--source",
+                           "urn:custody:m"},
+                     "cannot read private key '" + (a.tmp() / "none.pem").string() + "': no such file", env);
+  expect_key_refusal(dir, {"archive", statement("m.txt", "No.\n"), "--source", "urn:custody:m"},
+                     "no ssh-agent at '" + agent.socket().string() + "' (SSH_AUTH_SOCK): no such file or directory",
+                     env);
+}
+
 // ---- 2. passphrases -----------------------------------------------------------------------------------------------
 
 TEST_F(CliCustody, EncryptedKeyArchivesWithPassphraseFileAndEnv) {
