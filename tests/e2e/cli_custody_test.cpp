@@ -446,6 +446,67 @@ TEST_F(CliCustody, KeysAvowEncryptsAreReadByStockOpenssl) {
   EXPECT_EQ(r.json()["public_key"], plain_pub.out);
 }
 
+// The prompt: avow asks on the controlling terminal (a pseudo-terminal that stock Python's pty module gives it), with
+// echo off while the passphrase is typed, and the passphrase never appears in what the terminal shows.
+TEST_F(CliCustody, PromptReadsPassphraseWithEchoOff) {
+  if (!have_tool("python3")) GTEST_SKIP() << "python3 is not installed";
+  const std::string pass = a.file("pass.txt", "typed at the prompt\n");
+  shell("openssl genpkey -algorithm ed25519 | openssl pkcs8 -topk8 -v2 aes-256-cbc -scrypt -passout file:pass.txt "
+        "-out enc.pem && chmod 600 enc.pem");
+  const fs::path dir = a.tmp() / "prompt-archive";
+  auto r = avow_in(a.tmp().path(), {"--key", (a.tmp() / "enc.pem").string(), "--passphrase-file", pass, "init",
+                                    dir.string(), "--origin", "custody.example/prompt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string script = R"PY(
+import json, os, pty, sys, termios, time
+argv, secret = sys.argv[1:-1], sys.argv[-1]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+seen, echo_off, deadline = b"", None, time.time() + 60
+def read_some():
+    global seen
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        return False
+    seen += chunk
+    return bool(chunk)
+while b"passphrase for the key: " not in seen and time.time() < deadline:
+    if not read_some():
+        break
+echo_off = not (termios.tcgetattr(fd)[3] & termios.ECHO)
+os.write(fd, secret.encode() + b"\n")
+while read_some():
+    pass
+_, status = os.waitpid(pid, 0)
+print(json.dumps({"echo_off": echo_off, "shown": seen.decode(errors="replace"), "exit": os.waitstatus_to_exitcode(status)}))
+)PY";
+  const auto run_prompt = [&](const std::string& secret, const std::string& source) {
+    std::vector<std::string> argv{"python3", "-c", script, avow_bin(), "-C", dir.string(), "archive",
+                                  statement(source + ".txt", "Unlocked at the prompt: " + source + ".\n"),
+                                  "--source", "urn:custody:" + source, secret};
+    auto env = a.env();
+    env["SSH_AUTH_SOCK"] = "";
+    const auto p = run_process(argv, {}, env);
+    EXPECT_EQ(p.exit_code, 0) << p.err;
+    return nlohmann::json::parse(p.out);
+  };
+  auto good = run_prompt("typed at the prompt", "good");
+  EXPECT_EQ(good["echo_off"], true);
+  EXPECT_EQ(good["exit"], 0) << good["shown"];
+  const std::string shown = good["shown"];
+  EXPECT_TRUE(shown.starts_with("avow: passphrase for the key: \r\n")) << shown;
+  EXPECT_EQ(shown.find("typed at the prompt"), std::string::npos) << shown;
+  const auto before = git_snapshot(dir);
+  auto bad = run_prompt("not the passphrase", "bad");
+  EXPECT_EQ(bad["echo_off"], true);
+  EXPECT_EQ(bad["exit"], 5) << bad["shown"];
+  EXPECT_EQ(bad["shown"].get<std::string>().find("not the passphrase"), std::string::npos);
+  EXPECT_EQ(changes(before, git_snapshot(dir)), "") << "a wrong passphrase at the prompt changed the archive";
+  EXPECT_EQ(log_entries(dir).size(), 2u);
+}
+
 // ---- 3. key files -------------------------------------------------------------------------------------------------
 
 TEST_F(CliCustody, KeyFilesOfOtherTypesAreRefused) {
