@@ -3,10 +3,13 @@
 #include <archive/util/file.hpp>
 
 #include <algorithm>
+#include <csignal>
+#include <iterator>
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -91,7 +94,13 @@ struct WipedChars {
   ~WipedChars() { crypto::wipe_secret(data, sizeof data); }
 };
 
-// Ask for a secret on the controlling terminal with echo off; nullopt when there is no terminal.
+// The signal that interrupted a prompt (0: none). Set by the handler, acted on after the terminal is restored.
+volatile std::sig_atomic_t g_prompt_signal = 0;
+extern "C" void on_prompt_signal(int sig) { g_prompt_signal = sig; }
+
+// Ask for a secret on the controlling terminal with echo off; nullopt when there is no terminal. An interrupt (Ctrl-C,
+// SIGTERM, SIGHUP, SIGQUIT) during the prompt restores the terminal's echo first, then ends the process as the signal
+// would have.
 std::optional<crypto::SecretBytes> read_tty_secret(const char* prompt) {
   const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return std::nullopt;
@@ -101,6 +110,15 @@ std::optional<crypto::SecretBytes> read_tty_secret(const char* prompt) {
     ::close(fd);
     return std::nullopt;
   }
+  constexpr int k_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+  struct sigaction previous[std::size(k_signals)] = {};
+  struct sigaction catcher {};
+  catcher.sa_handler = on_prompt_signal;
+  sigemptyset(&catcher.sa_mask);
+  catcher.sa_flags = 0; // no SA_RESTART: the read below returns EINTR
+  g_prompt_signal = 0;
+  for (std::size_t i = 0; i < std::size(k_signals); ++i) ::sigaction(k_signals[i], &catcher, &previous[i]);
+
   termios quiet = old;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
   quiet.c_lflag |= ECHONL;
@@ -110,7 +128,10 @@ std::optional<crypto::SecretBytes> read_tty_secret(const char* prompt) {
   std::size_t len = 0;
   bool ended = false;
   char c = 0;
-  while (::read(fd, &c, 1) == 1) {
+  while (g_prompt_signal == 0) {
+    const ssize_t n = ::read(fd, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != 1) break;
     if (c == '\n') {
       ended = true;
       break;
@@ -119,6 +140,14 @@ std::optional<crypto::SecretBytes> read_tty_secret(const char* prompt) {
   }
   c = 0;
   ::tcsetattr(fd, TCSAFLUSH, &old);
+  for (std::size_t i = 0; i < std::size(k_signals); ++i) ::sigaction(k_signals[i], &previous[i], nullptr);
+  if (const int sig = g_prompt_signal; sig != 0) {
+    (void)!::write(fd, "\n", 1);
+    ::close(fd);
+    crypto::wipe_secret(buf.data, sizeof buf.data);
+    ::raise(sig); // the previous disposition (by default: end the process)
+    return std::nullopt;
+  }
   ::close(fd);
   if (!ended && len == 0) return std::nullopt; // end of input at the prompt: give up
   if (len > 0 && buf.data[len - 1] == '\r') --len;

@@ -476,11 +476,16 @@ while b"passphrase for the key: " not in seen and time.time() < deadline:
     if not read_some():
         break
 echo_off = not (termios.tcgetattr(fd)[3] & termios.ECHO)
-os.write(fd, secret.encode() + b"\n")
+os.write(fd, b"\x03" if secret == "^C" else secret.encode() + b"\n")
 while read_some():
     pass
 _, status = os.waitpid(pid, 0)
-print(json.dumps({"echo_off": echo_off, "shown": seen.decode(errors="replace"), "exit": os.waitstatus_to_exitcode(status)}))
+try:
+    echo_after = bool(termios.tcgetattr(fd)[3] & termios.ECHO)
+except termios.error:
+    echo_after = None
+print(json.dumps({"echo_off": echo_off, "echo_after": echo_after, "shown": seen.decode(errors="replace"),
+                  "exit": os.waitstatus_to_exitcode(status)}))
 )PY";
   const auto run_prompt = [&](const std::string& secret, const std::string& source) {
     std::vector<std::string> argv{"python3", "-c", script, avow_bin(), "-C", dir.string(), "archive",
@@ -504,6 +509,12 @@ print(json.dumps({"echo_off": echo_off, "shown": seen.decode(errors="replace"), 
   EXPECT_EQ(bad["exit"], 5) << bad["shown"];
   EXPECT_EQ(bad["shown"].get<std::string>().find("not the passphrase"), std::string::npos);
   EXPECT_EQ(changes(before, git_snapshot(dir)), "") << "a wrong passphrase at the prompt changed the archive";
+  // Ctrl-C at the prompt: the terminal gets its echo back, the process ends by SIGINT, nothing is written.
+  auto interrupted = run_prompt("^C", "interrupted");
+  EXPECT_EQ(interrupted["echo_off"], true);
+  EXPECT_EQ(interrupted["exit"], -SIGINT) << interrupted["shown"];
+  EXPECT_EQ(interrupted["echo_after"], true) << interrupted["shown"];
+  EXPECT_EQ(changes(before, git_snapshot(dir)), "") << "an interrupted prompt changed the archive";
   EXPECT_EQ(log_entries(dir).size(), 2u);
 }
 
