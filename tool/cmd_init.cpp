@@ -20,7 +20,9 @@ void add_init(CLI::App& app, Globals& g) {
   cmd->add_option("dir", o->dir, "Folder for the new archive (default: -C or the current folder).");
   cmd->add_option("--origin", o->origin, "Log name used in checkpoints, a schema-less URL such as example.org/archive (no https://).")
       ->required();
-  cmd->add_option("--log-key", o->log_key, "Existing private key file to use as the log key.");
+  cmd->add_option("--log-key", o->log_key,
+                  "Existing private key file to use as the log key, or ssh-agent:SHA256:FINGERPRINT for an Ed25519 key "
+                  "held by ssh-agent.");
   cmd->callback([&g, o] {
     InitOptions opts;
     opts.dir = o->dir.empty() ? archive_dir(g) : std::filesystem::path(o->dir);

@@ -256,6 +256,22 @@ TEST(AgentClient, SignatureThatDoesNotVerifyIsRefused) {
             "ssh-agent returned a signature that does not verify under key " + ssh_fingerprint(blob));
 }
 
+TEST(AgentClient, RefusalToSignIsNamed) {
+  const auto key = rfc8032_key();
+  const Bytes blob = ssh_ed25519_blob(key.public_key());
+  FakeAgent agent([&](int n) -> std::optional<Bytes> {
+    if (n == 0) return framed(identities_body({{blob, "k"}}));
+    return framed(bytes({agent_wire::k_failure})); // a declined confirmation (ssh-add -c) or a locked agent
+  });
+  auto signer = AgentSigner::open("ssh-agent:" + ssh_fingerprint(blob), agent.path());
+  ASSERT_TRUE(signer) << signer.error().message;
+  auto sig = (*signer)->sign(as_bytes("message"));
+  ASSERT_FALSE(sig);
+  EXPECT_EQ(sig.error().code, ErrorCode::key);
+  EXPECT_EQ(sig.error().message, "ssh-agent refused to sign with key " + ssh_fingerprint(blob) +
+                                     " (locked agent, or a confirmation declined?)");
+}
+
 TEST(AgentClient, HonestSignatureIsReturned) {
   const auto key = rfc8032_key();
   const Bytes blob = ssh_ed25519_blob(key.public_key());
