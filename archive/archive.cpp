@@ -4,6 +4,7 @@
 #include <archive/proof_bundle.hpp>
 
 #include <archive/crypto/sha256.hpp>
+#include <archive/crypto/ssh_agent.hpp>
 #include <archive/crypto/sshsig.hpp>
 #include <archive/log/checkpoint.hpp>
 #include <archive/log/merkle.hpp>
@@ -68,15 +69,24 @@ Error with_context(const Error& e, std::string_view context) {
   return Error{e.code, fmt::format("{}: {}", context, e.message)};
 }
 
-Expected<crypto::PrivateKey> load_key(const fs::path& path, const crypto::PassphraseSource& passphrase) {
-  return crypto::read_private_key(path, passphrase);
+// Open the key named by `path`: a private key file, or an agent key ("ssh-agent:SHA256:...") whose private half never
+// reaches this process.
+Expected<crypto::OwnedSigner> load_key(const fs::path& path, const crypto::PassphraseSource& passphrase) {
+  auto signer = crypto::open_signer(path.string(), passphrase);
+  if (!signer) return std::unexpected(signer.error());
+  return crypto::OwnedSigner(std::move(*signer));
+}
+
+// The value to keep in .git/config for the key named by `path`: an agent key spec as given, a file's absolute path.
+std::string key_config_value(const fs::path& path) {
+  return crypto::is_agent_spec(path.string()) ? path.string() : fs::absolute(path).string();
 }
 
 std::string allowed_signers_line(std::string_view origin, const crypto::PublicKey& key) {
   return fmt::format("{} namespaces=\"git\" {}\n", origin, crypto::openssh_public_key(key));
 }
 
-store::Transaction::Signer commit_signer(const crypto::PrivateKey& log_key) {
+store::Transaction::Signer commit_signer(const crypto::Signer& log_key) {
   return [&log_key](std::string_view buffer) { return crypto::sshsig_sign(log_key, "git", as_bytes(buffer)); };
 }
 
@@ -87,8 +97,8 @@ store::Transaction::Signer commit_signer(const crypto::PrivateKey& log_key) {
 Expected<std::uint64_t> append_to_log(const store::GitStore& store, const std::optional<store::Oid>& base,
                                       store::Transaction& tx, std::uint64_t old_size,
                                       const std::vector<std::string>& envelopes, const record::ArchiveConfig& config,
-                                      const crypto::PrivateKey& log_key, const std::optional<log::Hash>& old_root,
-                                      const record::KeyState& keys, const crypto::PrivateKey* old_log_key = nullptr) {
+                                      const crypto::Signer& log_key, const std::optional<log::Hash>& old_root,
+                                      const record::KeyState& keys, const crypto::Signer* old_log_key = nullptr) {
   const log::TileReader reader =
       base ? detail::tile_reader(store, *base) : log::TileReader([](const std::string& path) -> Expected<Bytes> {
         return fail(ErrorCode::not_found, "no tile '{}'", path);
@@ -207,14 +217,14 @@ Expected<Prepared> prepare(const StatementInput& in, const std::string& archivis
   return p;
 }
 
-Expected<std::string> sign_entry(std::string_view payload, const crypto::PrivateKey& key) {
+Expected<std::string> sign_entry(std::string_view payload, const crypto::Signer& key) {
   auto env = record::sign(payload, key);
   if (!env) return std::unexpected(env.error());
   return record::serialize(*env);
 }
 
 // Return the key.add entry for `key`, signed by the log key.
-Expected<std::string> key_add_entry(const crypto::PublicKey& key, const crypto::PrivateKey& log_key,
+Expected<std::string> key_add_entry(const crypto::PublicKey& key, const crypto::Signer& log_key,
                                     const std::string& captured) {
   record::KeyEvent e;
   e.kind = "key.add";
@@ -229,7 +239,7 @@ Expected<std::string> key_add_entry(const crypto::PublicKey& key, const crypto::
 }
 
 struct LoadedOrNew {
-  crypto::PrivateKey key;
+  crypto::OwnedSigner key;
   fs::path file;
   bool generated = false;
 };
@@ -239,7 +249,7 @@ Expected<LoadedOrNew> load_or_generate(const std::optional<fs::path>& file, cons
   if (file) {
     auto key = load_key(*file, passphrase);
     if (!key) return std::unexpected(key.error());
-    return LoadedOrNew{std::move(*key), fs::absolute(*file), false};
+    return LoadedOrNew{std::move(*key), key_config_value(*file), false};
   }
   auto gen = generate_key(key_dir, std::nullopt, crypto::SecretBytes{});
   if (!gen) return std::unexpected(gen.error());
@@ -425,9 +435,9 @@ Expected<InitResult> Archive::init(const InitOptions& options) {
         commit_message(fmt::format("init archive {}", options.origin), 0, *size, {});
     auto commit = tx->commit(msg, commit_signer(log_key->key));
     if (!commit) return std::unexpected(commit.error());
-    if (auto ok = store->config_set("avow.logkey", fs::absolute(log_key->file).string()); !ok)
+    if (auto ok = store->config_set("avow.logkey", log_key->file.string()); !ok)
       return std::unexpected(ok.error());
-    if (auto ok = store->config_set("avow.key", fs::absolute(archivist->file).string()); !ok)
+    if (auto ok = store->config_set("avow.key", archivist->file.string()); !ok)
       return std::unexpected(ok.error());
     // Start the derived index now, so the first query does not report it as missing. Best effort: it is a cache.
     if (auto opened = Archive::open(options.dir)) {

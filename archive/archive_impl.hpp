@@ -60,8 +60,8 @@ Expected<std::vector<index::IndexEntry>> index_entries(const store::GitStore& st
 
 // Sign checkpoint `text` with `log_key` (key name `origin`); a hand-over checkpoint is signed by the old log key too
 // (`old_log_key`), after the new key's line.
-Expected<std::string> sign_checkpoint(std::string_view text, std::string_view origin, const crypto::PrivateKey& log_key,
-                                      const crypto::PrivateKey* old_log_key);
+Expected<std::string> sign_checkpoint(std::string_view text, std::string_view origin, const crypto::Signer& log_key,
+                                      const crypto::Signer* old_log_key);
 // The log key that signs a checkpoint of `size` entries: the one in force in the state at that size (the old key up
 // to and including the rotation entry's size, the new key after). nullptr when `keys` knows none.
 const record::KeyEntry* log_key_for_size(const record::KeyState& keys, std::uint64_t size);
@@ -80,9 +80,9 @@ struct KeyWrite {
   record::KeyState after;
   std::function<std::vector<std::pair<std::string, std::string>>(std::int64_t commit_time)> files;
   std::string summary;
-  const crypto::PrivateKey* log_key = nullptr;
-  const crypto::PrivateKey* old_log_key = nullptr;
-  const crypto::PrivateKey* commit_key = nullptr;
+  const crypto::Signer* log_key = nullptr;
+  const crypto::Signer* old_log_key = nullptr;
+  const crypto::Signer* commit_key = nullptr;
 };
 Expected<std::string> write_key_entries(Archive::Impl& impl, const store::Oid& head, const verify::SignedCheckpoint& cp,
                                         const record::KeyState& keys, const KeyWrite& write);

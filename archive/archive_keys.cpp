@@ -25,8 +25,8 @@ namespace fs = std::filesystem;
 
 namespace detail {
 
-Expected<std::string> sign_checkpoint(std::string_view text, std::string_view origin, const crypto::PrivateKey& log_key,
-                                      const crypto::PrivateKey* old_log_key) {
+Expected<std::string> sign_checkpoint(std::string_view text, std::string_view origin, const crypto::Signer& log_key,
+                                      const crypto::Signer* old_log_key) {
   if (!old_log_key) return log::sign_note(text, origin, log_key);
   auto by_new = log::note_signature(text, origin, log_key);
   if (!by_new) return std::unexpected(by_new.error());
@@ -79,7 +79,7 @@ struct KeyWriteBase {
   store::Oid head;
   verify::SignedCheckpoint cp;
   record::KeyState keys;
-  crypto::PrivateKey log_key;
+  crypto::OwnedSigner log_key;
 };
 
 Expected<KeyWriteBase> begin_key_write(Archive::Impl& impl, const crypto::PassphraseSource& passphrase,
@@ -90,7 +90,7 @@ Expected<KeyWriteBase> begin_key_write(Archive::Impl& impl, const crypto::Passph
   if (!*log_key_file)
     return fail(ErrorCode::key, "this copy of the archive has no log key (avow.logkey in .git/config): only the "
                                 "archive's operator can change its keys");
-  auto log_key = crypto::read_private_key(fs::path(**log_key_file), passphrase);
+  auto log_key = crypto::open_signer(**log_key_file, passphrase);
   if (!log_key) return std::unexpected(log_key.error());
   auto lock = store::WriterLock::acquire(store.git_dir(), timeout);
   if (!lock) return std::unexpected(lock.error());
@@ -103,10 +103,10 @@ Expected<KeyWriteBase> begin_key_write(Archive::Impl& impl, const crypto::Passph
   if (!keys) return std::unexpected(keys.error());
   if (auto ok = detail::check_log_key(*keys, log_key->public_key(), **log_key_file); !ok)
     return std::unexpected(ok.error());
-  return KeyWriteBase{std::move(*lock), **head, std::move(*cp), std::move(*keys), std::move(*log_key)};
+  return KeyWriteBase{std::move(*lock), **head, std::move(*cp), std::move(*keys), crypto::OwnedSigner(std::move(*log_key))};
 }
 
-Expected<std::string> key_event_entry(const record::KeyEvent& event, const crypto::PrivateKey& log_key) {
+Expected<std::string> key_event_entry(const record::KeyEvent& event, const crypto::Signer& log_key) {
   auto payload = record::payload(event);
   if (!payload) return std::unexpected(payload.error());
   auto env = record::sign(*payload, log_key);
@@ -387,7 +387,7 @@ Expected<Archive::Rotation> Archive::rotate_log_key(const RotateOptions& options
     result.new_key_file = gen->private_key_file;
     result.generated = true;
   }
-  const crypto::PrivateKey& old_key = base->log_key;
+  const crypto::Signer& old_key = base->log_key;
   const std::string old_id = crypto::key_id(old_key.public_key());
   const std::string id = crypto::key_id(new_key->public_key());
   if (const record::KeyEntry* k = base->keys.find(id))
