@@ -414,12 +414,11 @@ Expected<InitResult> Archive::init(const InitOptions& options) {
     const std::string captured = format_rfc3339_utc(now_seconds());
     auto entry = key_add_entry(arch_pub, log_key->key, captured);
     if (!entry) return std::unexpected(entry.error());
+    // The key state after entry 0: the genesis log key and the first archivist.
     record::KeyState keys = record::initial_key_state(log_pub);
-    {
-      auto event = record::key_event_from_json(*json::parse_canonical(record::parse(*entry)->payload));
-      if (!event) return std::unexpected(event.error());
-      if (auto ok = record::apply(keys, *event, config.log_key_id, 0); !ok) return std::unexpected(ok.error());
-    }
+    const record::KeyEvent added{"key.add",       crypto::key_id(arch_pub), arch_pub,     std::string(record::k_role_archivist),
+                                 captured,        config.log_key_id,        std::nullopt, std::nullopt};
+    if (auto ok = record::apply(keys, added, config.log_key_id, 0); !ok) return std::unexpected(ok.error());
 
     auto tx = store->begin();
     if (!tx) return std::unexpected(tx.error());

@@ -218,7 +218,8 @@ TEST_F(Interop, ArchiveHasTheExpectedShape) {
   EXPECT_EQ(s_single["tree_size"], k_tree_size);
   EXPECT_EQ(s_single["records"][0]["index"], k_tree_size - 1);
   const auto tiles = lines_of(a().git({"ls-tree", "-r", "--name-only", "main", "log/"}).out);
-  const std::vector<std::string> want = {"log/checkpoint",          "log/tile/0/000",          "log/tile/0/001",
+  const std::vector<std::string> want = {"log/checkpoint",          "log/keys",                "log/tile/0/000",
+                                         "log/tile/0/001",
                                          "log/tile/0/002.p/90",     "log/tile/1/000.p/2",      "log/tile/entries/000",
                                          "log/tile/entries/001",    "log/tile/entries/002.p/90"};
   EXPECT_EQ(tiles, want);
@@ -336,7 +337,7 @@ TEST_F(Interop, CheckpointRootAndTilesMatchIndependentRfc6962) {
   for (std::size_t i = 0; i < checkpoints.size(); ++i)
     EXPECT_EQ(out[2 + i], "prefix " + checkpoints[i].first + " " + checkpoints[i].second) << "checkpoint " << i;
 
-  std::set<std::string> expected_paths{"log/checkpoint"};
+  std::set<std::string> expected_paths{"log/checkpoint", "log/keys"}; // log/keys: the key state (FORMAT.md §11.1)
   std::size_t tiles = 0;
   for (std::size_t i = 2 + checkpoints.size(); i < out.size(); ++i) {
     ASSERT_TRUE(out[i].starts_with("tile ")) << out[i];

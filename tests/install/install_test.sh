@@ -13,6 +13,7 @@ cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" || { cat "$tmp/i
 
 for f in bin/avow share/man/man1/avow.1 share/man/man1/avow-init.1 share/man/man1/avow-archive.1 \
          share/man/man1/avow-key.1 share/man/man1/avow-key-generate.1 share/man/man1/avow-key-list.1 \
+         share/man/man1/avow-key-add.1 share/man/man1/avow-key-revoke.1 share/man/man1/avow-key-rotate.1 \
          share/man/man1/avow-verify-proof.1 share/man/man1/avow-version.1 share/man/man1/avow-help.1 \
          share/bash-completion/completions/avow share/zsh/site-functions/_avow \
          lib/libarchive.a lib/libarchive_util.a lib/libarchive_crypto.a lib/libarchive_text.a lib/libarchive_json.a \
@@ -29,7 +30,7 @@ done
 
 # One man page per command and subcommand: as many as `avow help` knows, each rendering without a groff warning.
 pages=$(ls "$prefix/share/man/man1" | wc -l)
-[[ $pages -eq $(($("$prefix/bin/avow" --help | sed -n "/^Subcommands:/,/^$/p" | grep -c "^  [a-z]") + 3)) ]] || fail "$pages man pages: want avow.1, one per command, and avow-key-generate.1, avow-key-list.1"
+[[ $pages -eq $(($("$prefix/bin/avow" --help | sed -n "/^Subcommands:/,/^$/p" | grep -c "^  [a-z]") + 6)) ]] || fail "$pages man pages: want avow.1, one per command, and avow-key-{generate,list,add,revoke,rotate}.1"
 for page in "$prefix"/share/man/man1/*.1; do
   warnings=$(groff -man -Tutf8 -ww -z "$page" 2>&1)
   [[ -z $warnings ]] || fail "groff warns on $(basename "$page"): $warnings"
@@ -46,7 +47,7 @@ complete_words() {
   bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _avow; printf "%s\n" "${COMPREPLY[@]}"' \
     _ "$prefix/share/bash-completion/completions/avow" "$@" | sort | tr '\n' ' '
 }
-[[ $(complete_words avow key '') == "generate list " ]] || fail "bash: avow key <TAB> gave '$(complete_words avow key '')'"
+[[ $(complete_words avow key '') == "add generate list revoke rotate " ]] || fail "bash: avow key <TAB> gave '$(complete_words avow key '')'"
 [[ $(complete_words avow -C dir ve) == "verify verify-proof version " ]] || fail "bash: avow -C dir ve<TAB> gave '$(complete_words avow -C dir ve)'"
 [[ $(complete_words avow init --or) == "--origin " ]] || fail "bash: avow init --or<TAB> gave '$(complete_words avow init --or)'"
 grep -q "^_avow_key_generate() {" "$prefix/share/zsh/site-functions/_avow" || fail "zsh: no _avow_key_generate"

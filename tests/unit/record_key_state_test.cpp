@@ -1,4 +1,5 @@
 #include <archive/crypto/sha256.hpp>
+#include <archive/crypto/sshsig.hpp>
 #include <archive/record/key_state.hpp>
 #include <archive/util/bytes.hpp>
 
@@ -113,6 +114,25 @@ TEST(KeyState, ParsesStrictly) {
   EXPECT_FALSE(none->has_value());
   EXPECT_FALSE(find_key_state_extension({line, line}));
   EXPECT_FALSE(find_key_state_extension({"avow-keys notbase64!"}));
+}
+
+TEST(KeyState, AllowedSignersBoundEachLogKeyAtItsRotationCommitTime) {
+  const auto log1 = pub(1), log2 = pub(2), log3 = pub(3), alice = pub(4);
+  KeyState s = initial_key_state(log1);
+  ASSERT_TRUE(apply(s, event("key.add", alice, "archivist", log1), crypto::key_id(log1), 0));
+  const std::string origin = "example.org/a";
+  // Without rotation: one line, namespaces only (what every archive had before).
+  EXPECT_EQ(allowed_signers(origin, s, {}), origin + " namespaces=\"git\" " + crypto::openssh_public_key(log1) + "\n");
+  ASSERT_TRUE(apply(s, event("key.add", log2, "log", log1), crypto::key_id(log1), 5));
+  ASSERT_TRUE(apply(s, event("key.add", log3, "log", log2), crypto::key_id(log2), 9));
+  EXPECT_EQ(ssh_time(0), "19700101000000Z");
+  EXPECT_EQ(ssh_time(1795905435), "20261128223715Z");
+  const std::map<std::uint64_t, std::int64_t> times{{5, 1795905435}, {9, 1795905500}};
+  EXPECT_EQ(allowed_signers(origin, s, times),
+            origin + " namespaces=\"git\",valid-before=\"20261128223715Z\" " + crypto::openssh_public_key(log1) + "\n" +
+                origin + " namespaces=\"git\",valid-after=\"20261128223715Z\",valid-before=\"20261128223820Z\" " +
+                crypto::openssh_public_key(log2) + "\n" + origin + " namespaces=\"git\",valid-after=\"20261128223820Z\" " +
+                crypto::openssh_public_key(log3) + "\n");
 }
 
 } // namespace

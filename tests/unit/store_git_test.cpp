@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -161,6 +162,33 @@ TEST(GitStore, OpenRefusesWhatIsNotARepositoryAndDoesNotSearchUpwards) {
 
   auto ok = GitStore::open(t.path() / "r");
   ASSERT_TRUE(ok) << ok.error().message;
+}
+
+TEST(GitStore, CommitTimesNeverGoBackwards) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  // A first commit dated an hour ahead of the local clock (stock git, as another machine's clock would make it).
+  const long ahead = static_cast<long>(std::time(nullptr)) + 3600;
+  const std::string tree = run(git(dir, "mktree </dev/null")).out.substr(0, 40);
+  const std::string env = "GIT_COMMITTER_NAME=x GIT_COMMITTER_EMAIL=x@y GIT_AUTHOR_NAME=x GIT_AUTHOR_EMAIL=x@y "
+                          "GIT_COMMITTER_DATE='@" + std::to_string(ahead) + " +0000' ";
+  const std::string first = run(env + git(dir, "commit-tree " + tree + " -m first")).out.substr(0, 40);
+  ASSERT_EQ(run(git(dir, "update-ref refs/heads/main " + first)).exit_code, 0);
+  auto tx = store.begin();
+  ASSERT_TRUE(tx);
+  EXPECT_EQ(tx->time(), ahead); // not the earlier local time
+  ASSERT_TRUE(tx->put("a", "1"));
+  auto id = tx->commit("second\n");
+  ASSERT_TRUE(id) << id.error().message;
+  auto info = store.commit_info(*id);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->commit_time, ahead);
+  // The next write builds on it: not before it either, and not later than now or it.
+  auto tx2 = store.begin();
+  ASSERT_TRUE(tx2);
+  EXPECT_GE(tx2->time(), ahead);
+  EXPECT_LE(tx2->time(), std::max<long>(ahead, static_cast<long>(std::time(nullptr))));
 }
 
 TEST(GitStore, CommitThenReadAndStockGitAgrees) {
