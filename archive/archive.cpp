@@ -483,6 +483,8 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
   if (!cp) return fail(ErrorCode::failed_precondition, "cannot append: {}", cp.error().message);
   if (auto ok = check_seen_checkpoint(store, **head, cp->checkpoint, m_impl->log_verifier); !ok)
     return std::unexpected(ok.error());
+  if (!options.dry_run)
+    if (auto ok = detail::check_clock(store, **head); !ok) return std::unexpected(ok.error());
   // A key file in keys/ other than the log key's is an archivist key added by a key.add entry (verify checks
   // the entries themselves). Revocation, when `key revoke` exists, must be checked here too.
   auto trusted = store.exists(**head, record::key_path(archivist_id));

@@ -51,5 +51,10 @@ Expected<std::vector<index::IndexEntry>> index_entries(const store::GitStore& st
                                                        std::uint64_t first, const std::vector<std::string>& envelopes,
                                                        bool with_text);
 
+// Refuse to write (failed_precondition naming both times) when the local clock is more than
+// verify::k_timestamp_tolerance before the archive's newest time at `head`: its newest token genTime or the head
+// commit's committer time (archive/archive_time.cpp).
+Expected<void> check_clock(const store::GitStore& store, const store::Oid& head);
+
 } // namespace detail
 } // namespace avow
