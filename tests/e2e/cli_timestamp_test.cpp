@@ -306,6 +306,13 @@ TEST_F(CliTimestamp, UnreachableOrFailingTsaExitsSix) {
   auto http = a.avow({"timestamp", "fetch", "--tsa", tsa.url() + "error"});
   EXPECT_EQ(http.exit_code, 6) << http.err;
   EXPECT_EQ(http.err, "avow: error: POST " + tsa.url() + "error: HTTP 500\n");
+  auto redirect = a.avow({"timestamp", "fetch", "--tsa", tsa.url() + "redirect"});
+  EXPECT_EQ(redirect.exit_code, 6) << redirect.err;
+  EXPECT_EQ(redirect.err, "avow: error: POST " + tsa.url() +
+                              "redirect: HTTP 302 (a redirect; avow does not follow redirects: give the final URL)\n");
+  auto big = a.avow({"timestamp", "fetch", "--tsa", tsa.url() + "big"});
+  EXPECT_EQ(big.exit_code, 6) << big.err;
+  EXPECT_EQ(big.err, "avow: error: POST " + tsa.url() + "big: the reply is over 65536 bytes\n");
   auto scheme = a.avow({"timestamp", "fetch", "--tsa", "file:///etc/passwd"});
   EXPECT_EQ(scheme.exit_code, 3) << scheme.err;
   EXPECT_EQ(scheme.err, "avow: error: URL 'file:///etc/passwd' is not http:// or https://\n");

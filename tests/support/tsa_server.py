@@ -4,7 +4,8 @@
 Usage: tsa_server.py TSA_DIR PORT_FILE
 TSA_DIR is a folder made by make_tsa.sh (ts.cnf, keys). Listens on 127.0.0.1 on a free port, writes the port to
 PORT_FILE once it listens, and answers each POST (Content-Type application/timestamp-query) with
-`openssl ts -reply -config TSA_DIR/ts.cnf`. POST /error answers HTTP 500. Stops when its parent closes stdin.
+`openssl ts -reply -config TSA_DIR/ts.cnf`. POST /error answers HTTP 500, /redirect a 302 to /, /big 100,000
+bytes of zeros. Stops when its parent closes stdin.
 """
 import http.server
 import os
@@ -21,6 +22,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
         query = self.rfile.read(length)
+        if self.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path == "/big":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(b"\0" * 100000)
+            return
         if self.path == "/error" or self.headers.get("Content-Type") != "application/timestamp-query":
             self.send_response(500)
             self.send_header("Content-Length", "0")
