@@ -85,6 +85,13 @@ Expected<Archive::Timestamp> Archive::timestamp_attach(std::string_view tsr, con
   const auto& config = m_impl->config;
   auto info = crypto::parse_timestamp_response(tsr);
   if (!info) return std::unexpected(info.error());
+  // A token from the future: the local clock or the TSA's is wrong. Stored, it would also make every later write
+  // refuse the local clock (check_clock).
+  if (const SysSeconds now = now_seconds(); info->gen_time > now + verify::k_timestamp_tolerance)
+    return fail(ErrorCode::failed_precondition,
+                "the token's time ({}) is more than {} minutes after the local clock ({}); fix the clock (or use "
+                "another TSA) before attaching it",
+                info->gen_time_text, verify::k_timestamp_tolerance.count(), format_rfc3339_utc(now));
 
   auto lock = store::WriterLock::acquire(store.git_dir(), options.lock_timeout);
   if (!lock) return std::unexpected(lock.error());

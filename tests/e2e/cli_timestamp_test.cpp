@@ -390,6 +390,13 @@ TEST_F(CliTimestamp, LocalClockFarInThePastIsRefused) {
   auto at = avow_env({"timestamp", "attach", tsr}, {{"AVOW_TEST_NOW", past}});
   EXPECT_EQ(at.exit_code, 4) << at.err;
   EXPECT_EQ(a.state(), before);
+  // A token more than 10 minutes ahead of the local clock is refused as such.
+  const std::string behind = utc_in(std::chrono::minutes(-15));
+  auto ahead = avow_env({"timestamp", "attach", tsr}, {{"AVOW_TEST_NOW", behind}});
+  EXPECT_EQ(ahead.exit_code, 4) << ahead.err;
+  EXPECT_NE(ahead.err.find(" minutes after the local clock (" + behind + "); fix the clock"), std::string::npos)
+      << ahead.err;
+  EXPECT_EQ(a.state(), before);
   // Within the tolerance, a write goes through.
   auto ok = avow_env({"archive", file, "--source", "https://example.org/past"},
                      {{"AVOW_TEST_NOW", utc_in(std::chrono::minutes(-5))}});
