@@ -533,6 +533,8 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
   if (auto ok = detail::check_log_key(*keys, log_key->public_key(), **log_key_file); !ok)
     return std::unexpected(ok.error());
   if (auto ok = detail::check_archivist_key(*keys, archivist_id); !ok) return std::unexpected(ok.error());
+  if (!options.dry_run)
+    if (auto ok = detail::check_clock(store, **head); !ok) return std::unexpected(ok.error());
 
   // 3. Revisions, from the derived index: a new text under a source that has another links to it with supersedes; the
   // same text under the same source again records nothing unless it is a deliberate recapture.

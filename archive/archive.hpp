@@ -4,6 +4,7 @@
 
 #include <archive/audit.hpp>
 #include <archive/crypto/keyfile.hpp>
+#include <archive/crypto/timestamp.hpp>
 #include <archive/index/index.hpp>
 #include <archive/record/key_state.hpp>
 #include <archive/text/diff.hpp>
@@ -282,6 +283,38 @@ public:
     bool same_as_previous = false;   // the same text as the version before (a recapture): no diff
   };
   Expected<std::vector<Version>> history(std::string_view source, std::vector<std::string>& notices) const;
+
+  // RFC 3161 trusted time over checkpoints (archive/archive_time.cpp; docs/FORMAT.md "Time-stamp tokens"). A token
+  // covers a checkpoint body: its imprint is SHA-256 of the checkpoint note's text; it is stored as the DER
+  // TimeStampResp at log/timestamps/<size>.tsr by a commit of its own.
+  struct TimestampRequest {
+    std::string der;              // DER TimeStampReq: SHA-256 imprint, random nonce, certReq
+    std::uint64_t tree_size = 0;  // of the checkpoint it asks about
+    std::string body_sha256;      // hex imprint
+  };
+  struct Timestamp {
+    std::uint64_t tree_size = 0;
+    std::string path;             // log/timestamps/<size>.tsr
+    crypto::TimestampInfo info;
+    bool verified = false;        // checked against the TSA certificate given
+    std::string commit;           // the commit that stored it (attach/fetch only)
+  };
+  struct TimestampOptions {
+    std::optional<std::string> tsa_cert_pem; // CA certificate(s): refuse a token that does not verify under it
+    crypto::PassphraseSource passphrase;     // for the log key
+    std::chrono::milliseconds lock_timeout{10000};
+  };
+  // A time-stamp request for the current checkpoint.
+  Expected<TimestampRequest> timestamp_request() const;
+  // Check the DER TimeStampResp `tsr` and store it: invalid_input when it is not granted or covers no checkpoint of
+  // this history (naming the current size and body hash); key when it does not verify under the given TSA
+  // certificate; failed_precondition when a token for that size is already stored, or the local clock is behind.
+  Expected<Timestamp> timestamp_attach(std::string_view tsr, const TimestampOptions& options);
+  // timestamp_request, POST it to `url` (application/timestamp-query), timestamp_attach the reply; io naming the
+  // reason when the TSA cannot be reached or answers with an HTTP error.
+  Expected<Timestamp> timestamp_fetch(std::string_view url, const TimestampOptions& options);
+  // The stored tokens that match their checkpoint, smallest size first (with `tsa_cert_pem`: those that verify).
+  Expected<std::vector<Timestamp>> timestamps(const std::optional<std::string>& tsa_cert_pem) const;
 
   // The audit report over the entries `filter` selects, with what verify --quick finds.
   Expected<AuditReport> audit(const index::Filter& filter, std::vector<std::string>& notices) const;

@@ -87,5 +87,10 @@ struct KeyWrite {
 Expected<std::string> write_key_entries(Archive::Impl& impl, const store::Oid& head, const verify::SignedCheckpoint& cp,
                                         const record::KeyState& keys, const KeyWrite& write);
 
+// Refuse to write (failed_precondition naming both times) when the local clock is more than
+// verify::k_timestamp_tolerance before the archive's newest time at `head`: its newest token genTime or the head
+// commit's committer time (archive/archive_time.cpp).
+Expected<void> check_clock(const store::GitStore& store, const store::Oid& head);
+
 } // namespace detail
 } // namespace avow

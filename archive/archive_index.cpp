@@ -423,10 +423,13 @@ Expected<AuditReport> Archive::audit(const index::Filter& given, std::vector<std
     for (const auto& row : *rows) texts.insert(row.text_sha256);
     r.texts = texts.size();
   }
-  auto report = verify::run(m_impl->store, verify::Options{true, 0, std::nullopt});
+  auto report = verify::run(m_impl->store, verify::Options{true, 0, std::nullopt, std::nullopt});
   if (!report) return std::unexpected(report.error());
   r.checked = true;
   r.problems = std::move(report->problems);
+  auto tokens = timestamps(std::nullopt);
+  if (!tokens) return std::unexpected(tokens.error());
+  for (const auto& t : *tokens) r.timestamps.push_back({t.path, t.tree_size, t.info.gen_time_text, t.info.tsa_name});
   std::string words;
   const auto say = [&](std::string_view what, const std::optional<std::string>& v) {
     if (v) words += fmt::format("{}{} = {}", words.empty() ? "" : ", ", what, *v);

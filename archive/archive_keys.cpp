@@ -99,6 +99,7 @@ Expected<KeyWriteBase> begin_key_write(Archive::Impl& impl, const crypto::Passph
   if (!*head) return fail(ErrorCode::failed_precondition, "archive has no commit");
   auto cp = verify::read_checkpoint(store, **head, impl.log_verifier, impl.config.origin);
   if (!cp) return fail(ErrorCode::failed_precondition, "cannot append: {}", cp.error().message);
+  if (auto ok = detail::check_clock(store, **head); !ok) return std::unexpected(ok.error());
   auto keys = verify::key_state_at(store, **head, *cp, impl.log_verifier);
   if (!keys) return std::unexpected(keys.error());
   if (auto ok = detail::check_log_key(*keys, (*log_key)->public_key(), **log_key_file); !ok)

@@ -42,7 +42,15 @@ struct AuditReport {
     std::string first_captured, last_captured;
   };
   std::vector<Source> most_revised; // sources with more than one version, most versions first (top 20)
-  std::vector<std::string> timestamps; // RFC 3161 tokens: none until time-stamping exists
+  // RFC 3161 tokens that match their checkpoint, smallest size first: each says the entries before its checkpoint's
+  // size existed by its genTime (not checked against a TSA certificate: audit takes none).
+  struct Timestamp {
+    std::string path;               // log/timestamps/<size>.tsr
+    std::uint64_t tree_size = 0;    // covers entries [0, tree_size)
+    std::string gen_time;           // RFC 3339 UTC
+    std::string tsa;                // the TSA name in the token, "" when absent
+  };
+  std::vector<Timestamp> timestamps;
   bool checked = false;             // verify --quick ran
   std::vector<verify::Problem> problems; // what it found
 };

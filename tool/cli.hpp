@@ -73,5 +73,6 @@ void add_key(CLI::App& app, Globals& g);
 void add_proof(CLI::App& app, Globals& g);
 void add_checkpoint(CLI::App& app, Globals& g);
 void add_query(CLI::App& app, Globals& g);
+void add_timestamp(CLI::App& app, Globals& g);
 
 } // namespace avow::tool

@@ -385,7 +385,9 @@ void add_query(CLI::App& app, Globals& g) {
                           {"publishers", counts_json(r->by_publisher)}, {"archivists", counts_json(r->by_archivist)},
                           {"languages", counts_json(r->by_lang)}, {"months", counts_json(r->by_month)},
                           {"key_events", nlohmann::json::array()}, {"most_revised", nlohmann::json::array()},
-                          {"timestamps", r->timestamps}, {"problems", nlohmann::json::array()}};
+                          {"timestamps", nlohmann::json::array()}, {"problems", nlohmann::json::array()}};
+      for (const auto& t : r->timestamps)
+        j["timestamps"].push_back({{"path", t.path}, {"tree_size", t.tree_size}, {"existed_by", t.gen_time}, {"tsa", t.tsa}});
       for (const auto& k : r->key_events)
         j["key_events"].push_back({{"index", k.index}, {"kind", k.kind}, {"key_id", k.key_id}, {"role", k.role},
                                    {"captured", k.captured}});
@@ -431,7 +433,16 @@ void add_query(CLI::App& app, Globals& g) {
         t.rows.push_back({std::to_string(s.versions), s.source, s.first_captured, s.last_captured});
       out += render_table(t, width);
     }
-    out += "\ntrusted time-stamps: none (RFC 3161 time-stamping is not available yet)\n";
+    out += "\ntrusted time-stamps (RFC 3161; not checked against a TSA certificate: avow verify --tsa-cert)\n";
+    if (r->timestamps.empty()) out += "  (none)\n";
+    else {
+      Table t;
+      t.headers = {"token", "entries covered", "existed by", "TSA"};
+      for (const auto& ts : r->timestamps)
+        t.rows.push_back({ts.path, ts.tree_size == 0 ? std::string("none") : fmt::format("0..{}", ts.tree_size - 1),
+                          ts.gen_time, ts.tsa});
+      out += render_table(t, width);
+    }
     out += "\nverify --quick: ";
     if (r->problems.empty()) out += "no problems found\n";
     else {

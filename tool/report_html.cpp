@@ -192,7 +192,15 @@ void timestamps(std::string& out, const AuditReport& r) {
   if (r.timestamps.empty()) {
     out += "<p class=\"none\">none</p>\n";
   } else {
-    for (const auto& t : r.timestamps) out += "<pre dir=\"ltr\">" + html_escape(t) + "</pre>\n";
+    out += "<p>Each RFC 3161 token shows that the entries before its checkpoint existed by its time (not checked "
+           "against a TSA certificate here: run <code>avow verify --tsa-cert</code>).</p>\n";
+    out += "<table>\n<tr><th>Token</th><th>Entries covered</th><th>Existed by</th><th>TSA</th></tr>\n";
+    for (const auto& t : r.timestamps)
+      out += "<tr><td class=\"mono\">" + html_escape(t.path) + "</td><td class=\"num\">" +
+             (t.tree_size == 0 ? std::string("none") : "0\u2013" + std::to_string(t.tree_size - 1)) +
+             "</td><td class=\"mono\">" + html_escape(t.gen_time) + "</td><td dir=\"auto\">" + html_escape(t.tsa) +
+             "</td></tr>\n";
+    out += "</table>\n";
   }
   out += "</section>\n";
 }

@@ -1,6 +1,7 @@
 #include <archive/util/time.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace avow {
 
@@ -15,7 +16,14 @@ std::string format_rfc3339_utc(SysSeconds t) {
   return buf;
 }
 
-SysSeconds now_seconds() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
+SysSeconds now_seconds() {
+  // Test hook, the one place avow reads it: AVOW_TEST_NOW (RFC 3339 UTC) replaces the local clock, so tests can write
+  // with a clock in the past or the future without touching the system clock. Not for use outside tests
+  // (docs/exit-codes.md); an unparsable value is ignored.
+  if (const char* fake = std::getenv("AVOW_TEST_NOW"); fake != nullptr && *fake != '\0')
+    if (auto t = parse_rfc3339_utc(fake)) return *t;
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
 
 Expected<SysSeconds> parse_rfc3339_utc(std::string_view s) {
   // YYYY-MM-DDTHH:MM:SSZ, exactly 20 characters.

@@ -12,6 +12,7 @@
 #include <archive/text/canonical.hpp>
 #include <archive/text/encoding.hpp>
 #include <archive/verify/log_reader.hpp>
+#include <archive/verify/timestamps.hpp>
 #include <archive/store/writer_lock.hpp>
 
 #include <algorithm>
@@ -144,6 +145,7 @@ public:
     check_log();
     check_entries();
     check_texts();
+    check_timestamps(m_store, m_head, timestamp_input(), m_options, m_report, m_expected_files);
     check_files();
     return finish();
   }
@@ -727,6 +729,15 @@ private:
     });
   }
 
+  // The statements' capture times, for the RFC 3161 token check (archive/verify/timestamps.cpp).
+  TimestampInput timestamp_input() const {
+    TimestampInput in;
+    in.captured.resize(m_parsed.size());
+    for (std::size_t i = 0; i < m_parsed.size(); ++i)
+      if (m_parsed[i].ok && m_parsed[i].statement) in.captured[i] = m_parsed[i].statement->captured;
+    return in;
+  }
+
   // SPEC 7.5: no stray or missing files.
   void check_files() {
     m_expected_files.insert(std::string(record::k_config_path));
@@ -747,7 +758,6 @@ private:
       if (e.kind != store::EntryKind::blob)
         problem("stray_file", {}, {}, e.path, fmt::format("'{}' is not a regular file", e.path));
       else if (!m_expected_files.contains(e.path))
-        // RFC 3161 tokens (log/timestamps/) are not supported by this version: an unchecked file is reported too.
         problem("stray_file", {}, {}, e.path, fmt::format("'{}' is not part of the archive", e.path));
     }
     for (const auto& k : {std::string(record::k_config_path), std::string(record::k_allowed_signers_path),

@@ -36,6 +36,11 @@ struct Report {
   // the git dir (kind "stale_lock" or "stale_temp", with `path` relative to .git), reported only while no writer
   // holds the archive lock; the next `avow archive` removes them.
   std::vector<Problem> notices;
+  // RFC 3161 tokens under log/timestamps/: how many, the newest genTime among the good ones (RFC 3339, "" when
+  // none), and whether they were checked against a TSA certificate (Options::tsa_cert_pem).
+  std::uint64_t timestamps = 0;
+  std::string newest_timestamp;
+  bool timestamps_checked = false;
   bool ok() const { return problems.empty(); }
 };
 
@@ -45,6 +50,8 @@ struct Options {
   // A checkpoint this copy of the archive saw earlier (kept in .git/avow/seen-checkpoint): the log must still
   // contain it as a prefix, or the history was rewritten since, and that is reported as a fork.
   std::optional<std::string> seen_checkpoint;
+  // PEM certificate(s) of the TSA CA: every time-stamp token must then verify under it (verify --tsa-cert).
+  std::optional<std::string> tsa_cert_pem;
 };
 
 // Check everything SPEC section 7 lists (items 1 to 5) for the archive in `store`, reading each commit of main once

@@ -144,7 +144,7 @@ TEST_F(CliVerify, TimestampFilesAreNotAcceptedUnchecked) {
   bool found = false;
   const auto j = r.json();
   for (const auto& p : j["problems"])
-    if (p["kind"] == "stray_file" && p["path"] == "log/timestamps/3.tsr") found = true;
+    if (p["kind"] == "timestamp_invalid" && p["path"] == "log/timestamps/3.tsr") found = true;
   EXPECT_TRUE(found) << r.out;
 }
 

@@ -253,8 +253,11 @@ TEST(ToolAuditHtml, HasEverySectionAndNoExternalResource) {
   EXPECT_EQ(render_audit_html(r).find("<th>Evidence</th>"), std::string::npos); // no empty column
   r.checked = false;
   EXPECT_NE(render_audit_html(r).find("verify --quick was not run"), std::string::npos);
-  r.timestamps = {"MIIB<token>"};
-  EXPECT_NE(render_audit_html(r).find("<pre dir=\"ltr\">MIIB&lt;token&gt;</pre>"), std::string::npos);
+  r.timestamps = {{"log/timestamps/42.tsr", 42, "2026-11-30T10:00:20Z", "DirName:CN = <TSA>"}};
+  EXPECT_NE(render_audit_html(r).find("<tr><td class=\"mono\">log/timestamps/42.tsr</td><td class=\"num\">0\u201341</td>"
+                                      "<td class=\"mono\">2026-11-30T10:00:20Z</td><td dir=\"auto\">DirName:CN = "
+                                      "&lt;TSA&gt;</td></tr>"),
+            std::string::npos);
 }
 
 TEST(ToolAuditHtml, IsDeterministic) {
