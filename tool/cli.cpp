@@ -154,8 +154,8 @@ std::optional<crypto::SecretBytes> read_tty_secret(const char* prompt) {
   return crypto::SecretBytes(std::string_view(buf.data, len));
 }
 
-// Read the passphrase file `file`: its bytes up to the first line end (one trailing "\n" or "\r\n" is not part of
-// the passphrase). key error if it cannot be read, is not a regular file, is empty or is too long.
+// Read the passphrase file `file`: its first line, without the "\n" or "\r\n" that ends it (as `openssl -passin
+// file:` reads it). key error if it cannot be read, is not a regular file, is over 4096 bytes or the line is empty.
 Expected<crypto::SecretBytes> read_passphrase_file(const std::string& file) {
   // O_NONBLOCK: a FIFO must not hang us (refused below as not a regular file).
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -184,9 +184,10 @@ Expected<crypto::SecretBytes> read_passphrase_file(const std::string& file) {
   ::close(fd);
   if (len > k_max_passphrase)
     return fail(ErrorCode::key, "cannot read passphrase file '{}': longer than {} bytes", file, k_max_passphrase);
-  if (len > 0 && buf.data[len - 1] == '\n') --len;
+  // The first line, as `openssl -passin file:` reads it, so one file serves both.
+  if (const void* nl = std::memchr(buf.data, '\n', len)) len = static_cast<std::size_t>(static_cast<const char*>(nl) - buf.data);
   if (len > 0 && buf.data[len - 1] == '\r') --len;
-  if (len == 0) return fail(ErrorCode::key, "cannot read passphrase file '{}': it is empty", file);
+  if (len == 0) return fail(ErrorCode::key, "cannot read passphrase file '{}': its first line is empty", file);
   return crypto::SecretBytes(std::string_view(buf.data, len));
 }
 
