@@ -3,6 +3,7 @@
 #include <archive/util/file.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <iterator>
 #include <cstdio>
@@ -154,14 +155,21 @@ std::optional<crypto::SecretBytes> read_tty_secret(const char* prompt) {
   return crypto::SecretBytes(std::string_view(buf.data, len));
 }
 
-// Read the passphrase file `file`: its bytes up to the first line end (one trailing "\n" or "\r\n" is not part of
-// the passphrase). key error if it cannot be read, is not a regular file, is empty or is too long.
+// Return strerror(e) in lowercase, as error messages want it.
+std::string errno_text(int e) {
+  std::string s = std::strerror(e);
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+// Read the passphrase file `file`: its first line, without the "\n" or "\r\n" that ends it (as `openssl -passin
+// file:` reads it). key error if it cannot be read, is not a regular file, is over 4096 bytes or the line is empty.
 Expected<crypto::SecretBytes> read_passphrase_file(const std::string& file) {
   // O_NONBLOCK: a FIFO must not hang us (refused below as not a regular file).
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return fail(ErrorCode::key, "cannot read passphrase file '{}': {}", file,
-                errno == ENOENT ? std::string("no such file") : std::string(std::strerror(errno)));
+                errno == ENOENT ? std::string("no such file") : errno_text(errno));
   struct stat st{};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
@@ -175,7 +183,7 @@ Expected<crypto::SecretBytes> read_passphrase_file(const std::string& file) {
     if (n < 0) {
       const int e = errno;
       ::close(fd);
-      return fail(ErrorCode::key, "cannot read passphrase file '{}': {}", file, std::strerror(e));
+      return fail(ErrorCode::key, "cannot read passphrase file '{}': {}", file, errno_text(e));
     }
     if (n == 0) break;
     len += static_cast<std::size_t>(n);
@@ -184,9 +192,10 @@ Expected<crypto::SecretBytes> read_passphrase_file(const std::string& file) {
   ::close(fd);
   if (len > k_max_passphrase)
     return fail(ErrorCode::key, "cannot read passphrase file '{}': longer than {} bytes", file, k_max_passphrase);
-  if (len > 0 && buf.data[len - 1] == '\n') --len;
+  // The first line, as `openssl -passin file:` reads it, so one file serves both.
+  if (const void* nl = std::memchr(buf.data, '\n', len)) len = static_cast<std::size_t>(static_cast<const char*>(nl) - buf.data);
   if (len > 0 && buf.data[len - 1] == '\r') --len;
-  if (len == 0) return fail(ErrorCode::key, "cannot read passphrase file '{}': it is empty", file);
+  if (len == 0) return fail(ErrorCode::key, "cannot read passphrase file '{}': its first line is empty", file);
   return crypto::SecretBytes(std::string_view(buf.data, len));
 }
 

@@ -371,14 +371,18 @@ TEST_F(CliCustody, EncryptedKeyArchivesWithPassphraseFileAndEnv) {
   r = avow_in(dir, {"--passphrase-file", pass, "archive", statement("e1.txt", "Unlocked by a file.\n"), "--source",
                     "urn:custody:e1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  // ...and with AVOW_PASSPHRASE_FILE (a file without a trailing newline gives the same passphrase).
-  const std::string bare = a.file("bare.txt", "correct horse battery staple");
+  // ...and with AVOW_PASSPHRASE_FILE (only the first line counts, CRLF or not, as for openssl -passin file:).
+  const std::string bare = a.file("bare.txt", "correct horse battery staple\r\nsecond line\n");
   r = avow_in(dir, {"archive", statement("e2.txt", "Unlocked by the environment.\n"), "--source", "urn:custody:e2"},
               {{"AVOW_PASSPHRASE_FILE", bare}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string no_newline = a.file("no-newline.txt", "correct horse battery staple");
+  r = avow_in(dir, {"--passphrase-file", no_newline, "archive", statement("e4.txt", "No newline.\n"), "--source",
+                    "urn:custody:e4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   r = avow_in(dir, {"verify"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_EQ(log_entries(dir).size(), 3u);
+  EXPECT_EQ(log_entries(dir).size(), 4u);
 
   // Refusals: nothing written.
   const std::string wrong = a.file("wrong.txt", "Correct horse battery staple\n");
@@ -407,7 +411,7 @@ TEST_F(CliCustody, EncryptedKeyArchivesWithPassphraseFileAndEnv) {
   expect_key_refusal(dir, args({}), "cannot read passphrase file '" + gone + "': no such file",
                      {{"AVOW_PASSPHRASE_FILE", gone}});
   const std::string empty = a.file("empty.txt", "\n");
-  expect_key_refusal(dir, args({"--passphrase-file", empty}), "cannot read passphrase file '" + empty + "': it is empty");
+  expect_key_refusal(dir, args({"--passphrase-file", empty}), "cannot read passphrase file '" + empty + "': its first line is empty");
   expect_key_refusal(dir, args({"--passphrase-file", a.tmp().path().string()}),
                      "cannot read passphrase file '" + a.tmp().path().string() + "': not a regular file");
   // init with a wrong passphrase: no archive.
