@@ -44,6 +44,8 @@ void add_proof(CLI::App& app, Globals& g) {
 
   auto* vp = app.add_subcommand("verify-proof", "Check a proof bundle offline against a trust policy.");
   vp->footer("Example: avow verify-proof statement.avow-proof --policy archive.policy --text copy-of-statement.txt\n"
+             "A policy naming an older log key accepts a checkpoint signed by a newer one through the hand-overs the\n"
+             "bundle carries; the key state shows whether the signing key was in force at the entry.\n"
              "Exit 0: proven; 1: not proven (the reason is printed); 3: unreadable policy or files.");
   vp->fallthrough();
   auto file = std::make_shared<std::string>();
