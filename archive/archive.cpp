@@ -4,6 +4,7 @@
 #include <archive/proof_bundle.hpp>
 
 #include <archive/crypto/sha256.hpp>
+#include <archive/crypto/ssh_agent.hpp>
 #include <archive/crypto/sshsig.hpp>
 #include <archive/log/checkpoint.hpp>
 #include <archive/log/merkle.hpp>
@@ -13,6 +14,7 @@
 #include <archive/log/tlog_proof.hpp>
 #include <archive/record/dsse.hpp>
 #include <archive/record/key_event.hpp>
+#include <archive/record/key_state.hpp>
 #include <archive/record/layout.hpp>
 #include <archive/record/record.hpp>
 #include <archive/store/git_store.hpp>
@@ -67,24 +69,36 @@ Error with_context(const Error& e, std::string_view context) {
   return Error{e.code, fmt::format("{}: {}", context, e.message)};
 }
 
-Expected<crypto::PrivateKey> load_key(const fs::path& path, const crypto::PassphraseSource& passphrase) {
-  return crypto::read_private_key(path, passphrase);
+// Open the key named by `path`: a private key file, or an agent key ("ssh-agent:SHA256:...") whose private half never
+// reaches this process.
+Expected<crypto::OwnedSigner> load_key(const fs::path& path, const crypto::PassphraseSource& passphrase) {
+  auto signer = crypto::open_signer(path.string(), passphrase);
+  if (!signer) return std::unexpected(signer.error());
+  return crypto::OwnedSigner(std::move(*signer));
+}
+
+// The value to keep in .git/config for the key named by `path`: an agent key spec as given, a file's absolute path.
+std::string key_config_value(const fs::path& path) {
+  return crypto::is_agent_spec(path.string()) ? path.string() : fs::absolute(path).string();
 }
 
 std::string allowed_signers_line(std::string_view origin, const crypto::PublicKey& key) {
   return fmt::format("{} namespaces=\"git\" {}\n", origin, crypto::openssh_public_key(key));
 }
 
-store::Transaction::Signer commit_signer(const crypto::PrivateKey& log_key) {
+store::Transaction::Signer commit_signer(const crypto::Signer& log_key) {
   return [&log_key](std::string_view buffer) { return crypto::sshsig_sign(log_key, "git", as_bytes(buffer)); };
 }
 
 // Append `envelopes` to the log whose tiles are in `base` (size `old_size`) inside `tx`, and write the new signed
-// checkpoint. Reads O(log n) tiles, never the whole log.
+// checkpoint and log/keys: `keys` is the key state after the new entries, and the checkpoint commits to it in its
+// avow-keys line. The hand-over checkpoint of a rotation is signed by the new log key and by `old_log_key` too.
+// Reads O(log n) tiles, never the whole log.
 Expected<std::uint64_t> append_to_log(const store::GitStore& store, const std::optional<store::Oid>& base,
                                       store::Transaction& tx, std::uint64_t old_size,
                                       const std::vector<std::string>& envelopes, const record::ArchiveConfig& config,
-                                      const crypto::PrivateKey& log_key, const std::optional<log::Hash>& old_root) {
+                                      const crypto::Signer& log_key, const std::optional<log::Hash>& old_root,
+                                      const record::KeyState& keys, const crypto::Signer* old_log_key = nullptr) {
   const log::TileReader reader =
       base ? detail::tile_reader(store, *base) : log::TileReader([](const std::string& path) -> Expected<Bytes> {
         return fail(ErrorCode::not_found, "no tile '{}'", path);
@@ -99,10 +113,12 @@ Expected<std::uint64_t> append_to_log(const store::GitStore& store, const std::o
     if (auto ok = tx.remove(std::string(record::k_log_prefix) + path); !ok) return std::unexpected(ok.error());
   for (const auto& w : plan->writes)
     if (auto ok = tx.put(std::string(record::k_log_prefix) + w.path, to_string(w.data)); !ok) return std::unexpected(ok.error());
-  const log::Checkpoint cp{config.origin, plan->new_size, plan->root, {}};
-  auto note = log::sign_note(log::checkpoint_text(cp), config.origin, log_key);
+  const std::string keys_jcs = record::key_state_json(keys);
+  const log::Checkpoint cp{config.origin, plan->new_size, plan->root, {record::key_state_extension_for(keys_jcs)}};
+  auto note = detail::sign_checkpoint(log::checkpoint_text(cp), config.origin, log_key, old_log_key);
   if (!note) return std::unexpected(note.error());
   if (auto ok = tx.put(record::k_checkpoint_path, *note); !ok) return std::unexpected(ok.error());
+  if (auto ok = tx.put(record::k_key_state_path, keys_jcs); !ok) return std::unexpected(ok.error());
   return plan->new_size;
 }
 
@@ -201,14 +217,14 @@ Expected<Prepared> prepare(const StatementInput& in, const std::string& archivis
   return p;
 }
 
-Expected<std::string> sign_entry(std::string_view payload, const crypto::PrivateKey& key) {
+Expected<std::string> sign_entry(std::string_view payload, const crypto::Signer& key) {
   auto env = record::sign(payload, key);
   if (!env) return std::unexpected(env.error());
   return record::serialize(*env);
 }
 
 // Return the key.add entry for `key`, signed by the log key.
-Expected<std::string> key_add_entry(const crypto::PublicKey& key, const crypto::PrivateKey& log_key,
+Expected<std::string> key_add_entry(const crypto::PublicKey& key, const crypto::Signer& log_key,
                                     const std::string& captured) {
   record::KeyEvent e;
   e.kind = "key.add";
@@ -223,7 +239,7 @@ Expected<std::string> key_add_entry(const crypto::PublicKey& key, const crypto::
 }
 
 struct LoadedOrNew {
-  crypto::PrivateKey key;
+  crypto::OwnedSigner key;
   fs::path file;
   bool generated = false;
 };
@@ -233,7 +249,7 @@ Expected<LoadedOrNew> load_or_generate(const std::optional<fs::path>& file, cons
   if (file) {
     auto key = load_key(*file, passphrase);
     if (!key) return std::unexpected(key.error());
-    return LoadedOrNew{std::move(*key), fs::absolute(*file), false};
+    return LoadedOrNew{std::move(*key), key_config_value(*file), false};
   }
   auto gen = generate_key(key_dir, std::nullopt, crypto::SecretBytes{});
   if (!gen) return std::unexpected(gen.error());
@@ -255,13 +271,17 @@ void remember_checkpoint(const store::GitStore& store, std::string_view note) {
 // Refuse to write on top of a history that contradicts the checkpoint this copy saw last (a reset or rewritten
 // branch): writing would bury the evidence. O(log n): a consistency proof from the tiles.
 Expected<void> check_seen_checkpoint(const store::GitStore& store, const store::Oid& head, const log::Checkpoint& now,
-                                     const log::Verifier& log_key) {
+                                     const record::KeyState& keys) {
   auto seen = read_file(seen_checkpoint_path(store), 64 * 1024);
   if (!seen) return seen.error().code == ErrorCode::not_found ? Expected<void>{} : std::unexpected(seen.error());
-  const log::Verifier known[] = {log_key};
+  // Signed by the log key in force at its size: a checkpoint seen before a rotation stays valid under the old key.
   auto note = log::parse_note(*seen);
-  auto cp = note && log::verify_note(*note, known) ? log::parse_checkpoint_text(note->text)
-                                                  : Expected<log::Checkpoint>(std::unexpected(Error{}));
+  auto cp = note ? log::parse_checkpoint_text(note->text) : Expected<log::Checkpoint>(std::unexpected(Error{}));
+  if (cp) {
+    const record::KeyEntry* signer = detail::log_key_for_size(keys, cp->size);
+    const log::Verifier known[] = {verify::note_verifier(now.origin, signer ? signer->public_key : crypto::PublicKey{})};
+    if (!signer || !log::verify_note(*note, known)) cp = std::unexpected(Error{});
+  }
   const auto refuse = [&](std::string_view why) {
     return fail(ErrorCode::failed_precondition,
                 "cannot append: {}; run avow verify (delete .git/avow/seen-checkpoint only if you rewrote the history "
@@ -300,6 +320,27 @@ Expected<std::string> read_entry(const store::GitStore& store, const store::Oid&
 }
 
 } // namespace
+
+Expected<std::string> detail::write_key_entries(Archive::Impl& impl, const store::Oid& head,
+                                                const verify::SignedCheckpoint& cp, const record::KeyState& keys,
+                                                const KeyWrite& write) {
+  auto& store = impl.store;
+  if (auto ok = check_seen_checkpoint(store, head, cp.checkpoint, keys); !ok) return std::unexpected(ok.error());
+  auto tx = store.begin();
+  if (!tx) return std::unexpected(tx.error());
+  if (tx->base() != head) return fail(ErrorCode::failed_precondition, "archive changed during the write (another writer?)");
+  if (write.files)
+    for (const auto& [path, data] : write.files(tx->time()))
+      if (auto ok = tx->put(path, data); !ok) return std::unexpected(ok.error());
+  const std::uint64_t first = cp.checkpoint.size;
+  auto size = append_to_log(store, head, *tx, first, write.envelopes, impl.config, *write.log_key, cp.checkpoint.root,
+                            write.after, write.old_log_key);
+  if (!size) return std::unexpected(size.error());
+  auto commit = tx->commit(commit_message(write.summary, first, *size, {}), commit_signer(*write.commit_key));
+  if (!commit) return std::unexpected(commit.error());
+  if (auto note = store.read(*commit, record::k_checkpoint_path)) remember_checkpoint(store, *note);
+  return commit->hex();
+}
 
 fs::path default_key_dir() {
   if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg) return fs::path(xdg) / "avow" / "keys";
@@ -373,6 +414,12 @@ Expected<InitResult> Archive::init(const InitOptions& options) {
     const std::string captured = format_rfc3339_utc(now_seconds());
     auto entry = key_add_entry(arch_pub, log_key->key, captured);
     if (!entry) return std::unexpected(entry.error());
+    record::KeyState keys = record::initial_key_state(log_pub);
+    {
+      auto event = record::key_event_from_json(*json::parse_canonical(record::parse(*entry)->payload));
+      if (!event) return std::unexpected(event.error());
+      if (auto ok = record::apply(keys, *event, config.log_key_id, 0); !ok) return std::unexpected(ok.error());
+    }
 
     auto tx = store->begin();
     if (!tx) return std::unexpected(tx.error());
@@ -382,15 +429,15 @@ Expected<InitResult> Archive::init(const InitOptions& options) {
                     tx->put(record::k_allowed_signers_path, allowed_signers_line(options.origin, log_pub))})
       if (!ok) return std::unexpected(ok.error());
     const std::vector<std::string> entries{*entry};
-    auto size = append_to_log(*store, std::nullopt, *tx, 0, entries, config, log_key->key, log::empty_root());
+    auto size = append_to_log(*store, std::nullopt, *tx, 0, entries, config, log_key->key, log::empty_root(), keys);
     if (!size) return std::unexpected(size.error());
     const std::string msg =
         commit_message(fmt::format("init archive {}", options.origin), 0, *size, {});
     auto commit = tx->commit(msg, commit_signer(log_key->key));
     if (!commit) return std::unexpected(commit.error());
-    if (auto ok = store->config_set("avow.logkey", fs::absolute(log_key->file).string()); !ok)
+    if (auto ok = store->config_set("avow.logkey", log_key->file.string()); !ok)
       return std::unexpected(ok.error());
-    if (auto ok = store->config_set("avow.key", fs::absolute(archivist->file).string()); !ok)
+    if (auto ok = store->config_set("avow.key", archivist->file.string()); !ok)
       return std::unexpected(ok.error());
     // Start the derived index now, so the first query does not report it as missing. Best effort: it is a cache.
     if (auto opened = Archive::open(options.dir)) {
@@ -451,10 +498,8 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
                                 "archive's operator can append");
   auto log_key = load_key(fs::path(**log_key_file), options.passphrase);
   if (!log_key) return std::unexpected(log_key.error());
-  if (crypto::key_id(log_key->public_key()) != config.log_key_id)
-    return fail(ErrorCode::key, "log key '{}' is not the key named in avow.json", **log_key_file);
   const std::string archivist_id = crypto::key_id(archivist->public_key());
-  if (archivist_id == config.log_key_id)
+  if (archivist_id == config.log_key_id || archivist_id == crypto::key_id(log_key->public_key()))
     return fail(ErrorCode::key, "the log key signs checkpoints and commits, not statements: give an archivist key");
 
   // 1. Check every statement (in parallel) before anything else: nothing is written unless all are good.
@@ -481,14 +526,14 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
   if (!*head) return fail(ErrorCode::failed_precondition, "archive has no commit");
   auto cp = verify::read_checkpoint(store, **head, m_impl->log_verifier, config.origin);
   if (!cp) return fail(ErrorCode::failed_precondition, "cannot append: {}", cp.error().message);
-  if (auto ok = check_seen_checkpoint(store, **head, cp->checkpoint, m_impl->log_verifier); !ok)
+  // The key state at the checkpoint we build on: the log key must be the one in force, the archivist key one added by a
+  // key.add entry and not revoked.
+  auto keys = verify::key_state_at(store, **head, *cp, m_impl->log_verifier);
+  if (!keys) return std::unexpected(keys.error());
+  if (auto ok = check_seen_checkpoint(store, **head, cp->checkpoint, *keys); !ok) return std::unexpected(ok.error());
+  if (auto ok = detail::check_log_key(*keys, log_key->public_key(), **log_key_file); !ok)
     return std::unexpected(ok.error());
-  // A key file in keys/ other than the log key's is an archivist key added by a key.add entry (verify checks
-  // the entries themselves). Revocation, when `key revoke` exists, must be checked here too.
-  auto trusted = store.exists(**head, record::key_path(archivist_id));
-  if (!trusted) return std::unexpected(trusted.error());
-  if (!*trusted)
-    return fail(ErrorCode::key, "archivist key {} is not trusted by this archive", archivist_id.substr(0, 16));
+  if (auto ok = detail::check_archivist_key(*keys, archivist_id); !ok) return std::unexpected(ok.error());
 
   // 3. Revisions, from the derived index: a new text under a source that has another links to it with supersedes; the
   // same text under the same source again records nothing unless it is a deliberate recapture.
@@ -647,7 +692,7 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
     envelopes.push_back(p.envelope);
   }
   const std::uint64_t first = cp->checkpoint.size;
-  auto new_size = append_to_log(store, *head, *tx, first, envelopes, config, *log_key, cp->checkpoint.root);
+  auto new_size = append_to_log(store, *head, *tx, first, envelopes, config, *log_key, cp->checkpoint.root, *keys);
   if (!new_size) return std::unexpected(new_size.error());
 
   std::vector<std::pair<std::uint64_t, std::string>> named;
@@ -900,32 +945,6 @@ Expected<std::string> Archive::checkpoint() const {
   auto keyed = detail::read_keyed_checkpoint(*m_impl, **head);
   if (!keyed) return std::unexpected(keyed.error());
   return keyed->signed_checkpoint.note;
-}
-
-Expected<std::vector<Archive::KeyInfo>> Archive::keys() const {
-  const auto& store = m_impl->store;
-  auto head = store.head();
-  if (!head) return std::unexpected(head.error());
-  auto cp = verify::read_checkpoint(store, **head, m_impl->log_verifier, m_impl->config.origin);
-  if (!cp) return std::unexpected(cp.error());
-  auto entries = verify::read_entries(store, **head, cp->checkpoint.size);
-  if (!entries) return std::unexpected(entries.error());
-  std::vector<KeyInfo> keys{{m_impl->config.log_key_id, "log", "active", std::nullopt}};
-  for (std::uint64_t i = 0; i < entries->size(); ++i) {
-    auto env = record::parse((*entries)[i]);
-    if (!env) continue;
-    auto value = json::parse_canonical(env->payload);
-    if (!value) continue;
-    auto kind = record::record_kind(*value);
-    if (!kind || *kind == "statement") continue;
-    auto ev = record::key_event_from_json(*value);
-    if (!ev) continue;
-    if (ev->kind == "key.add") keys.push_back({ev->key_id, ev->role, "active", i});
-    else
-      for (auto& k : keys)
-        if (k.key_id == ev->key_id) k.status = "revoked";
-  }
-  return keys;
 }
 
 } // namespace avow

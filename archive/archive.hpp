@@ -5,6 +5,7 @@
 #include <archive/audit.hpp>
 #include <archive/crypto/keyfile.hpp>
 #include <archive/index/index.hpp>
+#include <archive/record/key_state.hpp>
 #include <archive/text/diff.hpp>
 #include <archive/util/error.hpp>
 #include <archive/util/time.hpp>
@@ -161,14 +162,89 @@ public:
   // for a malformed prefix. More than one match is returned as such (the caller lists the candidates).
   Expected<std::vector<RecordView>> find(std::string_view prefix, bool with_text) const;
 
+  // --- Keys (archive/archive_keys.cpp; docs/FORMAT.md "Key state") ---
+
+  // Every key the archive's key state names, in the order they were added: the genesis log key first.
   struct KeyInfo {
     std::string key_id;
-    std::string role;       // "log" or "archivist"
-    std::string status;     // "active" or "revoked"
-    std::optional<std::uint64_t> added_at; // log index of its key.add
+    std::string role;                        // "log", "archivist" or "witness"
+    std::string status;                      // "active", "revoked" or (a replaced log key) "rotated"
+    std::optional<std::string> name;
+    std::optional<std::uint64_t> added_at;   // log index of its key.add; absent for the genesis log key
+    std::optional<std::uint64_t> revoked_at; // log index of its key.revoke, or of the rotation that replaced it
+    std::optional<std::string> reason;
   };
-  // List the keys the archive trusts, from avow.json and the key events in the log.
+  // The keys of the key state at the current checkpoint (log/keys, or recomputed for an older archive).
   Expected<std::vector<KeyInfo>> keys() const;
+
+  struct KeyChange {
+    std::string key_id;        // the key added, revoked or rotated in
+    std::uint64_t index = 0;   // log index of the key event
+    std::uint64_t tree_size = 0;
+    std::string commit;
+  };
+  // Append a key.add of the Ed25519 public key in `public_key_file` (SPKI PEM, or an OpenSSH "ssh-ed25519 ..." line)
+  // with `role` "archivist" or "witness", signed by the log key in force (avow.logkey), as a commit of its own that
+  // also adds keys/<id>.pem. key error (exit 5) for another key type, naming it; invalid_input for a bad role or
+  // name; already_exists for a key already added, failed_precondition for one revoked before (never added again).
+  struct KeyAddOptions {
+    std::filesystem::path public_key_file;
+    std::string role;
+    std::optional<std::string> name;
+    crypto::PassphraseSource passphrase;
+    std::chrono::milliseconds lock_timeout{10000};
+  };
+  Expected<KeyChange> add_key(const KeyAddOptions& options);
+  // Append a key.revoke of the archivist or witness key `key` (a unique prefix of its id, 8+ hex digits) with
+  // `reason` (one line), signed by the log key in force. not_found for an unknown key; failed_precondition for one
+  // already revoked, the last archivist in force, or a log key (rotate it instead); the archive is then unchanged.
+  struct KeyRevokeOptions {
+    std::string key;
+    std::string reason;
+    crypto::PassphraseSource passphrase;
+    std::chrono::milliseconds lock_timeout{10000};
+  };
+  Expected<KeyChange> revoke_key(const KeyRevokeOptions& options);
+  // Replace the log key: a key.add with role log for the new key, signed by the old one, in a commit of its own signed
+  // by the old key, whose checkpoint (the hand-over checkpoint) is signed by both; keys/allowed_signers gets
+  // valid-before/valid-after at that commit's time; the local avow.logkey then names the new key file. The new
+  // private key is `new_key` (a private key file), or generated into `key_dir` when absent.
+  struct RotateOptions {
+    std::optional<std::filesystem::path> new_key;
+    std::filesystem::path key_dir;
+    crypto::PassphraseSource passphrase;
+    std::chrono::milliseconds lock_timeout{10000};
+  };
+  struct Rotation {
+    KeyChange change;
+    std::string old_key_id;
+    std::filesystem::path new_key_file;
+    bool generated = false;
+  };
+  Expected<Rotation> rotate_log_key(const RotateOptions& options);
+
+  // The key state at the current checkpoint, for proof bundles: the state, its JCS bytes (log/keys: their SHA-256 is
+  // the checkpoint's avow-keys line) and the checkpoint note. `jcs` is empty for an older archive whose checkpoint
+  // carries no avow-keys line (the state is then recomputed from the log).
+  struct KeyStateView {
+    record::KeyState state;
+    std::string jcs;
+    std::uint64_t size = 0;
+    std::string checkpoint;
+  };
+  Expected<KeyStateView> key_state() const;
+  // One hand-over per log-key rotation, oldest first: the rotation's commit, its checkpoint note (signed by the new
+  // log key, then the old one) and the key state JCS it commits to.
+  struct Handover {
+    std::uint64_t rotation_index = 0; // log index of the rotation's key.add
+    std::string old_key_id;
+    std::string new_key_id;
+    std::string commit;
+    std::uint64_t size = 0;           // the hand-over checkpoint's tree size (rotation_index + 1)
+    std::string checkpoint;
+    std::string key_state;            // log/keys at that commit
+  };
+  Expected<std::vector<Handover>> handovers() const;
 
   // An offline proof bundle (avow.proof/1, see docs/FORMAT.md) for the statement `prefix` names, at the current
   // checkpoint: the envelope, the canonical text, a C2SP tlog-proof, the key.add entry of its archivist key with its

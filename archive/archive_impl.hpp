@@ -12,9 +12,10 @@
 #include <archive/store/git_store.hpp>
 #include <archive/verify/log_reader.hpp>
 
-#include <optional>
-
+#include <chrono>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,36 @@ Expected<KeyedCheckpoint> read_keyed_checkpoint(const Archive::Impl& impl, const
 // `size`) computed from the tiles `read` gives. Reads one checkpoint per commit, and only when there was a rotation.
 Expected<std::vector<HandoverLink>> collect_handovers(const Archive::Impl& impl, const record::KeyState& state,
                                                       std::uint64_t size, const log::TileReader& read);
+// --- Keys (archive/archive_keys.cpp) ---
+
+// Sign checkpoint `text` with `log_key` (key name `origin`); a hand-over checkpoint is signed by the old log key too
+// (`old_log_key`), after the new key's line.
+Expected<std::string> sign_checkpoint(std::string_view text, std::string_view origin, const crypto::Signer& log_key,
+                                      const crypto::Signer* old_log_key);
+// The log key that signs a checkpoint of `size` entries: the one in force in the state at that size (the old key up
+// to and including the rotation entry's size, the new key after). nullptr when `keys` knows none.
+const record::KeyEntry* log_key_for_size(const record::KeyState& keys, std::uint64_t size);
+// The log key a write signs with (from `file`) must be the log key in force; key error naming it otherwise ("rotated
+// out at entry N", or not the archive's log key).
+Expected<void> check_log_key(const record::KeyState& keys, const crypto::PublicKey& key, std::string_view file);
+// The archivist key of a write must be in force: added by a key.add entry and not revoked; key error naming it.
+Expected<void> check_archivist_key(const record::KeyState& keys, std::string_view archivist_id);
+
+// One commit of key events (archive/archive.cpp): on top of `head` (checkpoint `cp`, key state `keys` before them),
+// append `envelopes`, put `files(commit time)`, write log/keys = `after` and a checkpoint committing to it, signed by
+// `log_key` (and by `old_log_key` for a rotation's hand-over checkpoint); the commit is signed by `commit_key`, the
+// log key in force before the write. Checks the seen checkpoint first; remembers the new one. Returns the commit.
+struct KeyWrite {
+  std::vector<std::string> envelopes;
+  record::KeyState after;
+  std::function<std::vector<std::pair<std::string, std::string>>(std::int64_t commit_time)> files;
+  std::string summary;
+  const crypto::Signer* log_key = nullptr;
+  const crypto::Signer* old_log_key = nullptr;
+  const crypto::Signer* commit_key = nullptr;
+};
+Expected<std::string> write_key_entries(Archive::Impl& impl, const store::Oid& head, const verify::SignedCheckpoint& cp,
+                                        const record::KeyState& keys, const KeyWrite& write);
 
 } // namespace detail
 } // namespace avow

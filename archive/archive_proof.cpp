@@ -13,13 +13,6 @@ namespace avow {
 namespace detail {
 namespace {
 
-// The key state's place in the tree (docs/FORMAT.md section 1).
-constexpr std::string_view k_key_state_path = "log/keys";
-
-log::Verifier note_verifier(std::string_view origin, const crypto::PublicKey& key) {
-  return log::Verifier{std::string(origin), log::key_id(origin, log::k_sig_ed25519, key), log::k_sig_ed25519, key};
-}
-
 // The tree size of the checkpoint note `text` (unverified: only to find commits); nullopt when it does not parse.
 std::optional<std::uint64_t> checkpoint_size(std::string_view text) {
   auto note = log::parse_note(text);
@@ -32,37 +25,16 @@ std::optional<std::uint64_t> checkpoint_size(std::string_view text) {
 } // namespace
 
 Expected<KeyedCheckpoint> read_keyed_checkpoint(const Archive::Impl& impl, const store::Oid& commit) {
-  const auto& store = impl.store;
-  const auto bad = [](std::string_view why) { return fail(ErrorCode::invalid_input, "{}", why); };
-  auto text = store.read(commit, record::k_checkpoint_path);
-  if (!text) return std::unexpected(text.error());
-  auto note = log::parse_note(*text);
-  if (!note) return bad(fmt::format("log/checkpoint: {}", note.error().message));
-  auto cp = log::parse_checkpoint_text(note->text);
-  if (!cp) return bad(fmt::format("log/checkpoint: {}", cp.error().message));
-  auto extension = record::find_key_state_extension(cp->extensions);
-  if (!extension) return bad(fmt::format("log/checkpoint: {}", extension.error().message));
-  auto keys = store.read_if_exists(commit, k_key_state_path);
-  if (!keys) return std::unexpected(keys.error());
-
-  KeyedCheckpoint out{{}, std::nullopt, std::nullopt, impl.log_verifier};
-  if (*keys) {
-    if (!*extension) return bad("log/keys is present but log/checkpoint does not commit to it (no avow-keys line)");
-    if (**extension != record::key_state_extension_for(**keys))
-      return bad("log/keys does not hash to the avow-keys line of log/checkpoint");
-    auto state = record::parse_key_state(**keys);
-    if (!state) return bad(fmt::format("log/keys: {}", state.error().message));
-    if (state->genesis_log_key()->id != impl.config.log_key_id)
-      return bad("log/keys does not start with the log key of avow.json");
-    out.log_key = note_verifier(impl.config.origin, state->log_key()->public_key);
-    out.key_state_json = std::move(**keys);
-    out.key_state = std::move(*state);
-  } else if (*extension) {
-    return bad("log/checkpoint commits to a key state (avow-keys line) but the tree has no log/keys");
+  // verify::read_checkpoint checks log/keys against the avow-keys line and the genesis key of avow.json, and the
+  // checkpoint under the log key in force.
+  auto cp = verify::read_checkpoint(impl.store, commit, impl.log_verifier, impl.config.origin);
+  if (!cp) return std::unexpected(cp.error());
+  KeyedCheckpoint out{*cp, cp->keys_jcs, cp->keys, impl.log_verifier};
+  if (cp->keys) {
+    const record::KeyEntry* in_force = cp->keys->log_key();
+    if (!in_force) return fail(ErrorCode::invalid_input, "log/keys names no log key in force");
+    out.log_key = verify::note_verifier(impl.config.origin, in_force->public_key);
   }
-  auto signed_checkpoint = verify::read_checkpoint(store, commit, out.log_key, impl.config.origin);
-  if (!signed_checkpoint) return std::unexpected(signed_checkpoint.error());
-  out.signed_checkpoint = std::move(*signed_checkpoint);
   return out;
 }
 
@@ -97,7 +69,7 @@ Expected<std::vector<HandoverLink>> collect_handovers(const Archive::Impl& impl,
                   rotations[j]);
     auto note = store.read(*commits[j], record::k_checkpoint_path);
     if (!note) return std::unexpected(note.error());
-    auto keys = store.read(*commits[j], k_key_state_path);
+    auto keys = store.read(*commits[j], record::k_key_state_path);
     if (!keys)
       return fail(ErrorCode::failed_precondition, "the hand-over commit {} of the rotation at entry {} has no log/keys",
                   commits[j]->hex().substr(0, 12), rotations[j]);

@@ -194,10 +194,12 @@ void build_app(CLI::App& app, Globals& g) {
   app.require_subcommand(1);
   app.fallthrough();
   app.add_option("-C,--archive", g.archive, "Archive folder (default: the current folder).")->envname("AVOW_ARCHIVE");
-  app.add_option("--key", g.key, "Archivist private key file (default: from the archive's local config).")
+  app.add_option("--key", g.key,
+                 "Archivist private key file, or ssh-agent:SHA256:FINGERPRINT for an Ed25519 key held by ssh-agent "
+                 "(default: from the archive's local config).")
       ->envname("AVOW_KEY");
   app.add_option("--passphrase-file", g.passphrase_file,
-                 "File holding the passphrase of an encrypted key (or set AVOW_PASSPHRASE).")
+                 "File whose first line is the passphrase of an encrypted key (or set AVOW_PASSPHRASE).")
       ->envname("AVOW_PASSPHRASE_FILE");
   app.add_flag("--json", g.json, "Machine output: one JSON document on stdout.");
   app.add_flag("-q,--quiet", g.quiet, "Print no warnings or progress.");

@@ -3,10 +3,14 @@
 #include <archive/util/file.hpp>
 
 #include <algorithm>
+#include <csignal>
+#include <iterator>
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -80,59 +84,139 @@ void print_json(const nlohmann::json& j) {
 
 namespace {
 
+// A passphrase is at most this long (a file or a line typed at the prompt).
+constexpr std::size_t k_max_passphrase = 4096;
+
+// A fixed buffer wiped on scope exit: secrets are read into it, never into a growing std::string whose old
+// allocations would keep copies nobody wipes.
+struct WipedChars {
+  char data[k_max_passphrase + 1];
+  ~WipedChars() { crypto::wipe_secret(data, sizeof data); }
+};
+
+// The signal that interrupted a prompt (0: none). Set by the handler, acted on after the terminal is restored.
+volatile std::sig_atomic_t g_prompt_signal = 0;
+extern "C" void on_prompt_signal(int sig) { g_prompt_signal = sig; }
+
+// Ask for a secret on the controlling terminal with echo off; nullopt when there is no terminal. An interrupt (Ctrl-C,
+// SIGTERM, SIGHUP, SIGQUIT) during the prompt restores the terminal's echo first, then ends the process as the signal
+// would have.
 std::optional<crypto::SecretBytes> read_tty_secret(const char* prompt) {
-  const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+  const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return std::nullopt;
   termios old{};
   const bool is_tty = ::tcgetattr(fd, &old) == 0;
-  if (is_tty) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(fd, TCSAFLUSH, &quiet);
+  if (!is_tty) {
+    ::close(fd);
+    return std::nullopt;
   }
+  constexpr int k_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+  struct sigaction previous[std::size(k_signals)] = {};
+  struct sigaction catcher {};
+  catcher.sa_handler = on_prompt_signal;
+  sigemptyset(&catcher.sa_mask);
+  catcher.sa_flags = 0; // no SA_RESTART: the read below returns EINTR
+  g_prompt_signal = 0;
+  for (std::size_t i = 0; i < std::size(k_signals); ++i) ::sigaction(k_signals[i], &catcher, &previous[i]);
+
+  termios quiet = old;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  quiet.c_lflag |= ECHONL;
+  ::tcsetattr(fd, TCSAFLUSH, &quiet);
   (void)!::write(fd, prompt, std::strlen(prompt));
-  std::string buf;
-  char c;
-  while (::read(fd, &c, 1) == 1 && c != '\n') buf.push_back(c);
-  (void)!::write(fd, "\n", 1);
-  if (is_tty) ::tcsetattr(fd, TCSAFLUSH, &old);
+  WipedChars buf;
+  std::size_t len = 0;
+  bool ended = false;
+  char c = 0;
+  while (g_prompt_signal == 0) {
+    const ssize_t n = ::read(fd, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != 1) break;
+    if (c == '\n') {
+      ended = true;
+      break;
+    }
+    if (len < k_max_passphrase) buf.data[len++] = c;
+  }
+  c = 0;
+  ::tcsetattr(fd, TCSAFLUSH, &old);
+  for (std::size_t i = 0; i < std::size(k_signals); ++i) ::sigaction(k_signals[i], &previous[i], nullptr);
+  if (const int sig = g_prompt_signal; sig != 0) {
+    (void)!::write(fd, "\n", 1);
+    ::close(fd);
+    crypto::wipe_secret(buf.data, sizeof buf.data);
+    ::raise(sig); // the previous disposition (by default: end the process)
+    return std::nullopt;
+  }
   ::close(fd);
-  crypto::SecretBytes out(buf);
-  std::fill(buf.begin(), buf.end(), '\0');
-  return out;
+  if (!ended && len == 0) return std::nullopt; // end of input at the prompt: give up
+  if (len > 0 && buf.data[len - 1] == '\r') --len;
+  return crypto::SecretBytes(std::string_view(buf.data, len));
 }
 
-std::optional<crypto::SecretBytes> passphrase_from_env_or_file(const std::string& file) {
-  if (const char* env = std::getenv("AVOW_PASSPHRASE"); env) return crypto::SecretBytes(env);
-  if (!file.empty()) {
-    auto data = read_file(file, 4096);
-    if (!data) return std::nullopt;
-    std::string s = std::move(*data);
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-    crypto::SecretBytes out(s);
-    std::fill(s.begin(), s.end(), '\0');
-    return out;
+// Read the passphrase file `file`: its bytes up to the first line end (one trailing "\n" or "\r\n" is not part of
+// the passphrase). key error if it cannot be read, is not a regular file, is empty or is too long.
+Expected<crypto::SecretBytes> read_passphrase_file(const std::string& file) {
+  // O_NONBLOCK: a FIFO must not hang us (refused below as not a regular file).
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
+    return fail(ErrorCode::key, "cannot read passphrase file '{}': {}", file,
+                errno == ENOENT ? std::string("no such file") : std::string(std::strerror(errno)));
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return fail(ErrorCode::key, "cannot read passphrase file '{}': not a regular file", file);
   }
-  return std::nullopt;
+  WipedChars buf;
+  std::size_t len = 0;
+  for (;;) {
+    const ssize_t n = ::read(fd, buf.data + len, sizeof buf.data - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      return fail(ErrorCode::key, "cannot read passphrase file '{}': {}", file, std::strerror(e));
+    }
+    if (n == 0) break;
+    len += static_cast<std::size_t>(n);
+    if (len == sizeof buf.data) break;
+  }
+  ::close(fd);
+  if (len > k_max_passphrase)
+    return fail(ErrorCode::key, "cannot read passphrase file '{}': longer than {} bytes", file, k_max_passphrase);
+  if (len > 0 && buf.data[len - 1] == '\n') --len;
+  if (len > 0 && buf.data[len - 1] == '\r') --len;
+  if (len == 0) return fail(ErrorCode::key, "cannot read passphrase file '{}': it is empty", file);
+  return crypto::SecretBytes(std::string_view(buf.data, len));
+}
+
+// The passphrase from AVOW_PASSPHRASE or the passphrase file, nullopt when neither is given.
+Expected<std::optional<crypto::SecretBytes>> passphrase_from_env_or_file(const std::string& file) {
+  if (const char* env = std::getenv("AVOW_PASSPHRASE"); env) return crypto::SecretBytes(env);
+  if (file.empty()) return std::optional<crypto::SecretBytes>{};
+  auto p = read_passphrase_file(file);
+  if (!p) return std::unexpected(p.error());
+  return std::move(*p);
 }
 
 } // namespace
 
 crypto::PassphraseSource passphrase_source(const Globals& g) {
   const std::string file = g.passphrase_file;
-  return [file]() -> std::optional<crypto::SecretBytes> {
-    if (auto p = passphrase_from_env_or_file(file)) return p;
+  return [file]() -> Expected<std::optional<crypto::SecretBytes>> {
+    auto p = passphrase_from_env_or_file(file);
+    if (!p || *p) return p;
     return read_tty_secret("avow: passphrase for the key: ");
   };
 }
 
 Expected<crypto::SecretBytes> new_passphrase(const Globals& g, bool ask) {
-  if (auto p = passphrase_from_env_or_file(g.passphrase_file)) return std::move(*p);
-  if (!g.passphrase_file.empty())
-    return fail(ErrorCode::key, "cannot read passphrase file '{}'", g.passphrase_file);
+  auto given = passphrase_from_env_or_file(g.passphrase_file);
+  if (!given) return std::unexpected(given.error());
+  if (*given) return std::move(**given);
   if (!ask) return crypto::SecretBytes{};
   auto first = read_tty_secret("avow: new passphrase: ");
-  if (!first) return fail(ErrorCode::key, "no terminal to ask for a passphrase: set AVOW_PASSPHRASE or --passphrase-file");
+  if (!first) return fail(ErrorCode::key, "no terminal to ask for a passphrase: set AVOW_PASSPHRASE_FILE or --passphrase-file");
   auto second = read_tty_secret("avow: repeat the passphrase: ");
   if (!second || second->size() != first->size() ||
       !std::equal(first->data(), first->data() + first->size(), second->data()))

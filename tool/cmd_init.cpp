@@ -7,6 +7,8 @@ void add_init(CLI::App& app, Globals& g) {
   cmd->footer("Examples:\n"
               "  avow init ./archive --origin example.org/statements\n"
               "  avow --key ~/.config/avow/keys/me.pem init ./archive --origin example.org/statements\n"
+              "  avow --key ssh-agent:SHA256:p/dch2rCZ4z+PSDEwnSLsslx29rd89GvMUc24ArhVO4 init ./archive --origin example.org/s\n"
+              "  (the first archivist is then the Ed25519 key ssh-agent holds with that fingerprint, as ssh-add -l prints it)\n"
               "The origin names the log in every signed checkpoint: a schema-less URL (no 'https://'), printable\n"
               "ASCII without spaces or '+', at most 255 bytes. It cannot be changed later.");
   struct Opts {
@@ -18,7 +20,9 @@ void add_init(CLI::App& app, Globals& g) {
   cmd->add_option("dir", o->dir, "Folder for the new archive (default: -C or the current folder).");
   cmd->add_option("--origin", o->origin, "Log name used in checkpoints, a schema-less URL such as example.org/archive (no https://).")
       ->required();
-  cmd->add_option("--log-key", o->log_key, "Existing private key file to use as the log key.");
+  cmd->add_option("--log-key", o->log_key,
+                  "Existing private key file to use as the log key, or ssh-agent:SHA256:FINGERPRINT for an Ed25519 key "
+                  "held by ssh-agent.");
   cmd->callback([&g, o] {
     InitOptions opts;
     opts.dir = o->dir.empty() ? archive_dir(g) : std::filesystem::path(o->dir);

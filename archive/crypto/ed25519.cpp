@@ -5,6 +5,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 
 #include <utility>
@@ -59,6 +60,11 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
   return *this;
 }
 
+void wipe_secret(void* data, std::size_t size) {
+  if (data != nullptr && size > 0)
+    OPENSSL_cleanse(data, size);
+}
+
 // ---- PrivateKey -----------------------------------------------------------------------------
 
 PrivateKey::PrivateKey(PrivateKey&& other) noexcept
@@ -96,9 +102,14 @@ Expected<PrivateKey> PrivateKey::adopt_native(void* evp_pkey) {
   PkeyPtr pkey{as_pkey(evp_pkey)};
   if (!pkey)
     return fail(ErrorCode::key, "cannot use private key: no key");
-  if (EVP_PKEY_is_a(pkey.get(), "ED25519") != 1)
-    return fail(ErrorCode::key, "cannot use private key: it is {}, not ed25519",
-                EVP_PKEY_get0_type_name(pkey.get()) ? EVP_PKEY_get0_type_name(pkey.get()) : "unknown");
+  if (EVP_PKEY_is_a(pkey.get(), "ED25519") != 1) {
+    std::string type = EVP_PKEY_get0_type_name(pkey.get()) ? EVP_PKEY_get0_type_name(pkey.get()) : "unknown";
+    char group[64] = {};
+    if (EVP_PKEY_get_utf8_string_param(pkey.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, nullptr) == 1)
+      type += fmt::format(" ({})", group); // an EC key names its curve: "EC (prime256v1)"
+    ERR_clear_error();
+    return fail(ErrorCode::key, "cannot use private key: it is {}, not ed25519", type);
+  }
   std::size_t priv_len = 0;
   if (EVP_PKEY_get_raw_private_key(pkey.get(), nullptr, &priv_len) != 1 || priv_len != 32) {
     drain_openssl_errors();

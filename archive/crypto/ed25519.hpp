@@ -1,5 +1,6 @@
 #pragma once
 
+#include <archive/crypto/signer.hpp>
 #include <archive/util/bytes.hpp>
 
 #include <array>
@@ -7,9 +8,6 @@
 #include <string>
 
 namespace avow::crypto {
-
-using PublicKey = std::array<std::uint8_t, 32>;
-using Signature = std::array<std::uint8_t, 64>;
 
 // Bytes that hold secret material: wiped with OPENSSL_cleanse when destroyed. Not copyable.
 class SecretBytes {
@@ -30,14 +28,18 @@ private:
   std::vector<std::uint8_t> m_data;
 };
 
+// Overwrite `size` bytes at `data` with zeros in a way the compiler cannot drop (OPENSSL_cleanse): for buffers that
+// held a secret and cannot be a SecretBytes (a fixed read buffer, say).
+void wipe_secret(void* data, std::size_t size);
+
 // An Ed25519 private key held in an OpenSSL EVP_PKEY. sign() is safe to call from several threads
 // at once (each call uses its own EVP_MD_CTX). Not copyable; the key is freed (and OpenSSL wipes it)
 // on destruction.
-class PrivateKey {
+class PrivateKey final : public Signer {
 public:
   PrivateKey(PrivateKey&&) noexcept;
   PrivateKey& operator=(PrivateKey&&) noexcept;
-  ~PrivateKey();
+  ~PrivateKey() override;
 
   // Generate a fresh key from the OpenSSL CSPRNG; crypto on failure.
   static Expected<PrivateKey> generate();
@@ -45,8 +47,8 @@ public:
   static Expected<PrivateKey> from_seed(ByteView seed);
 
   // Sign `message` one-shot (EVP_DigestSign with a NULL digest); crypto on failure.
-  Expected<Signature> sign(ByteView message) const;
-  const PublicKey& public_key() const { return m_public; }
+  Expected<Signature> sign(ByteView message) const override;
+  const PublicKey& public_key() const override { return m_public; }
 
   // Opaque OpenSSL handle for the key-file code in this layer (EVP_PKEY*).
   void* native_handle() const { return m_pkey; }

@@ -1,6 +1,7 @@
 #include <archive/crypto/keyfile.hpp>
 
 #include <archive/crypto/openssl_handles.hpp>
+#include <archive/crypto/ssh_agent.hpp>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -152,6 +153,7 @@ struct PassphraseState {
   bool asked = false;
   bool gave_up = false;
   bool too_long = false;
+  std::optional<Error> error; // the source failed (e.g. an unreadable passphrase file)
   std::optional<SecretBytes> value;
 };
 
@@ -165,11 +167,17 @@ extern "C" int passphrase_callback(char* buf, int size, int /*rwflag*/, void* us
   if (!state->asked) {
     state->asked = true;
     try {
-      state->value = (*state->source)();
+      auto got = (*state->source)();
+      if (got)
+        state->value = std::move(*got);
+      else
+        state->error = std::move(got.error());
     } catch (...) {
       state->value.reset();
     }
   }
+  if (state->error)
+    return -1;
   if (!state->value) {
     state->gave_up = true;
     return -1;
@@ -283,6 +291,8 @@ Expected<PrivateKey> read_private_key(const std::filesystem::path& path, const P
   PkeyPtr pkey{PEM_read_bio_PrivateKey(bio.get(), nullptr, &passphrase_callback, &state)};
   if (!pkey) {
     const std::string why = drain_openssl_errors();
+    if (state.error)
+      return std::unexpected(*state.error);
     if (state.gave_up)
       return fail(ErrorCode::key, "cannot read private key '{}': it is encrypted and no passphrase was given", name);
     if (state.too_long)
@@ -297,6 +307,19 @@ Expected<PrivateKey> read_private_key(const std::filesystem::path& path, const P
   if (!key)
     return fail(ErrorCode::key, "cannot read private key '{}': {}", name, key.error().message);
   return key;
+}
+
+Expected<std::unique_ptr<Signer>> open_signer(std::string_view spec, const PassphraseSource& passphrase) {
+  if (is_agent_spec(spec)) {
+    auto agent = AgentSigner::open(spec);
+    if (!agent)
+      return std::unexpected(agent.error());
+    return std::unique_ptr<Signer>(std::move(*agent));
+  }
+  auto key = read_private_key(std::filesystem::path(spec), passphrase);
+  if (!key)
+    return std::unexpected(key.error());
+  return std::unique_ptr<Signer>(std::make_unique<PrivateKey>(std::move(*key)));
 }
 
 std::string public_key_pem(const PublicKey& key) {

@@ -214,7 +214,7 @@ Expected<SshsigBlob> sshsig_parse(ByteView blob) {
   return out;
 }
 
-Expected<std::string> sshsig_sign(const PrivateKey& key, std::string_view ns, ByteView message, SshsigHash hash) {
+Expected<std::string> sshsig_sign(const Signer& key, std::string_view ns, ByteView message, SshsigHash hash) {
   if (ns.empty())
     return fail(ErrorCode::invalid_input, "cannot make ssh signature: empty namespace");
   if (ns.find('\0') != std::string_view::npos)
@@ -238,7 +238,7 @@ Expected<std::string> sshsig_sign(const PrivateKey& key, std::string_view ns, By
   return sshsig_armor(blob);
 }
 
-Expected<std::string> sshsig_sign(const PrivateKey& key, std::string_view ns, ByteView message) {
+Expected<std::string> sshsig_sign(const Signer& key, std::string_view ns, ByteView message) {
   return sshsig_sign(key, ns, message, SshsigHash::sha512);
 }
 

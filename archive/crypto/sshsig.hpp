@@ -24,9 +24,9 @@ struct SshsigBlob {
 // Return the armored SSHSIG ("-----BEGIN SSH SIGNATURE-----\n", base64 wrapped at 70 columns,
 // "\n-----END SSH SIGNATURE-----\n") of `message` under `key` and namespace `ns`, hash sha512 (the
 // ssh-keygen default). invalid_input if `ns` is empty; crypto if signing fails.
-Expected<std::string> sshsig_sign(const PrivateKey& key, std::string_view ns, ByteView message);
+Expected<std::string> sshsig_sign(const Signer& key, std::string_view ns, ByteView message);
 // Same with an explicit message hash (ssh-keygen -O hashalg=...).
-Expected<std::string> sshsig_sign(const PrivateKey& key, std::string_view ns, ByteView message, SshsigHash hash);
+Expected<std::string> sshsig_sign(const Signer& key, std::string_view ns, ByteView message, SshsigHash hash);
 
 // Verify an armored SSHSIG over `message`: it must be well formed, Ed25519, with namespace exactly `ns`,
 // hash sha256 or sha512, and a valid signature. Return the signer's public key on success; the caller

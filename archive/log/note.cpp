@@ -199,7 +199,7 @@ Expected<std::string> format_note(const Note& note) {
   return out;
 }
 
-Expected<NoteSignature> note_signature(std::string_view text, std::string_view name, const crypto::PrivateKey& key) {
+Expected<NoteSignature> note_signature(std::string_view text, std::string_view name, const crypto::Signer& key) {
   if (!is_valid_note_text(text))
     return fail(ErrorCode::invalid_input, "cannot sign note: text is empty, lacks a final newline or has invalid "
                                           "characters");
@@ -213,7 +213,7 @@ Expected<NoteSignature> note_signature(std::string_view text, std::string_view n
   return s;
 }
 
-Expected<std::string> sign_note(std::string_view text, std::string_view name, const crypto::PrivateKey& key) {
+Expected<std::string> sign_note(std::string_view text, std::string_view name, const crypto::Signer& key) {
   auto s = note_signature(text, name, key);
   if (!s) return std::unexpected(s.error());
   return format_note(Note{std::string(text), {std::move(*s)}});

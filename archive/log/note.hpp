@@ -71,9 +71,9 @@ Expected<std::string> format_note(const Note& note);
 // Sign `text` with Ed25519 (type 0x01) under key name `name` and return the signed note.
 // invalid_input if `text` is empty, does not end in '\n', is not valid UTF-8 or has control
 // characters other than '\n', or if `name` is invalid; crypto if signing fails.
-Expected<std::string> sign_note(std::string_view text, std::string_view name, const crypto::PrivateKey& key);
+Expected<std::string> sign_note(std::string_view text, std::string_view name, const crypto::Signer& key);
 // Return the type 0x01 signature line (as NoteSignature) over `text`; errors as sign_note.
-Expected<NoteSignature> note_signature(std::string_view text, std::string_view name, const crypto::PrivateKey& key);
+Expected<NoteSignature> note_signature(std::string_view text, std::string_view name, const crypto::Signer& key);
 
 // Verify `note` against `known` verifiers. Each signature whose (name, id) matches a known verifier is
 // checked (type 0x01: Ed25519 over the text; type 0x04: a cosignature/v1); signatures by unknown keys

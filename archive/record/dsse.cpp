@@ -52,7 +52,7 @@ std::string pae(std::string_view type, std::string_view body) {
   return out;
 }
 
-Expected<Envelope> sign(std::string_view payload, const crypto::PrivateKey& key) {
+Expected<Envelope> sign(std::string_view payload, const crypto::Signer& key) {
   Envelope e;
   e.payload_type = k_payload_type;
   e.payload = payload;

@@ -29,9 +29,9 @@ struct Envelope {
 // Return PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, LEN in decimal ASCII.
 std::string pae(std::string_view type, std::string_view body);
 
-// Sign PAE(k_payload_type, `payload`) with `key`; the signature's keyid is crypto::key_id(key.public_key()).
-// crypto on signing failure.
-Expected<Envelope> sign(std::string_view payload, const crypto::PrivateKey& key);
+// Sign PAE(k_payload_type, `payload`) with `key` (a key file's PrivateKey or an agent's AgentSigner); the signature's
+// keyid is crypto::key_id(key.public_key()). The signer's error (crypto, or key for an agent) on failure.
+Expected<Envelope> sign(std::string_view payload, const crypto::Signer& key);
 
 // Return the JCS serialization {"payload":b64,"payloadType":...,"signatures":[{"keyid":...,"sig":b64}]}: the log's
 // leaf data, identical for identical envelopes. invalid_input if `e` breaks a rule of parse (payload type, no

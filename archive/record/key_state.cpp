@@ -1,11 +1,13 @@
 #include <archive/record/key_state.hpp>
 
 #include <archive/crypto/sha256.hpp>
+#include <archive/crypto/sshsig.hpp>
 #include <archive/json/jcs.hpp>
 #include <archive/text/metadata.hpp>
 #include <archive/util/bytes.hpp>
 
 #include <set>
+#include <ctime>
 
 namespace avow::record {
 
@@ -163,6 +165,31 @@ std::string key_state_extension_for(std::string_view key_state_jcs) {
 }
 
 std::string key_state_extension(const KeyState& state) { return key_state_extension_for(key_state_json(state)); }
+
+std::string ssh_time(std::int64_t seconds) {
+  const std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}{:02}{:02}{:02}{:02}{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec);
+}
+
+std::string allowed_signers(std::string_view origin, const KeyState& state,
+                            const std::map<std::uint64_t, std::int64_t>& rotation_times) {
+  std::string out;
+  for (const auto& k : state.keys) {
+    if (k.role != k_role_log) continue;
+    std::string options = "namespaces=\"git\"";
+    if (k.added_at)
+      if (auto t = rotation_times.find(*k.added_at); t != rotation_times.end())
+        options += fmt::format(",valid-after=\"{}\"", ssh_time(t->second));
+    if (k.revoked_at)
+      if (auto t = rotation_times.find(*k.revoked_at); t != rotation_times.end())
+        options += fmt::format(",valid-before=\"{}\"", ssh_time(t->second));
+    out += fmt::format("{} {} {}\n", origin, options, crypto::openssh_public_key(k.public_key));
+  }
+  return out;
+}
 
 Expected<std::optional<std::string>> find_key_state_extension(const std::vector<std::string>& extensions) {
   std::optional<std::string> found;

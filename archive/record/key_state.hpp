@@ -4,6 +4,7 @@
 #include <archive/record/key_event.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,8 @@
 namespace avow::record {
 
 inline constexpr std::string_view k_key_state_format = "avow.keys/1";
+// Where the archive tree keeps the key state at its checkpoint's size (JCS bytes, no trailing newline).
+inline constexpr std::string_view k_key_state_path = "log/keys";
 // Checkpoint extension line: "avow-keys <base64 SHA-256 of the key state JCS>".
 inline constexpr std::string_view k_key_state_extension = "avow-keys ";
 inline constexpr std::string_view k_role_log = "log";
@@ -73,6 +76,17 @@ Expected<KeyState> parse_key_state(std::string_view jcs);
 std::string key_state_extension(const KeyState& state);
 // The same line for already serialized key state bytes.
 std::string key_state_extension_for(std::string_view key_state_jcs);
+// keys/allowed_signers for `state` (principal `origin`): one line per log key, in the order they were added, each
+// `namespaces="git"`, plus `valid-after="T"` for a key a rotation added and `valid-before="T"` for one a rotation
+// replaced, T the committer time of that rotation's commit (`rotation_times`: rotation entry index -> seconds since the
+// epoch) as YYYYMMDDHHMMSSZ. Both bounds are inclusive in ssh-keygen, so the rotation commit (signed by the old key,
+// at time T) and every later commit (new key, time >= T) verify with stock git. A rotation missing from
+// `rotation_times` leaves its bounds out.
+std::string allowed_signers(std::string_view origin, const KeyState& state,
+                            const std::map<std::uint64_t, std::int64_t>& rotation_times);
+// "YYYYMMDDHHMMSSZ" for `seconds` since the epoch, UTC (the ssh-keygen allowed_signers time form).
+std::string ssh_time(std::int64_t seconds);
+
 // The avow-keys line among a checkpoint's extension lines: nullopt when there is none; invalid_input when there are
 // several or one is malformed.
 Expected<std::optional<std::string>> find_key_state_extension(const std::vector<std::string>& extensions);

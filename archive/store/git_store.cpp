@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <set>
@@ -333,6 +334,7 @@ struct TxState {
   bool committed = false;
   bool holds_slot = false; // owns rs->tx_open and the mempack contents
   std::vector<std::string> warnings;
+  std::int64_t time = 0; // committer time of the commit: max(now, the base commit's committer time)
 
   TxState() = default;
   TxState(const TxState&) = delete;
@@ -360,6 +362,7 @@ Transaction& Transaction::operator=(Transaction&&) noexcept = default;
 Transaction::~Transaction() = default;
 
 std::optional<Oid> Transaction::base() const { return m_state->base; }
+std::int64_t Transaction::time() const { return m_state->time; }
 std::size_t Transaction::size() const { return m_state->updates.size(); }
 const std::vector<std::string>& Transaction::warnings() const { return m_state->warnings; }
 
@@ -489,7 +492,7 @@ Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer
 
   // 2. The commit object, signed when asked.
   git_signature* sig_raw = nullptr;
-  if (int rc = git_signature_now(&sig_raw, "avow", "avow@localhost"); rc < 0)
+  if (int rc = git_signature_new(&sig_raw, "avow", "avow@localhost", static_cast<git_time_t>(s.time), 0); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot create the commit signature");
   SignaturePtr who{sig_raw};
   const std::string msg(message);
@@ -958,6 +961,11 @@ Expected<Transaction> GitStore::begin() {
     state->base_tree.reset(t);
     state->base_commit = std::move(*commit);
   }
+  // Commit times never go backwards along main: a rotated log key is valid in keys/allowed_signers up to the rotation
+  // commit's time and its successor from then on, and git checks a commit at its committer time.
+  state->time = static_cast<std::int64_t>(std::time(nullptr));
+  if (state->base_commit)
+    state->time = std::max(state->time, static_cast<std::int64_t>(git_commit_time(state->base_commit.get())));
   return Transaction(std::move(state));
 }
 

@@ -94,6 +94,9 @@ class Transaction {
 
   // Return the commit this transaction builds on (nullopt for the first commit).
   std::optional<Oid> base() const;
+  // Return the committer time (seconds since the epoch, UTC) commit() will give the commit, fixed at begin(): the
+  // later of now and the base commit's committer time, so commit times never go backwards along main.
+  std::int64_t time() const;
   // Stage `data` as a regular blob (mode 100644) at `path`, replacing any earlier value. Fails with
   // invalid_input for a malformed path (empty, leading/trailing/double '/', "." or ".." or ".git"
   // components, NUL), failed_precondition after commit(), git when libgit2 fails.
@@ -105,7 +108,7 @@ class Transaction {
   std::size_t size() const;
 
   // Build the tree (only touched trees are rewritten), create the commit with `message` (author
-  // and committer "avow <avow@localhost>", time now), signed when `signer` is given (gpgsig header,
+  // and committer "avow <avow@localhost>", time time()), signed when `signer` is given (gpgsig header,
   // bytes as stock git writes them), write all new objects as one pack, then compare-and-swap
   // refs/heads/main from base() to the new commit. Afterwards the working tree and index are
   // brought up to date for the touched paths, and small packs are merged once there are 8 or more

@@ -7,6 +7,7 @@
 #include <archive/log/tiles.hpp>
 #include <archive/record/dsse.hpp>
 #include <archive/record/key_event.hpp>
+#include <archive/record/key_state.hpp>
 #include <archive/record/record.hpp>
 #include <archive/text/canonical.hpp>
 #include <archive/text/encoding.hpp>
@@ -113,7 +114,19 @@ public:
     }
     m_log_key = *verifier;
 
+    // Which log key signs what depends on the key events of the log, so the commits are read first, then the entries
+    // of the latest checkpoint, then the key state they make is followed along the commits.
     if (auto ok = check_commits(); !ok) return std::unexpected(ok.error());
+    const bool head_readable = !m_commits.empty() && m_commits.back().parsed.has_value();
+    std::optional<Error> unreadable;
+    if (head_readable) {
+      auto entries = read_entries(m_store, m_head, m_commits.back().parsed->size);
+      if (entries) m_entries = std::move(*entries);
+      else unreadable = entries.error();
+    }
+    parse_entries();
+    follow_key_state();
+    check_commit_keys();
     if (m_checkpoints.empty() || !m_checkpoints.back().valid) {
       problem("checkpoint_invalid", {}, m_head.hex(), std::string(record::k_checkpoint_path),
               "the latest checkpoint cannot be checked, so the log cannot be verified");
@@ -123,12 +136,10 @@ public:
     m_report.size = size;
     m_report.root_hex = to_hex(m_checkpoints.back().root);
     m_report.checkpoint = checkpoint_note(m_checkpoints.back().commit);
-    auto entries = read_entries(m_store, m_head, size);
-    if (!entries) {
-      problem("entry_bundle_invalid", {}, {}, std::nullopt, entries.error().message);
+    if (unreadable) {
+      problem("entry_bundle_invalid", {}, {}, std::nullopt, unreadable->message);
       return finish();
     }
-    m_entries = std::move(*entries);
     m_report.entries = m_entries.size();
     check_log();
     check_entries();
@@ -167,8 +178,20 @@ private:
     return m_report;
   }
 
-  // SPEC 7.1: every commit of main is signed by the log key, history is linear, and each commit only appends.
-  // Also collects the checkpoint of every commit for the log check.
+  // One commit as read, before the key state says who had to sign it.
+  struct CommitAt {
+    std::string id;
+    std::int64_t time = 0;                    // committer time
+    std::optional<crypto::PublicKey> signer;  // the key of its valid SSHSIG
+    std::optional<std::uint64_t> claimed;     // Avow-Tree-Size of its message
+    std::optional<log::Note> note;            // log/checkpoint, parsed but not yet verified
+    std::optional<log::Checkpoint> parsed;    // its text, origin checked
+    std::optional<std::string> keys_jcs;      // log/keys
+    bool allowed_signers_changed = false;
+  };
+
+  // SPEC 7.1: history is linear, each commit only appends, and its SSHSIG is well formed (which log key must have
+  // made it is checked in check_commit_keys). Also reads the checkpoint and log/keys of every commit.
   Expected<void> check_commits() {
     std::optional<store::Oid> previous;
     std::uint64_t index = 0;
@@ -179,6 +202,9 @@ private:
         problem("history_not_linear", {}, id, std::nullopt,
                 fmt::format("commit {} has {} parents; main must be a single line of commits", id.substr(0, 12),
                             c.parents.size()));
+      CommitAt at;
+      at.id = id;
+      at.time = c.commit_time;
       const SplitCommit split = split_signature(c.raw);
       if (!split.signature) {
         problem("commit_unsigned", {}, id, std::nullopt,
@@ -188,17 +214,20 @@ private:
         if (!signer)
           problem("commit_signature_invalid", {}, id, std::nullopt,
                   fmt::format("commit {} signature does not verify: {}", id.substr(0, 12), signer.error().message));
-        else if (crypto::key_id(*signer) != m_config.log_key_id)
-          problem("commit_signature_invalid", {}, id, std::nullopt,
-                  fmt::format("commit {} is signed by key {}, not the log key", id.substr(0, 12),
-                              crypto::key_id(*signer).substr(0, 16)));
+        else at.signer = *signer;
       }
       if (previous) {
         auto changes = m_store.diff(previous, c.id);
         if (!changes) return std::unexpected(changes.error());
         for (const auto& ch : *changes) {
           if (ch.kind == store::ChangeKind::added) continue;
-          if (ch.kind == store::ChangeKind::modified && ch.path == record::k_checkpoint_path) continue;
+          if (ch.kind == store::ChangeKind::modified &&
+              (ch.path == record::k_checkpoint_path || ch.path == record::k_key_state_path))
+            continue;
+          if (ch.kind == store::ChangeKind::modified && ch.path == record::k_allowed_signers_path) {
+            at.allowed_signers_changed = true; // allowed in a rotation's commit only: judged in check_commit_keys
+            continue;
+          }
           if (ch.kind == store::ChangeKind::deleted && is_partial_tile(ch.path)) continue;
           const char* what = ch.kind == store::ChangeKind::deleted ? "deletes" : "changes";
           problem("history_not_append_only", {}, id, ch.path,
@@ -206,40 +235,172 @@ private:
         }
       }
       const auto trailer = c.message.find("\nAvow-Tree-Size: ");
-      std::optional<std::uint64_t> claimed;
       if (trailer != std::string::npos) {
         std::uint64_t v = 0;
         const char* b = c.message.data() + trailer + 17;
         const char* e = c.message.data() + c.message.size();
-        if (auto [p, ec] = std::from_chars(b, e, v); ec == std::errc{} && (p == e || *p == '\n')) claimed = v;
+        if (auto [p, ec] = std::from_chars(b, e, v); ec == std::errc{} && (p == e || *p == '\n')) at.claimed = v;
       }
-      CheckpointAt at{id, 0, {}, false};
-      auto cp = read_checkpoint(m_store, c.id, m_log_key, m_config.origin);
-      if (!cp) {
+      auto bad_checkpoint = [&](std::string_view why) {
         problem("checkpoint_invalid", {}, id, std::string(record::k_checkpoint_path),
-                fmt::format("checkpoint of commit {}: {}", id.substr(0, 12), cp.error().message));
+                fmt::format("checkpoint of commit {}: {}", id.substr(0, 12), why));
+      };
+      if (auto text = m_store.read(c.id, record::k_checkpoint_path); !text) {
+        bad_checkpoint(text.error().message);
+      } else if (auto note = log::parse_note(*text); !note) {
+        bad_checkpoint(fmt::format("log/checkpoint: {}", note.error().message));
+      } else if (auto cp = log::parse_checkpoint_text(note->text); !cp) {
+        bad_checkpoint(fmt::format("log/checkpoint: {}", cp.error().message));
+      } else if (cp->origin != m_config.origin) {
+        bad_checkpoint(fmt::format("log/checkpoint: origin '{}' is not the archive's '{}'", cp->origin, m_config.origin));
       } else {
-        at = {id, cp->checkpoint.size, cp->checkpoint.root, true};
-        ++m_report.checkpoints;
-        if (claimed != at.size)
-          problem("commit_message_mismatch", {}, id, std::nullopt,
-                  fmt::format("commit {} message does not name the tree size of its checkpoint ({})", id.substr(0, 12),
-                              at.size));
-        for (auto it = m_checkpoints.rbegin(); it != m_checkpoints.rend(); ++it) {
-          if (!it->valid) continue;
-          if (it->size > at.size)
-            problem("log_truncated", {}, id, std::string(record::k_checkpoint_path),
-                    fmt::format("commit {} has a checkpoint of size {} after one of size {} (commit {})",
-                                id.substr(0, 12), at.size, it->size, it->commit.substr(0, 12)));
-          break;
-        }
+        at.note = std::move(*note);
+        at.parsed = std::move(*cp);
       }
-      m_checkpoints.push_back(std::move(at));
+      auto keys = m_store.read_if_exists(c.id, record::k_key_state_path);
+      if (!keys) return std::unexpected(keys.error());
+      at.keys_jcs = std::move(*keys);
+      m_commits.push_back(std::move(at));
       previous = c.id;
       ++index;
       return {};
     });
     return walked;
+  }
+
+  // The key state at tree size `size`: what the key events among the first `size` entries made.
+  const record::KeyState& state_at(std::uint64_t size) const {
+    const auto it = std::upper_bound(m_states.begin(), m_states.end(), size,
+                                     [](std::uint64_t s, const auto& st) { return s < st.first; });
+    return std::prev(it)->second;
+  }
+  // The log key that signs a checkpoint of `size` entries (and the commits whose parent's checkpoint has that size).
+  const record::KeyEntry* log_key_at(std::uint64_t size) const { return state_at(size).log_key(); }
+
+  log::Verifier verifier_of(const record::KeyEntry& k) const { return note_verifier(m_config.origin, k.public_key); }
+
+  // SPEC 7.1 with key state: each commit is signed by the log key in force at its parent's checkpoint; each checkpoint
+  // by the log key in force at its size, a hand-over checkpoint by the old key too; log/keys and the avow-keys line
+  // are the recomputed key state; keys/allowed_signers changes only in a rotation's commit.
+  void check_commit_keys() {
+    const record::KeyState& final_state = m_states.back().second;
+    // The rotations: for each log key a key.add brought in, the key before it.
+    struct Rotation {
+      std::uint64_t index;
+      const record::KeyEntry* old_key;
+      const record::KeyEntry* new_key;
+      std::optional<std::size_t> commit; // the hand-over commit: the first whose checkpoint holds the rotation entry
+    };
+    std::vector<Rotation> rotations;
+    const record::KeyEntry* before = final_state.genesis_log_key();
+    for (const auto& k : final_state.keys) {
+      if (k.role != record::k_role_log || !k.added_at) continue;
+      rotations.push_back({*k.added_at, before, &k, std::nullopt});
+      before = &k;
+    }
+    std::optional<std::uint64_t> parent_size;
+    bool seen_extension = false;
+    for (std::size_t n = 0; n < m_commits.size(); ++n) {
+      const CommitAt& c = m_commits[n];
+      const std::string short_id = c.id.substr(0, 12);
+      // The commit's signature: the genesis log key for the first commit, else the key in force at its parent.
+      const record::KeyEntry* want = parent_size ? log_key_at(*parent_size) : final_state.genesis_log_key();
+      if (c.signer && want && crypto::key_id(*c.signer) != want->id) {
+        const std::string got = crypto::key_id(*c.signer);
+        const record::KeyEntry* known = final_state.find(got);
+        if (known && known->role == record::k_role_log && known->revoked_at && parent_size && *parent_size > *known->revoked_at)
+          problem("commit_signature_invalid", {}, c.id, std::nullopt,
+                  fmt::format("commit {} is signed by log key {}, which was rotated out at entry {}; the log key in force "
+                              "is {}", short_id, got.substr(0, 16), *known->revoked_at, want->id.substr(0, 16)));
+        else
+          problem("commit_signature_invalid", {}, c.id, std::nullopt,
+                  fmt::format("commit {} is signed by key {}, not the log key in force ({})", short_id,
+                              got.substr(0, 16), want->id.substr(0, 16)));
+      }
+      for (auto& r : rotations)
+        if (!r.commit && c.parsed && c.parsed->size > r.index) {
+          r.commit = n;
+          m_rotation_times[r.index] = c.time;
+        }
+      CheckpointAt at{c.id, 0, {}, false};
+      if (c.parsed) {
+        const std::uint64_t size = c.parsed->size;
+        const record::KeyEntry* signer = log_key_at(size);
+        const log::Verifier known[] = {verifier_of(*signer)};
+        if (auto ok = log::verify_note(*c.note, known); !ok) {
+          problem("checkpoint_invalid", {}, c.id, std::string(record::k_checkpoint_path),
+                  fmt::format("checkpoint of commit {} (size {}) is not signed by the log key in force at that size ({}): {}",
+                              short_id, size, signer->id.substr(0, 16), ok.error().message));
+        } else {
+          at = {c.id, size, c.parsed->root, true};
+          ++m_report.checkpoints;
+        }
+        for (const auto& r : rotations) {
+          if (r.commit != n) continue;
+          const log::Verifier old_known[] = {verifier_of(*r.old_key)};
+          if (!log::verify_note(*c.note, old_known))
+            problem("handover_unsigned", {}, c.id, std::string(record::k_checkpoint_path),
+                    fmt::format("the hand-over checkpoint of commit {} (size {}) is not signed by the old log key {} "
+                                "(rotated out at entry {})", short_id, size, r.old_key->id.substr(0, 16), r.index));
+        }
+        check_key_state_of(c, seen_extension);
+        if (at.valid) {
+          if (c.claimed != at.size)
+            problem("commit_message_mismatch", {}, c.id, std::nullopt,
+                    fmt::format("commit {} message does not name the tree size of its checkpoint ({})", short_id, at.size));
+          for (auto it = m_checkpoints.rbegin(); it != m_checkpoints.rend(); ++it) {
+            if (!it->valid) continue;
+            if (it->size > at.size)
+              problem("log_truncated", {}, c.id, std::string(record::k_checkpoint_path),
+                      fmt::format("commit {} has a checkpoint of size {} after one of size {} (commit {})", short_id,
+                                  at.size, it->size, it->commit.substr(0, 12)));
+            break;
+          }
+        }
+        parent_size = size;
+      }
+      if (c.allowed_signers_changed &&
+          std::none_of(rotations.begin(), rotations.end(), [&](const Rotation& r) { return r.commit == n; }))
+        problem("history_not_append_only", {}, c.id, std::string(record::k_allowed_signers_path),
+                fmt::format("commit {} changes '{}' but rotates no log key; archive commits may only add files", short_id,
+                            record::k_allowed_signers_path));
+      m_checkpoints.push_back(std::move(at));
+    }
+  }
+
+  // log/keys of commit `c` and the avow-keys line of its checkpoint must be the key state recomputed at its size. A
+  // checkpoint without the line is accepted only before the first one that has it (an archive written before).
+  void check_key_state_of(const CommitAt& c, bool& seen_extension) {
+    const std::string short_id = c.id.substr(0, 12);
+    const std::uint64_t size = c.parsed->size;
+    const auto mismatch = [&](std::string path, std::string why) {
+      problem("key_state_mismatch", {}, c.id, std::move(path), fmt::format("commit {}: {}", short_id, why));
+    };
+    auto extension = record::find_key_state_extension(c.parsed->extensions);
+    if (!extension) {
+      mismatch(std::string(record::k_checkpoint_path), extension.error().message);
+      return;
+    }
+    const record::KeyState& state = state_at(size);
+    if (*extension) {
+      seen_extension = true;
+      if (**extension != record::key_state_extension(state))
+        mismatch(std::string(record::k_checkpoint_path),
+                 fmt::format("the avow-keys line of the checkpoint (size {}) does not match the key state recomputed "
+                             "from the first {} entries", size, size));
+    } else if (seen_extension) {
+      mismatch(std::string(record::k_checkpoint_path),
+               fmt::format("the checkpoint (size {}) has no avow-keys line, after checkpoints that had one", size));
+    }
+    if (c.keys_jcs) {
+      if (!*extension)
+        mismatch(std::string(record::k_key_state_path), "the tree holds log/keys but its checkpoint has no avow-keys line");
+      else if (*c.keys_jcs != record::key_state_json(state))
+        mismatch(std::string(record::k_key_state_path),
+                 fmt::format("log/keys is not the key state recomputed from the first {} entries", size));
+    } else if (*extension) {
+      mismatch(std::string(record::k_key_state_path), "the checkpoint has an avow-keys line but the tree has no log/keys");
+    }
   }
 
   // SPEC 7.4: the tiles match the entries, and every checkpoint that ever stood is a prefix of this log.
@@ -314,13 +475,15 @@ private:
     const std::string& seen = *m_options.seen_checkpoint;
     const std::string where = ".git/avow/seen-checkpoint";
     auto note = log::parse_note(seen);
-    const log::Verifier known[] = {m_log_key};
+    auto cp = note ? log::parse_checkpoint_text(note->text) : Expected<log::Checkpoint>(std::unexpected(Error{}));
+    // Signed by the log key in force at its size: one seen before a rotation stays valid under the old key.
+    const record::KeyEntry* signer = cp ? log_key_at(cp->size) : nullptr;
+    const log::Verifier known[] = {signer ? verifier_of(*signer) : m_log_key};
     if (!note || !log::verify_note(*note, known)) {
       problem("seen_checkpoint_invalid", {}, {}, where,
               "the checkpoint this copy saw earlier is not signed by the archive's log key");
       return;
     }
-    auto cp = log::parse_checkpoint_text(note->text);
     if (!cp || cp->origin != m_config.origin) {
       problem("seen_checkpoint_invalid", {}, {}, where, "the checkpoint this copy saw earlier is not of this log");
       return;
@@ -349,8 +512,8 @@ private:
     std::optional<record::KeyEvent> key_event;
   };
 
-  // SPEC 7.2: every entry is canonical, matches its schema, and is signed by a key trusted at that point.
-  void check_entries() {
+  // SPEC 7.2: every entry is canonical and matches its schema.
+  void parse_entries() {
     const std::size_t n = m_entries.size();
     m_parsed.resize(n);
     parallel_for(n, job_count(m_options.jobs), [&](unsigned, std::size_t i) {
@@ -390,14 +553,18 @@ private:
       p.ok = true;
     });
 
-    // Key state is sequential: a key signs only the entries after its key.add and before its key.revoke.
-    std::unordered_map<std::string, crypto::PublicKey> active;
-    std::unordered_set<std::string> revoked;
+  }
+
+  // SPEC 7.2: every entry is signed by a key trusted at that point: key events by the log key in force, statements by
+  // an archivist key added before them and not revoked before them (record::apply, the writer's rule). Builds the key
+  // state along the log (m_states) and the key each signature is checked with.
+  void follow_key_state() {
+    const std::size_t n = m_entries.size();
+    record::KeyState state = record::initial_key_state(m_log_key.key);
+    m_states.assign(1, {0, state});
     std::unordered_set<std::string> ids;
     std::unordered_map<std::string, std::size_t> first_at; // record id -> first entry holding it
-    std::vector<std::pair<std::size_t, crypto::PublicKey>> to_check(n);
-    std::vector<bool> has_key(n, false);
-    crypto::PublicKey log_pub = m_log_key.key;
+    m_to_check.assign(n, {});
     for (std::size_t i = 0; i < n; ++i) {
       auto& p = m_parsed[i];
       if (!p.ok) continue;
@@ -414,31 +581,21 @@ private:
       const auto& keyid = p.envelope.signatures[0].keyid;
       if (p.key_event) {
         ++m_key_events;
-        if (keyid != m_config.log_key_id || p.key_event->archivist != m_config.log_key_id) {
+        const record::KeyEntry* log_key = state.log_key();
+        if (keyid != log_key->id || p.key_event->archivist != log_key->id) {
           problem("signature_untrusted", i, {}, std::nullopt,
-                  fmt::format("entry {} ({}) is a key event not signed by the log key; it is ignored", i, p.kind));
+                  fmt::format("entry {} ({}) is a key event signed by key {}, not by the log key in force ({}); it is "
+                              "ignored", i, p.kind, keyid.substr(0, 16), log_key->id.substr(0, 16)));
           continue; // an untrusted key event changes no key's state
         }
-        to_check[i] = {i, log_pub};
-        has_key[i] = true;
+        m_to_check[i] = log_key->public_key;
         if (p.key_event->kind == "key.add") {
-          if (revoked.contains(p.key_event->key_id))
-            problem("key_event_invalid", i, {}, std::nullopt, fmt::format("entry {} adds a key that was revoked", i));
-          else if (active.contains(p.key_event->key_id))
-            problem("key_event_invalid", i, {}, std::nullopt, fmt::format("entry {} adds a key that is already added", i));
-          else if (p.key_event->key_id == m_config.log_key_id)
-            problem("key_event_invalid", i, {}, std::nullopt,
-                    fmt::format("entry {} adds the log key as an archivist key; the log key signs no statements", i));
-          else active[p.key_event->key_id] = p.key_event->public_key;
           m_key_files.insert(record::key_path(p.key_event->key_id));
           m_key_pubs[p.key_event->key_id] = p.key_event->public_key;
-        } else {
-          if (!active.contains(p.key_event->key_id))
-            problem("key_event_invalid", i, {}, std::nullopt,
-                    fmt::format("entry {} revokes key {}, which is not an active key", i, p.key_event->key_id.substr(0, 16)));
-          active.erase(p.key_event->key_id);
-          revoked.insert(p.key_event->key_id);
         }
+        if (auto ok = record::apply(state, *p.key_event, keyid, i); !ok)
+          problem("key_event_invalid", i, {}, std::nullopt, ok.error().message);
+        else m_states.push_back({i + 1, state});
       } else {
         ++m_report.statements;
         const auto& st = *p.statement;
@@ -446,26 +603,32 @@ private:
           problem("signature_untrusted", i, {}, std::nullopt,
                   fmt::format("entry {}: record names archivist {} but is signed by {}", i, st.archivist.substr(0, 16),
                               keyid.substr(0, 16)));
-        auto it = active.find(keyid);
-        if (it == active.end()) {
+        const record::KeyEntry* k = state.find(keyid);
+        if (!k || k->role != record::k_role_archivist)
           problem("signature_untrusted", i, {}, std::nullopt,
-                  fmt::format("entry {} is signed by key {}, which is {} at this point of the log", i,
-                              keyid.substr(0, 16), revoked.contains(keyid) ? "revoked" : "not added"));
-        } else {
-          to_check[i] = {i, it->second};
-          has_key[i] = true;
-        }
+                  fmt::format("entry {} is signed by key {}, which is {} at this point of the log", i, keyid.substr(0, 16),
+                              k ? fmt::format("a {} key, not an archivist key", k->role) : std::string("not added")));
+        else if (!k->in_force_at(i))
+          problem("signature_untrusted", i, {}, std::nullopt,
+                  fmt::format("entry {} is signed by key {}, which was revoked by entry {} ({})", i, keyid.substr(0, 16),
+                              *k->revoked_at, k->reason.value_or("")));
+        else m_to_check[i] = k->public_key;
         if (st.supersedes && !ids.contains(*st.supersedes))
           problem("supersedes_unknown", i, {}, std::nullopt,
                   fmt::format("entry {} supersedes {}, which is not an earlier statement", i, st.supersedes->substr(0, 16)));
         ids.insert(id);
       }
     }
+  }
+
+  // SPEC 7.2: each signature verifies under the key follow_key_state chose for it.
+  void check_entries() {
+    const std::size_t n = m_entries.size();
     if (m_options.quick) return;
     parallel_for(n, job_count(m_options.jobs), [&](unsigned, std::size_t i) {
-      if (!has_key[i]) return;
+      if (!m_to_check[i]) return;
       const auto& env = m_parsed[i].envelope;
-      if (!record::verify(env, env.signatures[0], to_check[i].second))
+      if (!record::verify(env, env.signatures[0], *m_to_check[i]))
         problem("signature_invalid", i, {}, std::nullopt,
                 fmt::format("entry {}: the signature by {} does not verify", i, env.signatures[0].keyid.substr(0, 16)));
     });
@@ -570,7 +733,9 @@ private:
     m_expected_files.insert(std::string(record::k_checkpoint_path));
     m_expected_files.insert(std::string(record::k_allowed_signers_path));
     m_expected_files.insert(record::key_path(m_config.log_key_id));
+    if (m_commits.back().keys_jcs) m_expected_files.insert(std::string(record::k_key_state_path));
     for (const auto& k : m_key_files) m_expected_files.insert(k);
+    for (const auto& k : m_states.back().second.keys) m_expected_files.insert(record::key_path(k.id));
     auto entries = m_store.list_entries(m_head, "");
     if (!entries) {
       problem("io", {}, {}, std::nullopt, entries.error().message);
@@ -591,6 +756,7 @@ private:
     // Key files hold the keys the log names.
     std::map<std::string, crypto::PublicKey> keys = {m_key_pubs.begin(), m_key_pubs.end()};
     keys[m_config.log_key_id] = m_log_key.key;
+    for (const auto& k : m_states.back().second.keys) keys[k.id] = k.public_key;
     for (const auto& [id, pub] : keys) {
       const std::string path = record::key_path(id);
       auto pem = m_store.read(m_head, path);
@@ -602,11 +768,11 @@ private:
         problem("key_file_mismatch", {}, {}, path, fmt::format("key file '{}' does not hold key {}", path, id.substr(0, 16)));
     }
     auto allowed = m_store.read(m_head, record::k_allowed_signers_path);
-    const std::string want =
-        fmt::format("{} namespaces=\"git\" {}\n", m_config.origin, crypto::openssh_public_key(m_log_key.key));
+    // One line per log key, with valid-after/valid-before at the committer time of each rotation's commit.
+    const std::string want = record::allowed_signers(m_config.origin, m_states.back().second, m_rotation_times);
     if (allowed && *allowed != want)
       problem("allowed_signers_mismatch", {}, {}, std::string(record::k_allowed_signers_path),
-              "keys/allowed_signers does not name exactly the log key");
+              "keys/allowed_signers does not name exactly the log keys, with the validity their rotations imply");
   }
 
   const store::GitStore& m_store;
@@ -617,6 +783,10 @@ private:
   record::ArchiveConfig m_config;
   log::Verifier m_log_key;
   std::vector<CheckpointAt> m_checkpoints;
+  std::vector<CommitAt> m_commits;
+  std::vector<std::pair<std::uint64_t, record::KeyState>> m_states; // (first tree size it holds for, key state)
+  std::map<std::uint64_t, std::int64_t> m_rotation_times;           // rotation entry -> its commit's committer time
+  std::vector<std::optional<crypto::PublicKey>> m_to_check;          // the key each entry's signature must verify under
   std::vector<std::string> m_entries;
   std::vector<log::Hash> m_leaves;
   std::vector<ParsedEntry> m_parsed;

@@ -5,6 +5,9 @@
 #include <archive/log/checkpoint.hpp>
 #include <archive/log/note.hpp>
 #include <archive/log/tiles.hpp>
+#include <archive/record/dsse.hpp>
+#include <archive/record/key_event.hpp>
+#include <archive/record/key_state.hpp>
 #include <archive/record/layout.hpp>
 #include <archive/store/git_store.hpp>
 #include <archive/util/bytes.hpp>
@@ -274,7 +277,7 @@ std::vector<std::string> log_entries(const fs::path& dir) {
   return *entries;
 }
 
-void append_raw_entries(const fs::path& dir, const std::vector<std::string>& envelopes) {
+void append_raw_entries(const fs::path& dir, const std::vector<std::string>& envelopes, const RawAppend& how) {
   const auto check = [](auto&& r, const char* what) {
     if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
   };
@@ -291,8 +294,22 @@ void append_raw_entries(const fs::path& dir, const std::vector<std::string>& env
   check(cp, "checkpoint");
   auto key_file = store->config_get("avow.logkey");
   check(key_file, "avow.logkey");
-  auto log_key = crypto::read_private_key(fs::path(key_file->value()), [] { return std::nullopt; });
+  auto log_key =
+      crypto::read_private_key(how.log_key ? *how.log_key : fs::path(key_file->value()), [] { return std::nullopt; });
   check(log_key, "log key");
+  // The key state after the new entries, as a writer keeps it (key events applied when they apply).
+  std::optional<record::KeyState> keys;
+  if (cp->keys) {
+    keys = *cp->keys;
+    for (std::size_t k = 0; k < envelopes.size(); ++k) {
+      auto env = record::parse(envelopes[k]);
+      if (!env || env->signatures.empty()) continue;
+      auto value = json::parse_canonical(env->payload);
+      if (!value) continue;
+      auto event = record::key_event_from_json(*value);
+      if (event) (void)record::apply(*keys, *event, env->signatures[0].keyid, cp->checkpoint.size + k);
+    }
+  }
   const log::TileReader reader = [&](const std::string& path) -> Expected<Bytes> {
     auto data = store->read(base, std::string(record::k_log_prefix) + path);
     if (!data) return std::unexpected(data.error());
@@ -305,7 +322,12 @@ void append_raw_entries(const fs::path& dir, const std::vector<std::string>& env
   for (const auto& path : plan->removes) check(tx->remove(std::string(record::k_log_prefix) + path), "remove");
   for (const auto& w : plan->writes)
     check(tx->put(std::string(record::k_log_prefix) + w.path, to_string(w.data)), "put");
-  const log::Checkpoint next{config->origin, plan->new_size, plan->root, {}};
+  log::Checkpoint next{config->origin, plan->new_size, plan->root, {}};
+  if (keys && how.key_state) {
+    next.extensions.push_back(record::key_state_extension(*keys));
+    check(tx->put(record::k_key_state_path, record::key_state_json(*keys)), "put log/keys");
+  }
+  for (const auto& [path, data] : how.files) check(tx->put(path, data), "put file");
   auto note = log::sign_note(log::checkpoint_text(next), config->origin, *log_key);
   check(note, "sign checkpoint");
   check(tx->put(record::k_checkpoint_path, *note), "put checkpoint");
@@ -314,6 +336,53 @@ void append_raw_entries(const fs::path& dir, const std::vector<std::string>& env
     return crypto::sshsig_sign(*log_key, "git", as_bytes(buffer));
   });
   check(commit, "commit");
+}
+
+void make_legacy_copy(const fs::path& from, const fs::path& to) {
+  const auto check = [](auto&& r, const char* what) {
+    if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
+  };
+  auto src = store::GitStore::open(from);
+  check(src, "open");
+  auto head = src->head();
+  check(head, "head");
+  auto info = src->commit_info(**head);
+  check(info, "commit");
+  if (!info->parents.empty()) throw std::runtime_error("make_legacy_copy wants a one-commit archive");
+  auto config = verify::read_config(*src, **head);
+  check(config, "config");
+  auto verifier = verify::log_verifier(*config);
+  check(verifier, "log verifier");
+  auto cp = verify::read_checkpoint(*src, **head, *verifier, config->origin);
+  check(cp, "checkpoint");
+  auto log_file = src->config_get("avow.logkey");
+  check(log_file, "avow.logkey");
+  auto key_file = src->config_get("avow.key");
+  check(key_file, "avow.key");
+  auto log_key = crypto::read_private_key(fs::path(log_file->value()), [] { return std::nullopt; });
+  check(log_key, "log key");
+  auto files = src->list(**head, "");
+  check(files, "list");
+  auto dst = store::GitStore::init(to);
+  check(dst, "init");
+  auto tx = dst->begin();
+  check(tx, "begin");
+  for (const auto& [path, size] : *files) {
+    if (path == record::k_key_state_path || path == record::k_checkpoint_path) continue;
+    auto data = src->read(**head, path);
+    check(data, "read");
+    check(tx->put(path, *data), "put");
+  }
+  const log::Checkpoint legacy{config->origin, cp->checkpoint.size, cp->checkpoint.root, {}};
+  auto note = log::sign_note(log::checkpoint_text(legacy), config->origin, *log_key);
+  check(note, "sign checkpoint");
+  check(tx->put(record::k_checkpoint_path, *note), "put checkpoint");
+  auto commit = tx->commit(info->message, [&](std::string_view buffer) {
+    return crypto::sshsig_sign(*log_key, "git", as_bytes(buffer));
+  });
+  check(commit, "commit");
+  check(dst->config_set("avow.logkey", log_file->value()), "config");
+  check(dst->config_set("avow.key", key_file->value()), "config");
 }
 
 } // namespace avow::test

@@ -92,6 +92,19 @@ std::vector<std::string> log_entries(const std::filesystem::path& dir);
 // Append `envelopes` as they are to the log of the archive at `dir`, as a writer holding the log key would (tiles,
 // checkpoint signed with the log key named in .git/config avow.logkey, signed commit), bypassing every check that
 // `avow archive` makes: for tests of what verify must catch in a log that is otherwise well formed.
-void append_raw_entries(const std::filesystem::path& dir, const std::vector<std::string>& envelopes);
+// The key state (log/keys and the checkpoint's avow-keys line) is kept as a writer keeps it, with the key events among
+// `envelopes` applied; `how` can sign with another log key file or leave the key state as it was.
+struct RawAppend {
+  std::optional<std::filesystem::path> log_key; // sign the checkpoint and commit with this key file, not avow.logkey
+  bool key_state = true;                        // false: no avow-keys line and log/keys left unchanged
+  std::map<std::string, std::string> files;     // more files to put in the same commit (texts/...)
+};
+void append_raw_entries(const std::filesystem::path& dir, const std::vector<std::string>& envelopes,
+                        const RawAppend& how = {});
+
+// Copy the one-commit archive at `from` (just made by avow init) to a new archive at `to` as a version before key
+// state wrote it: the same files and message, but no log/keys and a checkpoint without the avow-keys line, signed by
+// the same log key (commit and checkpoint); avow.logkey and avow.key are copied to its local config.
+void make_legacy_copy(const std::filesystem::path& from, const std::filesystem::path& to);
 
 } // namespace avow::test
