@@ -101,7 +101,7 @@ Expected<KeyWriteBase> begin_key_write(Archive::Impl& impl, const crypto::Passph
   if (!cp) return fail(ErrorCode::failed_precondition, "cannot append: {}", cp.error().message);
   auto keys = verify::key_state_at(store, **head, *cp, impl.log_verifier);
   if (!keys) return std::unexpected(keys.error());
-  if (auto ok = detail::check_log_key(*keys, log_key->public_key(), **log_key_file); !ok)
+  if (auto ok = detail::check_log_key(*keys, (*log_key)->public_key(), **log_key_file); !ok)
     return std::unexpected(ok.error());
   return KeyWriteBase{std::move(*lock), **head, std::move(*cp), std::move(*keys), crypto::OwnedSigner(std::move(*log_key))};
 }
