@@ -837,8 +837,10 @@ Expected<Archive::Proof> Archive::proof(std::string_view prefix) const {
   const auto& store = m_impl->store;
   auto head = store.head();
   if (!head) return std::unexpected(head.error());
-  auto cp = verify::read_checkpoint(store, **head, m_impl->log_verifier, m_impl->config.origin);
-  if (!cp) return std::unexpected(cp.error());
+  // The checkpoint under the log key in force, with the key state it commits to (when the archive has one).
+  auto keyed = detail::read_keyed_checkpoint(*m_impl, **head);
+  if (!keyed) return std::unexpected(keyed.error());
+  const verify::SignedCheckpoint* cp = &keyed->signed_checkpoint;
   const std::uint64_t size = cp->checkpoint.size;
   auto entries = verify::read_entries(store, **head, size);
   if (!entries) return std::unexpected(entries.error());
@@ -894,7 +896,12 @@ Expected<Archive::Proof> Archive::proof(std::string_view prefix) const {
   if (!text) return std::unexpected(text.error());
   auto archivist_pem = store.read(**head, record::key_path(keyid));
   if (!archivist_pem) return std::unexpected(archivist_pem.error());
-  auto log_pem = store.read(**head, record::key_path(m_impl->config.log_key_id));
+  // The log key that signed the key.add: the genesis key, or the one the key state says was in force at its entry.
+  std::string key_add_signer = m_impl->config.log_key_id;
+  if (keyed->key_state)
+    for (const auto& k : keyed->key_state->keys)
+      if (k.role == record::k_role_log && k.in_force_at(added->second)) key_add_signer = k.id;
+  auto log_pem = store.read(**head, record::key_path(key_add_signer));
   if (!log_pem) return std::unexpected(log_pem.error());
 
   json::Value b = json::Value::object();
@@ -904,12 +911,28 @@ Expected<Archive::Proof> Archive::proof(std::string_view prefix) const {
   b["proof"] = log::format_tlog_proof(log::TlogProof{std::nullopt, index, std::move(*path), cp->note});
   b["key"] = {{"envelope", (*entries)[added->second]},
               {"proof", log::format_tlog_proof(log::TlogProof{std::nullopt, added->second, std::move(*key_path), cp->note})}};
-  b["keys"] = {{keyid, *archivist_pem}, {m_impl->config.log_key_id, *log_pem}};
+  b["keys"] = {{keyid, *archivist_pem}, {key_add_signer, *log_pem}};
+  if (keyed->key_state_json) {
+    b["key_state"] = *keyed->key_state_json;
+    auto links = detail::collect_handovers(*m_impl, *keyed->key_state, size, counting);
+    if (!links) return std::unexpected(links.error());
+    if (!links->empty()) {
+      json::Value arr = json::Value::array();
+      for (const auto& link : *links) {
+        json::Value hashes = json::Value::array();
+        for (const auto& h : link.consistency) hashes.push_back(base64_encode(h));
+        arr.push_back({{"checkpoint", link.checkpoint}, {"consistency", std::move(hashes)}, {"key_state", link.key_state}});
+      }
+      b["handovers"] = std::move(arr);
+    }
+  }
   auto bytes = json::canonicalize(b);
   if (!bytes) return std::unexpected(bytes.error());
   std::string bundle = *bytes + "\n";
   // Never hand out a bundle that does not prove what it claims (a damaged log, a key.add not by the log key).
-  auto check = verify_bundle(bundle, policy(), std::nullopt);
+  auto own_policy = policy();
+  if (!own_policy) return std::unexpected(own_policy.error());
+  auto check = verify_bundle(bundle, *own_policy, std::nullopt);
   if (!check) return std::unexpected(check.error());
   if (!check->proven)
     return fail(ErrorCode::failed_precondition, "the archive does not prove entry {}: {} (run avow verify)", index,
@@ -920,14 +943,9 @@ Expected<Archive::Proof> Archive::proof(std::string_view prefix) const {
 Expected<std::string> Archive::checkpoint() const {
   auto head = m_impl->store.head();
   if (!head) return std::unexpected(head.error());
-  auto cp = verify::read_checkpoint(m_impl->store, **head, m_impl->log_verifier, m_impl->config.origin);
-  if (!cp) return std::unexpected(cp.error());
-  return cp->note;
-}
-
-std::string Archive::policy() const {
-  return fmt::format("# Trust policy (C2SP tlog-policy) for the avow archive {}\nlog {}\nquorum none\n",
-                     m_impl->config.origin, m_impl->config.log_vkey);
+  auto keyed = detail::read_keyed_checkpoint(*m_impl, **head);
+  if (!keyed) return std::unexpected(keyed.error());
+  return keyed->signed_checkpoint.note;
 }
 
 } // namespace avow

@@ -145,6 +145,20 @@ public:
   // problem in the report, not an error. failed_precondition when `dir` is not an archive at all.
   static Expected<verify::Report> verify_dir(const std::filesystem::path& dir, const verify::Options& options);
 
+  // Check the latest checkpoint of the archive at `dir` against the C2SP tlog-policy text `policy` (`verify
+  // --policy`): signed by the policy's log key for the archive's origin, or by a key it hands over to through the
+  // archive's log-key hand-overs, and cosigned to the policy's witness quorum by the cosignature lines of
+  // log/checkpoint. A checkpoint the policy does not accept, or an archive whose checkpoint or key state cannot be read,
+  // is `problem` (kind "policy_unsatisfied", with the reason); invalid_input for an unusable policy.
+  struct PolicyCheck {
+    std::optional<verify::Problem> problem;
+    std::uint64_t tree_size = 0;
+    std::string log_key;                  // key id of the log key that signed the checkpoint
+    std::vector<std::string> witnesses;   // policy names of the witnesses whose cosignatures verified
+    std::size_t handovers = 0;            // log-key hand-overs followed from the policy's key
+  };
+  static Expected<PolicyCheck> check_policy(const std::filesystem::path& dir, std::string_view policy);
+
   // Find the records whose id starts with `prefix` (at least 8 hex digits); not_found when none, invalid_input
   // for a malformed prefix. More than one match is returned as such (the caller lists the candidates).
   Expected<std::vector<RecordView>> find(std::string_view prefix, bool with_text) const;
@@ -235,7 +249,8 @@ public:
 
   // An offline proof bundle (avow.proof/1, see docs/FORMAT.md) for the statement `prefix` names, at the current
   // checkpoint: the envelope, the canonical text, a C2SP tlog-proof, the key.add entry of its archivist key with its
-  // own tlog-proof, and the public key files. Proofs are computed from the tiles (O(log n) tile reads).
+  // own tlog-proof, and the public key files; when the archive keeps a key state (log/keys), that state and every
+  // log-key hand-over with a consistency proof to the checkpoint. Proofs are computed from the tiles (O(log n) tile reads).
   struct Proof {
     std::string bundle;
     std::string id;
@@ -246,8 +261,8 @@ public:
   Expected<Proof> proof(std::string_view prefix) const;
   // The current signed checkpoint, verbatim.
   Expected<std::string> checkpoint() const;
-  // A C2SP tlog-policy that trusts this archive's log key (no witnesses yet).
-  std::string policy() const;
+  // A C2SP tlog-policy that trusts this archive's log key in force (after a rotation, the new key; no witnesses yet).
+  Expected<std::string> policy() const;
 
   // Entries matching `filter`, from the derived index (brought up to date first; notices say when it was rebuilt,
   // and, when nothing matches, why). filter.archivist may be a unique prefix (8+ hex digits, either case) of a key id

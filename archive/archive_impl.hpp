@@ -6,15 +6,16 @@
 #include <archive/index/index.hpp>
 #include <archive/log/note.hpp>
 #include <archive/log/tiles.hpp>
+#include <archive/proof_bundle.hpp>
 #include <archive/record/key_state.hpp>
 #include <archive/record/layout.hpp>
 #include <archive/store/git_store.hpp>
 #include <archive/verify/log_reader.hpp>
 
 #include <chrono>
-#include <functional>
-
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,24 @@ Expected<std::vector<index::IndexEntry>> index_entries(const store::GitStore& st
                                                        std::uint64_t first, const std::vector<std::string>& envelopes,
                                                        bool with_text);
 
+// The signed checkpoint at `commit` with the key state it commits to (archive/archive_proof.cpp). When the tree has
+// log/keys, it must hash to the checkpoint's avow-keys line and start with the genesis log key of avow.json, and the
+// checkpoint must verify under its log key in force; without log/keys (an archive written before key states), the
+// checkpoint must have no avow-keys line and verify under the genesis key. invalid_input naming what is wrong.
+struct KeyedCheckpoint {
+  verify::SignedCheckpoint signed_checkpoint;
+  std::optional<std::string> key_state_json; // log/keys, when present
+  std::optional<record::KeyState> key_state;
+  log::Verifier log_key;                     // the log key in force, which signed the checkpoint
+};
+Expected<KeyedCheckpoint> read_keyed_checkpoint(const Archive::Impl& impl, const store::Oid& commit);
+
+// The log-key hand-overs of the log at `head` whose key state is `state` and checkpoint size `size`, oldest first:
+// for each rotation entry r (a log key with added_at = r), the checkpoint of the first commit of main whose
+// checkpoint size is > r, the log/keys of that commit, and a consistency proof from it to the next hand-over (or to
+// `size`) computed from the tiles `read` gives. Reads one checkpoint per commit, and only when there was a rotation.
+Expected<std::vector<HandoverLink>> collect_handovers(const Archive::Impl& impl, const record::KeyState& state,
+                                                      std::uint64_t size, const log::TileReader& read);
 // --- Keys (archive/archive_keys.cpp) ---
 
 // Sign checkpoint `text` with `log_key` (key name `origin`); a hand-over checkpoint is signed by the old log key too

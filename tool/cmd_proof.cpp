@@ -44,6 +44,8 @@ void add_proof(CLI::App& app, Globals& g) {
 
   auto* vp = app.add_subcommand("verify-proof", "Check a proof bundle offline against a trust policy.");
   vp->footer("Example: avow verify-proof statement.avow-proof --policy archive.policy --text copy-of-statement.txt\n"
+             "A policy naming an older log key accepts a checkpoint signed by a newer one through the hand-overs the\n"
+             "bundle carries; the key state shows whether the signing key was in force at the entry.\n"
              "Exit 0: proven; 1: not proven (the reason is printed); 3: unreadable policy or files.");
   vp->fallthrough();
   auto file = std::make_shared<std::string>();
@@ -91,6 +93,21 @@ void add_proof(CLI::App& app, Globals& g) {
         j["archivist"] = r->archivist;
         j["key_added_at"] = r->key_added_at;
         j["text_checked"] = r->text_checked;
+        nlohmann::json ks = {{"shown", r->key_state_shown}};
+        if (r->key_state_shown) {
+          ks["in_force"] = true;
+          if (!r->key_name.empty()) ks["name"] = r->key_name;
+          if (r->key_revoked_at) {
+            ks["revoked_at"] = *r->key_revoked_at;
+            ks["reason"] = r->key_revoked_reason;
+          }
+        }
+        j["key_state"] = ks;
+        j["log_key"] = r->log_key;
+        j["handovers"] = nlohmann::json::array();
+        for (const auto& h : r->handovers)
+          j["handovers"].push_back(
+              {{"tree_size", h.tree_size}, {"rotated_at", h.rotated_at}, {"from", h.from_key}, {"to", h.to_key}});
         j["record"] = nlohmann::json::parse(r->payload);
       }
       print_json(j);
@@ -128,6 +145,23 @@ void add_proof(CLI::App& app, Globals& g) {
                 r->text_sha256.c_str());
     std::printf("signed by archivist key %s, added by the log key at entry %llu\n", r->archivist.substr(0, 16).c_str(),
                 static_cast<unsigned long long>(r->key_added_at));
+    if (!r->key_state_shown) {
+      std::printf("key state: not shown (older bundle); a revocation of the key is not checked\n");
+    } else {
+      std::string key = r->archivist.substr(0, 16);
+      if (!r->key_name.empty()) key += " (" + terminal_field(r->key_name) + ")";
+      std::string status = "not revoked";
+      if (r->key_revoked_at)
+        status = fmt::format("key revoked later, by entry {} ({}); this entry came before", *r->key_revoked_at,
+                             terminal_field(r->key_revoked_reason));
+      std::printf("key state at tree size %llu: archivist key %s in force at entry %llu; %s\n",
+                  static_cast<unsigned long long>(r->tree_size), key.c_str(),
+                  static_cast<unsigned long long>(r->index), status.c_str());
+    }
+    for (const auto& h : r->handovers)
+      std::printf("log key handed over by entry %llu (checkpoint of tree size %llu): %s -> %s\n",
+                  static_cast<unsigned long long>(h.rotated_at), static_cast<unsigned long long>(h.tree_size),
+                  h.from_key.substr(0, 16).c_str(), h.to_key.substr(0, 16).c_str());
     if (!r->witnesses.empty()) {
       std::string names;
       for (const auto& w : r->witnesses) names += (names.empty() ? "" : ", ") + w;
@@ -156,14 +190,18 @@ void add_checkpoint(CLI::App& app, Globals& g) {
     std::fwrite(cp->data(), 1, cp->size(), stdout);
   });
 
-  auto* pol = app.add_subcommand("policy", "Print a C2SP tlog-policy that trusts this archive's log key.");
+  auto* pol = app.add_subcommand("policy", "Print a C2SP tlog-policy that trusts this archive's log key in force.");
   pol->footer("Example: avow -C archive policy > archive.policy");
   pol->fallthrough();
   pol->callback([&g] {
     auto archive = open_or_report(g);
     if (!archive) return;
-    const std::string p = archive->policy();
-    std::fwrite(p.data(), 1, p.size(), stdout);
+    auto p = archive->policy();
+    if (!p) {
+      g.exit_code = report(p.error());
+      return;
+    }
+    std::fwrite(p->data(), 1, p->size(), stdout);
   });
 }
 

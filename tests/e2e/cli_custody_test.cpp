@@ -292,7 +292,7 @@ TEST_F(CliCustody, AgentProblemsAreRefusedAndChangeNothing) {
     const auto r = avow(with_key(held), env);
     EXPECT_EQ(r.exit_code, 5) << r.err;
     EXPECT_EQ(r.err, "avow: error: archivist key " + key_id_of(ed.string() + ".pub").substr(0, 16) +
-                         " is not trusted by this archive\n");
+                         " is not trusted by this archive (no key.add entry adds it: avow key add)\n");
     EXPECT_EQ(log_entries(a.dir()).size(), 1u);
   }
   // init refuses the same way, and leaves no archive.

@@ -341,6 +341,11 @@ TEST_F(CliFilters, VerifyProofSaysWhoSaidWhatWhenAndFromWhere) {
                        {}, a.env());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string body = r.out.substr(r.out.find('\n') + 1);
+  // The key state line: bundles of archives that keep a key state (log/keys) show it; older ones say so.
+  const bool keyed = nlohmann::json::parse(read_file(a.tmp() / "p")).contains("key_state");
+  const std::string key_line = keyed ? "key state at tree size 6: archivist key " + archivist.substr(0, 16) +
+                                           " in force at entry 5; not revoked\n"
+                                     : "key state: not shown (older bundle); a revocation of the key is not checked\n";
   EXPECT_TRUE(r.out.starts_with("proven: record " + id + " is entry 5 of log 'test.avow.example/archive' (tree size 6,"))
       << r.out;
   EXPECT_EQ(body, "statement:\n"
@@ -351,7 +356,7 @@ TEST_F(CliFilters, VerifyProofSaysWhoSaidWhatWhenAndFromWhere) {
                   "  captured   " + rec["captured"].get<std::string>() + "\n"
                   "  language   en\n"
                   "  text       35 bytes, sha256 " + rec["text"]["sha256"].get<std::string>() + "\n"
-                  "signed by archivist key " + archivist.substr(0, 16) + ", added by the log key at entry 0\n");
+                  "signed by archivist key " + archivist.substr(0, 16) + ", added by the log key at entry 0\n" + key_line);
 }
 
 } // namespace
