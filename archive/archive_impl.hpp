@@ -3,6 +3,7 @@
 // Private to the façade (archive/*.cpp): the state behind avow::Archive and the derived-index plumbing.
 
 #include <archive/archive.hpp>
+#include <archive/crypto/signer.hpp>
 #include <archive/index/index.hpp>
 #include <archive/log/note.hpp>
 #include <archive/log/tiles.hpp>
@@ -84,6 +85,15 @@ Expected<std::string> sign_checkpoint(std::string_view text, std::string_view or
 // The log key that signs a checkpoint of `size` entries: the one in force in the state at that size (the old key up
 // to and including the rotation entry's size, the new key after). nullptr when `keys` knows none.
 const record::KeyEntry* log_key_for_size(const record::KeyState& keys, std::uint64_t size);
+// The log key of this copy (git config avow.logkey: a key file or an ssh-agent key spec), opened; key error when there
+// is none ("only the archive's operator can <what>") or it cannot be used. Whether it is the key in force is
+// check_log_key's question.
+struct LogKey {
+  crypto::OwnedSigner key;
+  std::string spec;
+};
+Expected<LogKey> open_log_key(const store::GitStore& store, const crypto::PassphraseSource& passphrase,
+                              std::string_view what);
 // The log key a write signs with (from `file`) must be the log key in force; key error naming it otherwise ("rotated
 // out at entry N", or not the archive's log key).
 Expected<void> check_log_key(const record::KeyState& keys, const crypto::PublicKey& key, std::string_view file);

@@ -42,6 +42,18 @@ const record::KeyEntry* log_key_for_size(const record::KeyState& keys, std::uint
   return found;
 }
 
+Expected<LogKey> open_log_key(const store::GitStore& store, const crypto::PassphraseSource& passphrase,
+                              std::string_view what) {
+  auto spec = store.config_get("avow.logkey");
+  if (!spec) return std::unexpected(spec.error());
+  if (!*spec)
+    return fail(ErrorCode::key, "this copy of the archive has no log key (avow.logkey in .git/config): only the "
+                                "archive's operator can {}", what);
+  auto key = crypto::open_signer(**spec, passphrase);
+  if (!key) return std::unexpected(key.error());
+  return LogKey{crypto::OwnedSigner(std::move(*key)), std::move(**spec)};
+}
+
 Expected<void> check_log_key(const record::KeyState& keys, const crypto::PublicKey& key, std::string_view file) {
   const std::string id = crypto::key_id(key);
   const record::KeyEntry* current = keys.log_key();
@@ -85,12 +97,7 @@ struct KeyWriteBase {
 Expected<KeyWriteBase> begin_key_write(Archive::Impl& impl, const crypto::PassphraseSource& passphrase,
                                        std::chrono::milliseconds timeout) {
   auto& store = impl.store;
-  auto log_key_file = store.config_get("avow.logkey");
-  if (!log_key_file) return std::unexpected(log_key_file.error());
-  if (!*log_key_file)
-    return fail(ErrorCode::key, "this copy of the archive has no log key (avow.logkey in .git/config): only the "
-                                "archive's operator can change its keys");
-  auto log_key = crypto::open_signer(**log_key_file, passphrase);
+  auto log_key = detail::open_log_key(store, passphrase, "change its keys");
   if (!log_key) return std::unexpected(log_key.error());
   auto lock = store::WriterLock::acquire(store.git_dir(), timeout);
   if (!lock) return std::unexpected(lock.error());
@@ -102,9 +109,9 @@ Expected<KeyWriteBase> begin_key_write(Archive::Impl& impl, const crypto::Passph
   if (auto ok = detail::check_clock(store, **head); !ok) return std::unexpected(ok.error());
   auto keys = verify::key_state_at(store, **head, *cp, impl.log_verifier);
   if (!keys) return std::unexpected(keys.error());
-  if (auto ok = detail::check_log_key(*keys, (*log_key)->public_key(), **log_key_file); !ok)
+  if (auto ok = detail::check_log_key(*keys, log_key->key.public_key(), log_key->spec); !ok)
     return std::unexpected(ok.error());
-  return KeyWriteBase{std::move(*lock), **head, std::move(*cp), std::move(*keys), crypto::OwnedSigner(std::move(*log_key))};
+  return KeyWriteBase{std::move(*lock), **head, std::move(*cp), std::move(*keys), std::move(log_key->key)};
 }
 
 Expected<std::string> key_event_entry(const record::KeyEvent& event, const crypto::Signer& log_key) {

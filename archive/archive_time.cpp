@@ -54,18 +54,12 @@ namespace {
 Expected<crypto::OwnedSigner> load_log_key(const Archive::Impl& impl, const store::Oid& head,
                                            const verify::SignedCheckpoint& cp,
                                            const crypto::PassphraseSource& passphrase) {
-  const auto& store = impl.store;
-  auto file = store.config_get("avow.logkey");
-  if (!file) return std::unexpected(file.error());
-  if (!*file)
-    return fail(ErrorCode::key, "this copy of the archive has no log key (avow.logkey in .git/config): only the "
-                                "archive's operator can add time-stamp tokens");
-  auto key = crypto::open_signer(**file, passphrase);
+  auto key = detail::open_log_key(impl.store, passphrase, "add time-stamp tokens");
   if (!key) return std::unexpected(key.error());
-  auto keys = verify::key_state_at(store, head, cp, impl.log_verifier);
+  auto keys = verify::key_state_at(impl.store, head, cp, impl.log_verifier);
   if (!keys) return std::unexpected(keys.error());
-  if (auto ok = detail::check_log_key(*keys, (*key)->public_key(), **file); !ok) return std::unexpected(ok.error());
-  return crypto::OwnedSigner(std::move(*key));
+  if (auto ok = detail::check_log_key(*keys, key->key.public_key(), key->spec); !ok) return std::unexpected(ok.error());
+  return std::move(key->key);
 }
 
 } // namespace

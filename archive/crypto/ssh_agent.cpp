@@ -2,6 +2,7 @@
 
 #include <archive/crypto/ed25519.hpp>
 #include <archive/crypto/sha256.hpp>
+#include <archive/crypto/ssh_wire.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -20,7 +21,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view k_ed25519_type = "ssh-ed25519";
+constexpr std::string_view k_ed25519_type = ssh_wire::k_ed25519_type;
 // 32 bytes of SHA-256 are 43 characters of unpadded base64.
 constexpr std::size_t k_fingerprint_chars = 43;
 
@@ -30,17 +31,8 @@ std::string errno_text(int e) {
   return s;
 }
 
-void put_u32(Bytes& out, std::uint32_t v) {
-  out.push_back(static_cast<std::uint8_t>(v >> 24));
-  out.push_back(static_cast<std::uint8_t>(v >> 16));
-  out.push_back(static_cast<std::uint8_t>(v >> 8));
-  out.push_back(static_cast<std::uint8_t>(v));
-}
-
-void put_string(Bytes& out, ByteView s) {
-  put_u32(out, static_cast<std::uint32_t>(s.size()));
-  out.insert(out.end(), s.begin(), s.end());
-}
+using ssh_wire::put_string;
+using ssh_wire::put_u32;
 
 std::uint32_t get_u32_at(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
@@ -148,12 +140,7 @@ std::string ssh_fingerprint(ByteView key_blob) {
   return "SHA256:" + b64;
 }
 
-Bytes ssh_ed25519_blob(const PublicKey& key) {
-  Bytes out;
-  put_string(out, as_bytes(k_ed25519_type));
-  put_string(out, key);
-  return out;
-}
+Bytes ssh_ed25519_blob(const PublicKey& key) { return ssh_wire::ed25519_key_blob(key); }
 
 // ---- framing --------------------------------------------------------------------------------
 

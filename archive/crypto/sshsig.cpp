@@ -1,6 +1,7 @@
 #include <archive/crypto/sshsig.hpp>
 
 #include <archive/crypto/sha256.hpp>
+#include <archive/crypto/ssh_wire.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -12,7 +13,7 @@ namespace {
 
 constexpr std::string_view k_magic = "SSHSIG";
 constexpr std::uint32_t k_version = 1;
-constexpr std::string_view k_key_type = "ssh-ed25519";
+constexpr std::string_view k_key_type = ssh_wire::k_ed25519_type;
 constexpr std::string_view k_begin = "-----BEGIN SSH SIGNATURE-----";
 constexpr std::string_view k_end = "-----END SSH SIGNATURE-----";
 constexpr std::size_t k_wrap = 70;
@@ -30,25 +31,9 @@ Bytes hash_message(SshsigHash h, ByteView message) {
   return {d.begin(), d.end()};
 }
 
-void put_u32(Bytes& out, std::uint32_t v) {
-  out.push_back(static_cast<std::uint8_t>(v >> 24));
-  out.push_back(static_cast<std::uint8_t>(v >> 16));
-  out.push_back(static_cast<std::uint8_t>(v >> 8));
-  out.push_back(static_cast<std::uint8_t>(v));
-}
-
-void put_string(Bytes& out, ByteView s) {
-  put_u32(out, static_cast<std::uint32_t>(s.size()));
-  out.insert(out.end(), s.begin(), s.end());
-}
-void put_string(Bytes& out, std::string_view s) { put_string(out, as_bytes(s)); }
-
-Bytes key_blob(const PublicKey& key) {
-  Bytes b;
-  put_string(b, k_key_type);
-  put_string(b, ByteView{key.data(), key.size()});
-  return b;
-}
+using ssh_wire::put_string;
+using ssh_wire::put_u32;
+Bytes key_blob(const PublicKey& key) { return ssh_wire::ed25519_key_blob(key); }
 
 // Bounds-checked reader of RFC 4251 data; every get fails (nullopt) rather than read past the end.
 class Reader {
