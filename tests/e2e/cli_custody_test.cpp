@@ -238,6 +238,44 @@ TEST_F(CliCustody, KeyHeldOnlyByAgentArchivesAndVerifies) {
                      env);
 }
 
+// The SSH key an archivist already guards joins an existing archive as a second archivist (`key add` of its .pub
+// line), signs through the agent, and is then revoked: the agent key is refused from then on.
+TEST_F(CliCustody, AgentKeyAddedAsSecondArchivistSignsUntilRevoked) {
+  SshAgent agent(a.tmp() / "agent.sock");
+  ASSERT_TRUE(agent.running());
+  const fs::path key = ssh_keygen("second_ed25519");
+  ASSERT_EQ(agent.add(key).exit_code, 0);
+  fs::remove(key);
+  const std::string pub = key.string() + ".pub";
+  const std::string spec = "ssh-agent:" + fingerprint(pub);
+  const std::string id = key_id_of(pub);
+  const std::map<std::string, std::string> env{{"SSH_AUTH_SOCK", agent.socket().string()}};
+
+  auto r = avow({"key", "add", pub, "--name", "Second Archivist", "--role", "archivist"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("added archivist key " + id.substr(0, 16) + " at entry 1 ", 0), 0u) << r.out;
+  r = avow({"--key", spec, "archive", statement("s.txt", "Captured by the second archivist.\n"), "--source",
+            "urn:custody:second", "--json"},
+           env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string rec = r.json()["records"][0]["id"];
+  EXPECT_EQ(r.json()["records"][0]["index"], 2);
+  r = avow({"show", rec});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("signature  valid by " + id.substr(0, 16) + "\n"), std::string::npos) << r.out;
+  r = avow({"verify"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+
+  r = avow({"key", "revoke", id.substr(0, 12), "--reason", "token lost"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_key_refusal(a.dir(), {"--key", spec, "archive", statement("t.txt", "After the revocation.\n"), "--source",
+                               "urn:custody:after"},
+                     "archivist key " + id.substr(0, 16) + " was revoked by entry 3 (token lost); it signs no more statements",
+                     env);
+  r = avow({"verify"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
 TEST_F(CliCustody, AgentProblemsAreRefusedAndChangeNothing) {
   SshAgent agent(a.tmp() / "agent.sock");
   ASSERT_TRUE(agent.running());
