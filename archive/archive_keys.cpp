@@ -4,6 +4,7 @@
 #include <archive/archive.hpp>
 
 #include <archive/archive_impl.hpp>
+#include <archive/crypto/ssh_agent.hpp>
 
 #include <archive/crypto/keyfile.hpp>
 #include <archive/crypto/sshsig.hpp>
@@ -377,12 +378,13 @@ Expected<Archive::KeyChange> Archive::revoke_key(const KeyRevokeOptions& options
 Expected<Archive::Rotation> Archive::rotate_log_key(const RotateOptions& options) {
   // The new key first: a key problem must leave the archive untouched.
   Rotation result;
-  std::optional<crypto::PrivateKey> new_key;
+  std::optional<crypto::OwnedSigner> new_key; // a key file, or an ssh-agent key that never reaches this process
   if (options.new_key) {
-    auto key = crypto::read_private_key(*options.new_key, options.passphrase);
+    const std::string spec = options.new_key->string();
+    auto key = crypto::open_signer(spec, options.passphrase);
     if (!key) return std::unexpected(key.error());
-    new_key = std::move(*key);
-    result.new_key_file = fs::absolute(*options.new_key);
+    new_key.emplace(std::move(*key));
+    result.new_key_file = crypto::is_agent_spec(spec) ? fs::path(spec) : fs::absolute(*options.new_key);
   }
   auto base = begin_key_write(*m_impl, options.passphrase, options.lock_timeout);
   if (!base) return std::unexpected(base.error());
@@ -391,7 +393,7 @@ Expected<Archive::Rotation> Archive::rotate_log_key(const RotateOptions& options
     if (!gen) return std::unexpected(gen.error());
     auto key = crypto::read_private_key(gen->private_key_file, options.passphrase);
     if (!key) return std::unexpected(key.error());
-    new_key = std::move(*key);
+    new_key.emplace(std::make_unique<crypto::PrivateKey>(std::move(*key)));
     result.new_key_file = gen->private_key_file;
     result.generated = true;
   }

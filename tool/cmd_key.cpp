@@ -165,9 +165,9 @@ void add_key(CLI::App& app, Globals& g) {
   });
 
   auto* rotate = key->add_subcommand("rotate", "Replace the log key, with a hand-over checkpoint signed by both keys.");
-  rotate->footer("Examples:\n  avow -C archive key rotate --log new-log.pem\n  avow -C archive key rotate --generate");
+  rotate->footer("Examples:\n  avow -C archive key rotate --log new-log.pem\n  avow -C archive key rotate --generate\n  avow -C archive key rotate --log ssh-agent:SHA256:<fingerprint>");
   rotate->fallthrough();
-  auto* log_opt = rotate->add_option("--log", o->new_log_key, "The new log key: an Ed25519 private key file.");
+  auto* log_opt = rotate->add_option("--log", o->new_log_key, "The new log key: an Ed25519 private key file, or ssh-agent:SHA256:<fingerprint> for a key held by ssh-agent.");
   auto* gen_opt = rotate->add_flag("--generate", o->generate, "Generate the new log key into the key folder.");
   log_opt->excludes(gen_opt);
   rotate->add_option("--lock-timeout", o->lock_timeout, "Seconds to wait for another writer (default 10).");

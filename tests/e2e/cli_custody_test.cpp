@@ -381,6 +381,34 @@ TEST_F(CliCustody, LogKeyHeldOnlyByAgentSignsCheckpointsAndCommits) {
               std::string::npos)
         << v.err;
   }
+  // Rotate to another key held only by the agent: the hand-over is signed by both agent keys, avow.logkey names the
+  // new spec, and stock git accepts the old key's commits and the new key's under the rotated allowed_signers.
+  const fs::path next_key = ssh_keygen("next_log_ed25519");
+  ASSERT_EQ(agent.add(next_key).exit_code, 0);
+  fs::remove(next_key);
+  const std::string next_spec = "ssh-agent:" + fingerprint(next_key.string() + ".pub");
+  r = avow_in(dir, {"key", "rotate", "--log", next_spec, "--json"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.json()["file"], next_spec);
+  EXPECT_EQ(trim(run_process({"git", "-C", dir.string(), "config", "avow.logkey"}).out), next_spec);
+  r = avow_in(dir, {"archive", statement("n.txt", "After the rotation, through the agent.\n"), "--source",
+                    "urn:custody:n"},
+              env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = avow_in(dir, {"verify"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string rotated = a.file("allowed_signers_rotated",
+                                     run_process({"git", "-C", dir.string(), "show", "main:keys/allowed_signers"}).out);
+  const auto all = run_process({"git", "-C", dir.string(), "rev-list", "main"}).out;
+  ASSERT_EQ(std::count(all.begin(), all.end(), '\n'), 4);
+  std::size_t by_next = 0;
+  for (std::size_t at = 0; at < all.size(); at = all.find('\n', at) + 1) {
+    const auto v = run_process({"git", "-C", dir.string(), "-c", "gpg.ssh.allowedSignersFile=" + rotated,
+                                "verify-commit", all.substr(at, 40)});
+    EXPECT_EQ(v.exit_code, 0) << v.err;
+    if (v.err.find("with ED25519 key " + fingerprint(next_key.string() + ".pub")) != std::string::npos) ++by_next;
+  }
+  EXPECT_EQ(by_next, 1u); // the commit after the rotation; the rotation commit itself is the old key's
   // Without the agent the log key is gone too: refused, nothing written.
   agent.stop();
   expect_key_refusal(dir, {"--key", (a.tmp() / "none.pem").string(), "archive", statement("m.txt", "No.\n"), "--source",
