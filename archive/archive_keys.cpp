@@ -275,6 +275,34 @@ Expected<std::vector<Archive::Handover>> Archive::handovers() const {
   return out;
 }
 
+namespace {
+
+// Sign `event` (a key.add or key.revoke of an archivist or witness key) with the log key in force, check it against
+// the key state, and write it in a commit of its own with `files`.
+Expected<Archive::KeyChange> write_key_event(Archive::Impl& impl, const KeyWriteBase& base, record::KeyEvent event,
+                                             std::vector<std::pair<std::string, std::string>> files,
+                                             std::string summary) {
+  event.captured = format_rfc3339_utc(now_seconds());
+  event.archivist = crypto::key_id(base.log_key.public_key());
+  auto entry = key_event_entry(event, base.log_key);
+  if (!entry) return std::unexpected(entry.error());
+  const std::uint64_t index = base.cp.checkpoint.size;
+  record::KeyState after = base.keys;
+  if (auto ok = record::apply(after, event, event.archivist, index); !ok)
+    return fail(ErrorCode::failed_precondition, "{}", ok.error().message);
+  detail::KeyWrite write;
+  write.envelopes = {*entry};
+  write.after = std::move(after);
+  if (!files.empty()) write.files = [&files](std::int64_t) { return files; };
+  write.summary = std::move(summary);
+  write.log_key = write.commit_key = &base.log_key;
+  auto commit = detail::write_key_entries(impl, base.head, base.cp, base.keys, write);
+  if (!commit) return std::unexpected(commit.error());
+  return Archive::KeyChange{event.key_id, index, index + 1, *commit};
+}
+
+} // namespace
+
 Expected<Archive::KeyChange> Archive::add_key(const KeyAddOptions& options) {
   if (options.role != record::k_role_archivist && options.role != record::k_role_witness)
     return fail(ErrorCode::invalid_input, "invalid role '{}': want archivist or witness", options.role);
@@ -301,24 +329,8 @@ Expected<Archive::KeyChange> Archive::add_key(const KeyAddOptions& options) {
   event.public_key = *pub;
   event.role = options.role;
   event.name = options.name;
-  event.captured = format_rfc3339_utc(now_seconds());
-  event.archivist = crypto::key_id(base->log_key.public_key());
-  auto entry = key_event_entry(event, base->log_key);
-  if (!entry) return std::unexpected(entry.error());
-  const std::uint64_t index = base->cp.checkpoint.size;
-  record::KeyState after = base->keys;
-  if (auto ok = record::apply(after, event, event.archivist, index); !ok)
-    return fail(ErrorCode::failed_precondition, "{}", ok.error().message);
-  detail::KeyWrite write;
-  write.envelopes = {*entry};
-  write.after = std::move(after);
-  const std::string pem = crypto::public_key_pem(*pub);
-  write.files = [&](std::int64_t) { return std::vector<std::pair<std::string, std::string>>{{record::key_path(id), pem}}; };
-  write.summary = fmt::format("add {} key {}", options.role, id.substr(0, 16));
-  write.log_key = write.commit_key = &base->log_key;
-  auto commit = detail::write_key_entries(*m_impl, base->head, base->cp, base->keys, write);
-  if (!commit) return std::unexpected(commit.error());
-  return KeyChange{id, index, index + 1, *commit};
+  return write_key_event(*m_impl, *base, std::move(event), {{record::key_path(id), crypto::public_key_pem(*pub)}},
+                         fmt::format("add {} key {}", options.role, id.substr(0, 16)));
 }
 
 Expected<Archive::KeyChange> Archive::revoke_key(const KeyRevokeOptions& options) {
@@ -355,24 +367,9 @@ Expected<Archive::KeyChange> Archive::revoke_key(const KeyRevokeOptions& options
   event.key_id = k.id;
   event.public_key = k.public_key;
   event.role = k.role;
-  event.captured = format_rfc3339_utc(now_seconds());
-  event.archivist = crypto::key_id(base->log_key.public_key());
   event.reason = options.reason;
-  auto entry = key_event_entry(event, base->log_key);
-  if (!entry) return std::unexpected(entry.error());
-  const std::uint64_t index = base->cp.checkpoint.size;
-  record::KeyState after = base->keys;
-  if (auto ok = record::apply(after, event, event.archivist, index); !ok)
-    return fail(ErrorCode::failed_precondition, "{}", ok.error().message);
-  detail::KeyWrite write;
-  write.envelopes = {*entry};
-  write.after = std::move(after);
-  write.summary = fmt::format("revoke {} key {}", k.role, k.id.substr(0, 16));
-  write.log_key = write.commit_key = &base->log_key;
-  const std::string id = k.id;
-  auto commit = detail::write_key_entries(*m_impl, base->head, base->cp, base->keys, write);
-  if (!commit) return std::unexpected(commit.error());
-  return KeyChange{id, index, index + 1, *commit};
+  return write_key_event(*m_impl, *base, std::move(event), {},
+                         fmt::format("revoke {} key {}", k.role, k.id.substr(0, 16)));
 }
 
 Expected<Archive::Rotation> Archive::rotate_log_key(const RotateOptions& options) {

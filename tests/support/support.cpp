@@ -13,6 +13,8 @@
 #include <archive/util/bytes.hpp>
 #include <archive/verify/log_reader.hpp>
 
+#include <archive/proof_bundle.hpp>
+
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -383,6 +385,20 @@ void make_legacy_copy(const fs::path& from, const fs::path& to) {
   check(commit, "commit");
   check(dst->config_set("avow.logkey", log_file->value()), "config");
   check(dst->config_set("avow.key", key_file->value()), "config");
+}
+
+void expect_every_bit_flip_unproven(const std::string& bundle, const std::string& policy) {
+  std::size_t refused = 0;
+  for (std::size_t i = 0; i < bundle.size(); ++i) {
+    std::string damaged = bundle;
+    damaged[i] = static_cast<char>(damaged[i] ^ (1 << (i % 8)));
+    auto r = verify_bundle(damaged, policy, std::nullopt);
+    ASSERT_TRUE(r) << "offset " << i << ": " << r.error().message;
+    EXPECT_FALSE(r->proven) << "a flipped bit at offset " << i << " still verified: ..."
+                            << bundle.substr(i < 40 ? 0 : i - 40, 80);
+    refused += !r->proven;
+  }
+  EXPECT_EQ(refused, bundle.size());
 }
 
 } // namespace avow::test

@@ -107,4 +107,8 @@ void append_raw_entries(const std::filesystem::path& dir, const std::vector<std:
 // the same log key (commit and checkpoint); avow.logkey and avow.key are copied to its local config.
 void make_legacy_copy(const std::filesystem::path& from, const std::filesystem::path& to);
 
+// Assert (gtest) that flipping any one bit of `bundle`, a bundle that verifies under `policy`, makes verify_bundle
+// answer "not proven", never an error; the failures name the offset and the bytes around it.
+void expect_every_bit_flip_unproven(const std::string& bundle, const std::string& policy);
+
 } // namespace avow::test
