@@ -2,6 +2,7 @@
 // with WebCrypto Ed25519 and with the vendored @noble/ed25519 forced; a tampered hash tile and a tampered entry
 // bundle named in the result; Arabic rendered right to left; the search box; axe-core WCAG 2 A/AA on every page type.
 // Needs AVOW_BIN (the built avow). Usage: node browser_test.mjs
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -139,6 +140,53 @@ try {
   });
   const altered = await click_verify(page);
   expect_true(altered.startsWith('NOT verified: the text shown has SHA-256 '), `an altered text is caught: ${altered}`);
+
+  // Witness cosignatures (C2SP tlog-cosignature/v1): a witness key added to the key state with `avow key add`, and a
+  // cosignature line made here with node's crypto appended to the site's checkpoint, as `avow cosign` would.
+  {
+    const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519');
+    const pem = path.join(root, 'witness.pem');
+    fs.writeFileSync(pem, publicKey.export({ format: 'pem', type: 'spki' }));
+    avow(env, ['key', 'add', pem, '--role', 'witness', '--name', 'witness-one.example']);
+    const cosigned = path.join(root, 'cosigned');
+    avow(env, ['site', cosigned]);
+    const note = fs.readFileSync(path.join(cosigned, 'checkpoint'), 'utf8');
+    const text = note.slice(0, note.lastIndexOf('\n\n') + 1);
+    const pk = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+    const id = crypto.createHash('sha256').update(Buffer.concat([Buffer.from('witness-one.example\n'), Buffer.of(4), pk]))
+      .digest().subarray(0, 4);
+    const ts = Buffer.alloc(8);
+    ts.writeBigUInt64BE(1767225600n);
+    const sig = crypto.sign(null, Buffer.from(`cosignature/v1\ntime 1767225600\n${text}`), privateKey);
+    const write_note = (dir, bytes) => {
+      fs.writeFileSync(path.join(dir, 'checkpoint'), bytes);
+      fs.writeFileSync(path.join(dir, 'data/checkpoint.js'), `avowData("checkpoint","${Buffer.from(bytes).toString('base64')}");\n`);
+    };
+    write_note(cosigned, `${note}\u2014 witness-one.example ${Buffer.concat([id, ts, sig]).toString('base64')}\n`);
+    const bad = path.join(root, 'cosigned-bad');
+    fs.cpSync(cosigned, bad, { recursive: true });
+    const forged = Buffer.from(sig);
+    forged[10] ^= 1;
+    write_note(bad, `${note}\u2014 witness-one.example ${Buffer.concat([id, ts, forged]).toString('base64')}\n`);
+    const cosigned_server = await serve(cosigned);
+    const bad_server = await serve(bad);
+    try {
+      await page.goto(`${cosigned_server.url}r/${ids.en1}.html`);
+      expect_equal(await click_verify(page),
+        `Verified: this record is entry 1 of example.org/site-test's log, signed by archivist key ${archivist}, ` +
+        `included in the checkpoint of size 6 signed by the log key ${log_key}, cosigned by 1 witness (witness-one.example).`,
+        'http: a witness cosignature is verified and named');
+      await page.goto(`file://${cosigned}/r/${ids.en1}.html`);
+      expect_true((await click_verify(page)).endsWith('cosigned by 1 witness (witness-one.example).'),
+        'file://: the witness cosignature is verified and named');
+      await page.goto(`${bad_server.url}r/${ids.en1}.html`);
+      expect_equal(await click_verify(page), 'NOT verified: the cosignature of witness witness-one.example does not verify.',
+        'http: a forged witness cosignature is named');
+    } finally {
+      await cosigned_server.close();
+      await bad_server.close();
+    }
+  }
 
   expect_equal(errors.join('\n'), '', 'no page error and no dialog');
 } finally {
