@@ -61,6 +61,7 @@ struct SiteData {
   log::Checkpoint cp;
   std::string log_key_id;                  // the log key in force, which signed the checkpoint
   std::vector<SiteRecord> records;         // statements, log order
+  std::set<std::string> ids;               // their record ids
   std::vector<std::pair<std::string, std::vector<std::size_t>>> sources;    // uri -> records, sorted by uri
   std::map<std::string, std::vector<std::size_t>> publishers;               // publisher -> records
   std::vector<std::pair<std::string, std::string>> log_files;               // tile paths and their bytes
@@ -98,6 +99,7 @@ Expected<SiteData> read_site_data(const Archive::Impl& impl) {
     auto text = store.read(**head, record::text_path(st->text.sha256));
     if (!text) return std::unexpected(text.error());
     SiteRecord r{e.index, e.id, std::move(*st), std::move(*text), 0, 0, {}, false};
+    d.ids.insert(r.id);
     by_source[r.st.source.uri].push_back(d.records.size());
     if (r.st.source.publisher) d.publishers[*r.st.source.publisher].push_back(d.records.size());
     d.records.push_back(std::move(r));
@@ -287,9 +289,7 @@ std::string record_page(const SiteData& d, const SiteRecord& r) {
   if (st.original)
     b += fmt::format("<dt>Captured as</dt><dd>{} ({} bytes)</dd>\n", esc(st.original->encoding), st.original->bytes);
   if (st.supersedes) {
-    bool known = false;
-    for (const auto& o : d.records) known = known || o.id == *st.supersedes;
-    b += known ? fmt::format("<dt>Supersedes</dt><dd><a href=\"{}.html\"><code>{}</code></a></dd>\n", *st.supersedes,
+    b += d.ids.contains(*st.supersedes) ? fmt::format("<dt>Supersedes</dt><dd><a href=\"{}.html\"><code>{}</code></a></dd>\n", *st.supersedes,
                              short_id(*st.supersedes))
                : fmt::format("<dt>Supersedes</dt><dd><code>{}</code></dd>\n", esc(*st.supersedes));
   }
@@ -377,9 +377,9 @@ std::string home_page(const SiteData& d, std::size_t latest) {
   std::string b = fmt::format("<h1>{}</h1>\n", esc(d.origin));
   b += fmt::format("<p>An append-only, signed archive of public statements. Its log holds {} entries ({} "
                    "statement{}); the checkpoint of size {} has the root <code class=\"id\">{}</code> and is signed "
-                   "by the log key <code>{}</code>.</p>\n",
+                   "by the log key <code class=\"id\">{}</code>.</p>\n",
                    d.cp.size, d.records.size(), d.records.size() == 1 ? "" : "s", d.cp.size,
-                   base64_encode(d.cp.root), short_id(d.log_key_id));
+                   base64_encode(d.cp.root), d.log_key_id);
   b += "<p>Each record page has a <strong>Verify</strong> button that checks the record against this signed log in "
        "your browser. It trusts the keys this site serves: compare the log key with one published elsewhere, or check "
        "a proof bundle with <code>avow verify-proof</code>.</p>\n";
@@ -388,8 +388,7 @@ std::string home_page(const SiteData& d, std::size_t latest) {
        "<label for=\"search\">Words from titles, publishers, sources or texts</label>\n"
        "<input id=\"search\" type=\"search\" name=\"q\" autocomplete=\"off\">\n</form>\n"
        "<p id=\"search-status\" role=\"status\" aria-live=\"polite\"></p>\n"
-       "<ul id=\"search-results\" class=\"records\"></ul>\n"
-       "<script src=\"search-index.js\" defer></script>\n</section>\n";
+       "<ul id=\"search-results\" class=\"records\"></ul>\n</section>\n";
   b += "<section aria-labelledby=\"latest-h\">\n<h2 id=\"latest-h\">Latest records</h2>\n<ul class=\"records\">\n";
   std::size_t n = 0;
   for (auto it = d.records.rbegin(); it != d.records.rend() && n < latest; ++it, ++n) b += record_item("", *it);

@@ -83,9 +83,22 @@
     const list = document.getElementById('search-results');
     if (!input || !status || !list) return;
     if (form) form.addEventListener('submit', (e) => e.preventDefault());
+    // The index (search-index.js, one entry per record) is loaded on first use, not with the page.
     let haystacks = null;
-    const run = () => {
-      const index = window.AVOW_SEARCH || [];
+    let loading = null;
+    const ensure_index = () => {
+      if (!loading) {
+        status.textContent = 'Loading the search index\u2026';
+        loading = load_script(`${base}search-index.js`).catch(() => {
+          status.textContent = 'The search index could not be loaded.';
+        });
+      }
+      return loading;
+    };
+    const run = async () => {
+      await ensure_index();
+      const index = window.AVOW_SEARCH;
+      if (!index) return;
       if (!haystacks) haystacks = index.map((r) => [r[1], r[2], r[3], r[4]].join(' ').toLocaleLowerCase());
       const words = input.value.toLocaleLowerCase().split(/\s+/).filter((w) => w.length > 0);
       list.replaceChildren();
@@ -115,6 +128,7 @@
         list.appendChild(li);
       }
     };
+    input.addEventListener('focus', ensure_index);
     input.addEventListener('input', run);
     if (input.value) run();
   }
