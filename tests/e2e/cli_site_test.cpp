@@ -261,5 +261,20 @@ TEST_F(CliSite, JsonOutput) {
   EXPECT_EQ(j["outdir"], out().string());
 }
 
+TEST(CliSiteLegacy, AnArchiveWithoutKeyStateGetsTheRecomputedState) {
+  // An archive as a version before key state wrote it (no log/keys): the site carries the state recomputed from the
+  // log (its Verify then says the checkpoint commits to no key state; FORMAT.md §20.1).
+  TempArchive a{"example.org/legacy"};
+  const auto legacy = a.tmp() / "legacy";
+  make_legacy_copy(a.dir(), legacy);
+  const auto out = a.tmp() / "site";
+  const auto r = a.avow_raw({"-C", legacy.string(), "site", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(out / "checkpoint").find("avow-keys"), std::string::npos);
+  EXPECT_EQ(read_file(out / "keys.json"), a.git_show("log/keys")) << "the same state as the archive it was copied from";
+  EXPECT_EQ(read_file(out / "checkpoint"), run_process({"git", "-C", legacy.string(), "cat-file", "blob",
+                                                       "main:log/checkpoint"}).out);
+}
+
 } // namespace
 } // namespace avow::test

@@ -1,6 +1,6 @@
 // The Verify module under node on a site of 601 entries (ctest site.large): full and partial hash tiles of levels 0
 // and 1 and full and partial entry bundles. Every record verifies from the site's files; an altered level-1 tile
-// and an altered full level-0 tile are named. Needs AVOW_BIN.
+// and an altered full level-0 tile are named; after a log-key rotation the new key is named. Needs AVOW_BIN.
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -71,5 +71,16 @@ expect_equal(r.message,
 r = await V.verify_record({ load: loader(site), record_id: records.get(20), index: 21, text: text_of(20) });
 expect_equal(r.message, `NOT verified: entry 21 is record ${records.get(21)}, not record ${records.get(20)}.`,
   'a page naming the wrong entry fails');
+
+// After a log-key rotation the checkpoint is signed by the new key, the one the key state puts in force.
+avow(env, ['key', 'rotate', '--generate']);
+const rotated = path.join(root, 'rotated');
+avow(env, ['site', rotated]);
+const state = JSON.parse(fs.readFileSync(path.join(rotated, 'keys.json'), 'utf8')).keys;
+const new_log = state.filter((k) => k.role === 'log')[1];
+expect_equal(new_log.added_at, n + 1, 'the rotation is entry 601');
+r = await V.verify_record({ load: loader(rotated), record_id: records.get(300), index: 300, text: text_of(300) });
+expect_equal(r.ok && r.message.includes(`in the checkpoint of size ${n + 2} signed by the log key ${new_log.id.slice(0, 16)},`),
+  true, `after a rotation the new log key is named: ${r.message}`);
 fs.rmSync(root, { recursive: true, force: true });
 finish();
