@@ -256,11 +256,11 @@
 
   // Reads hash tiles for a tree of `size` leaves through `load`, each at most once; remembers the paths read.
   class Tiles {
-    constructor(load, size) {
+    constructor(load, size, cache) {
       this.load = load;
       this.size = size;
-      this.cache = new Map();
-      this.read = [];
+      this.cache = cache || new Map(); // path -> bytes, may be shared by several proofs
+      this.read = []; // the tiles this proof used, in first-use order
     }
     async tile(level, t) {
       const n = Math.floor(this.size / pow2(8 * level));
@@ -270,8 +270,8 @@
         const bytes = await this.load(path);
         if (bytes.length !== 32 * w) fail(`the hash tile ${path} has the wrong size (${bytes.length} bytes, not ${32 * w})`);
         this.cache.set(path, bytes);
-        this.read.push(path);
       }
+      if (!this.read.includes(path)) this.read.push(path);
       return { path, bytes: this.cache.get(path) };
     }
     // Hash `i` at tile level `level`.
@@ -354,6 +354,70 @@
     return concat(enc.encode(`DSSEv1 ${enc.encode(type).length} ${type} ${payload.length} `), payload);
   }
 
+  // Entry `index` of the log of `checkpoint`, taken from its entry bundle and proven included in the checkpoint's root
+  // by the inclusion proof rebuilt from the hash tiles: { envelope (parsed), payload (bytes) }.
+  async function included_entry(load, checkpoint, index, cache) {
+    const bundle_index = Math.floor(index / k_tile_width);
+    const width = width_of(bundle_index, checkpoint.size);
+    const bundle_path = entries_path(bundle_index, width);
+    const entry = split_bundle(await load(bundle_path), bundle_path, width)[index % k_tile_width];
+    const leaf = await sha256(concat(Uint8Array.of(0), entry));
+    const tiles = new Tiles(load, checkpoint.size, cache);
+    const own = await tiles.tile(0, bundle_index);
+    const at = (index % k_tile_width) * 32;
+    if (!equal(own.bytes.subarray(at, at + 32), leaf))
+      fail(`the hash tile ${own.path} does not match entry ${index} of the entry bundle ${bundle_path}`);
+    const proof = await tiles.path(index, 0, checkpoint.size);
+    const computed = await root_from_inclusion(index, checkpoint.size, leaf, proof);
+    if (!computed || !equal(computed, checkpoint.root)) {
+      const read = tiles.read;
+      fail(read.length === 1 ? `the hash tile ${read[0]} does not match the checkpoint root`
+                             : `the hash tiles ${read.join(', ')} do not match the checkpoint root`);
+    }
+    let envelope;
+    try {
+      envelope = JSON.parse(utf8(entry, `entry ${index}`));
+    } catch (e) {
+      if (e instanceof VerifyFailure) throw e;
+      fail(`entry ${index} is not a DSSE envelope`);
+    }
+    if (!envelope || envelope.payloadType !== k_payload_type || !Array.isArray(envelope.signatures) ||
+        envelope.signatures.length !== 1)
+      fail(`entry ${index} is not an avow DSSE envelope with one signature`);
+    const payload = unbase64(envelope.payload);
+    if (!payload) fail(`entry ${index} has a malformed payload`);
+    return { envelope, payload };
+  }
+
+  // Follow the log-key hand-overs from the genesis key (FORMAT.md §11.2): each log key of the key state with an
+  // added_at must be added by that entry, a key.add of role log for exactly that key, signed by the log key before it.
+  async function check_handovers(load, checkpoint, keys, cache) {
+    let previous = keys[0];
+    for (const k of keys) {
+      if (k.role !== 'log' || k.added_at === undefined) continue;
+      const r = k.added_at;
+      if (!Number.isInteger(r) || r < 0 || r >= checkpoint.size)
+        fail(`the key state names a log-key rotation at entry ${r}, which is not in the log`);
+      const { envelope, payload } = await included_entry(load, checkpoint, r, cache);
+      let event;
+      try {
+        event = JSON.parse(utf8(payload, `entry ${r}`));
+      } catch (e) {
+        if (e instanceof VerifyFailure) throw e;
+        fail(`entry ${r} is not a record`);
+      }
+      if (!event || event.kind !== 'key.add' || !event.key || event.key.role !== 'log' || event.key.id !== k.id ||
+          event.key.public_key !== k.public_key)
+        fail(`entry ${r} is not the rotation to log key ${short(k.id)} that the key state names`);
+      const sig = envelope.signatures[0];
+      const signature = unbase64(sig.sig);
+      if (sig.keyid !== previous.id || event.archivist !== previous.id || !signature ||
+          !(await ed25519_verify(key_bytes(previous), signature, pae(envelope.payloadType, payload))))
+        fail(`the rotation to log key ${short(k.id)} (entry ${r}) is not signed by the log key before it, ${short(previous.id)}`);
+      previous = k;
+    }
+  }
+
   // Check the record `record_id` at log index `index` (docs/FORMAT.md §20). `load(path)` returns the bytes of a
   // site file (checkpoint, avow.json, keys.json, tile/...) or throws; `text` is the statement text shown on the
   // page. Returns { ok: true, message, ... } or { ok: false, message }.
@@ -381,40 +445,8 @@
       if (!Number.isInteger(index) || index < 0 || index >= checkpoint.size)
         fail(`entry ${index} is not in the checkpoint of size ${checkpoint.size}`);
 
-      // The entry, from its bundle.
-      const bundle_index = Math.floor(index / k_tile_width);
-      const bundle_path = entries_path(bundle_index, width_of(bundle_index, checkpoint.size));
-      const bundle = split_bundle(await load_checked(bundle_path), bundle_path, width_of(bundle_index, checkpoint.size));
-      const entry = bundle[index % k_tile_width];
-      const leaf = await sha256(concat(Uint8Array.of(0), entry));
-
-      // The inclusion proof, from the hash tiles.
-      const tiles = new Tiles(load_checked, checkpoint.size);
-      const own = await tiles.tile(0, bundle_index);
-      const at = (index % k_tile_width) * 32;
-      if (!equal(own.bytes.subarray(at, at + 32), leaf))
-        fail(`the hash tile ${own.path} does not match entry ${index} of the entry bundle ${bundle_path}`);
-      const proof = await tiles.path(index, 0, checkpoint.size);
-      const computed = await root_from_inclusion(index, checkpoint.size, leaf, proof);
-      if (!computed || !equal(computed, checkpoint.root)) {
-        const read = tiles.read;
-        fail(read.length === 1 ? `the hash tile ${read[0]} does not match the checkpoint root`
-                               : `the hash tiles ${read.join(', ')} do not match the checkpoint root`);
-      }
-
-      // The record: this entry, signed by an archivist key in force.
-      let envelope;
-      try {
-        envelope = JSON.parse(utf8(entry, `entry ${index}`));
-      } catch (e) {
-        if (e instanceof VerifyFailure) throw e;
-        fail(`entry ${index} is not a DSSE envelope`);
-      }
-      if (!envelope || envelope.payloadType !== k_payload_type || !Array.isArray(envelope.signatures) ||
-          envelope.signatures.length !== 1)
-        fail(`entry ${index} is not an avow DSSE envelope with one signature`);
-      const payload = unbase64(envelope.payload);
-      if (!payload) fail(`entry ${index} has a malformed payload`);
+      const cache = new Map();
+      const { envelope, payload } = await included_entry(load_checked, checkpoint, index, cache);
       const id = hex(await sha256(payload));
       if (id !== record_id) fail(`entry ${index} is record ${id}, not record ${record_id}`);
       const record = JSON.parse(utf8(payload, 'the record'));
@@ -431,6 +463,9 @@
       if (!signature || !(await ed25519_verify(key_bytes(archivist), signature, pae(envelope.payloadType, payload))))
         fail(`the record's signature by archivist key ${short(sig.keyid)} does not verify`);
 
+      // Each log-key rotation the key state names is an entry of this log signed by the log key before it.
+      await check_handovers(load_checked, checkpoint, key_state.keys, cache);
+
       // The text shown is the text archived.
       if (record.kind !== 'statement' || !record.text) fail('the record is not a statement');
       if (typeof text === 'string') {
@@ -446,7 +481,7 @@
         ok: true,
         message: `Verified: this record is entry ${index} of ${checkpoint.origin}'s log, signed by archivist key ${who}, ` +
           `included in the checkpoint of size ${checkpoint.size} signed by the log key ${short(log_key.id)}, ${cosigned}.`,
-        index, origin: checkpoint.origin, size: checkpoint.size, witnesses, backend, tiles_read: tiles.read.slice(),
+        index, origin: checkpoint.origin, size: checkpoint.size, witnesses, backend, tiles_read: [...cache.keys()],
       };
     } catch (e) {
       if (e instanceof VerifyFailure) return { ok: false, message: `NOT verified: ${e.message}.`, backend };

@@ -1,6 +1,8 @@
 // The Verify module under node on a site of 601 entries (ctest site.large): full and partial hash tiles of levels 0
 // and 1 and full and partial entry bundles. Every record verifies from the site's files; an altered level-1 tile
 // and an altered full level-0 tile are named; after a log-key rotation the new key is named. Needs AVOW_BIN.
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -82,5 +84,32 @@ expect_equal(new_log.added_at, n + 1, 'the rotation is entry 601');
 r = await V.verify_record({ load: loader(rotated), record_id: records.get(300), index: 300, text: text_of(300) });
 expect_equal(r.ok && r.message.includes(`in the checkpoint of size ${n + 2} signed by the log key ${new_log.id.slice(0, 16)},`),
   true, `after a rotation the new log key is named: ${r.message}`);
+
+// A key state that names another entry as the rotation, committed to by a checkpoint the new log key signs (what a
+// holder of the new key alone could make up): the hand-over is not followed, and the Verify says so.
+{
+  const forged = path.join(root, 'forged-rotation');
+  fs.cpSync(rotated, forged, { recursive: true });
+  const forged_state = JSON.parse(fs.readFileSync(path.join(forged, 'keys.json'), 'utf8'));
+  forged_state.keys.find((k) => k.id === new_log.id).added_at = 5;
+  forged_state.keys.find((k) => k.role === 'log' && k.revoked_at !== undefined).revoked_at = 5;
+  const keys_bytes = Buffer.from(JSON.stringify(forged_state));
+  const note = fs.readFileSync(path.join(forged, 'checkpoint'), 'utf8');
+  const lines = note.slice(0, note.indexOf('\n\n')).split('\n');
+  lines[3] = `avow-keys ${crypto.createHash('sha256').update(keys_bytes).digest('base64')}`;
+  const text = `${lines.join('\n')}\n`;
+  const key_file = execFileSync('git', ['-C', env.AVOW_ARCHIVE, 'config', 'avow.logkey'], { encoding: 'utf8' }).trim();
+  const sk = crypto.createPrivateKey(fs.readFileSync(key_file));
+  const pk = Buffer.from(new_log.public_key, 'base64');
+  const id = crypto.createHash('sha256').update(Buffer.concat([Buffer.from('example.org/large\n'), Buffer.of(1), pk]))
+    .digest().subarray(0, 4);
+  const sig = crypto.sign(null, Buffer.from(text), sk);
+  fs.writeFileSync(path.join(forged, 'keys.json'), keys_bytes);
+  fs.writeFileSync(path.join(forged, 'checkpoint'),
+    `${text}\n\u2014 example.org/large ${Buffer.concat([id, sig]).toString('base64')}\n`);
+  r = await V.verify_record({ load: loader(forged), record_id: records.get(300), index: 300, text: text_of(300) });
+  expect_equal(r.message, `NOT verified: entry 5 is not the rotation to log key ${new_log.id.slice(0, 16)} that the key state names.`,
+    'a rotation the log does not hold is refused');
+}
 fs.rmSync(root, { recursive: true, force: true });
 finish();
