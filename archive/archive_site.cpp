@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -299,10 +300,21 @@ std::string record_page(const SiteData& d, const SiteRecord& r) {
 
   const auto& versions = d.sources[r.source].second;
   b += "<section aria-labelledby=\"versions-h\">\n<h2 id=\"versions-h\">Versions</h2>\n";
-  b += fmt::format("<p>{} version{} archived from this source, oldest first.</p>\n<ol class=\"versions\">\n",
-                   versions.size(), versions.size() == 1 ? "" : "s");
-  for (const auto v : versions) {
-    const auto& o = d.records[v];
+  // At most k_version_window versions either side of this one (a source captured thousands of times would
+  // otherwise make every page list them all); the source page lists every version.
+  constexpr std::size_t k_version_window = 10;
+  const std::size_t from = r.version > k_version_window ? r.version - k_version_window : 0;
+  const std::size_t to = std::min(versions.size(), r.version + k_version_window + 1);
+  b += fmt::format("<p>{} version{} archived from this source, oldest first{}.</p>\n<ol class=\"versions\" "
+                   "start=\"{}\">\n",
+                   versions.size(), versions.size() == 1 ? "" : "s",
+                   from > 0 || to < versions.size()
+                       ? fmt::format("; versions {} to {} are listed here, <a href=\"{}\">all on the source page</a>",
+                                     from + 1, to, source_href(base, st.source.uri))
+                       : std::string(),
+                   from + 1);
+  for (std::size_t p = from; p < to; ++p) {
+    const auto& o = d.records[versions[p]];
     if (&o == &r)
       b += fmt::format("<li><a href=\"{}.html\" aria-current=\"page\">this version</a> "
                        "<span class=\"meta\">captured {} \xC2\xB7 entry {}</span></li>\n",

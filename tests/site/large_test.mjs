@@ -19,7 +19,7 @@ avow(env, ['init', env.AVOW_ARCHIVE, '--origin', 'example.org/large']);
 const n = 600;
 const lines = [];
 for (let i = 0; i < n; i++)
-  lines.push(JSON.stringify({ text: `Statement number ${i} of the large test.\n`, source: `https://example.org/s/${i % 50}`,
+  lines.push(JSON.stringify({ text: `Statement number ${i} of the large test.\n`, source: `https://example.org/s/${i % 20}`,
                               title: `Statement ${i}`, publisher: `Publisher ${i % 7}` }));
 fs.writeFileSync(path.join(root, 'batch.jsonl'), `${lines.join('\n')}\n`);
 avow(env, ['-q', 'archive', '--batch', path.join(root, 'batch.jsonl')]);
@@ -37,6 +37,13 @@ for (const f of fs.readdirSync(path.join(site, 'r'))) {
   records.set(Number(m[2]), m[1]);
 }
 expect_equal(records.size, n, 'one page per statement');
+
+// 30 versions per source: a record page lists the 10 either side of its own, the source page all of them.
+const page_300 = fs.readFileSync(path.join(site, 'r', `${records.get(300)}.html`), 'utf8');
+expect_equal(/<p>30 versions archived from this source, oldest first; versions 5 to 25 are listed here, <a href="[^"]+">all on the source page<\/a>.<\/p>\n<ol class="versions" start="5">/.test(page_300),
+  true, 'a record page lists a window of its source\'s versions');
+const listed = page_300.slice(page_300.indexOf('<ol class="versions"'), page_300.indexOf('</ol>'));
+expect_equal((listed.match(/<li>/g) || []).length, 21, 'twenty-one versions listed');
 
 const text_of = (index) => `Statement number ${index - 1} of the large test.\n`;
 const loader = (dir) => async (p) => new Uint8Array(fs.readFileSync(path.join(dir, p)));
