@@ -422,7 +422,13 @@ std::string home_page(const SiteData& d, std::size_t latest) {
        "<li><a href=\"checkpoint\">checkpoint</a> (the signed checkpoint, with any witness cosignatures)</li>\n"
        "<li><a href=\"keys.json\">keys.json</a> (the key state the checkpoint commits to)</li>\n"
        "<li><a href=\"avow.json\">avow.json</a> (origin and genesis log key)</li>\n"
-       "<li>tile/ (hash tiles and entry bundles, C2SP tlog-tiles)</li>\n</ul>\n</section>\n";
+       "<li>tile/ (hash tiles and entry bundles, C2SP tlog-tiles)</li>\n</ul>\n";
+  for (const auto& asset : detail::site_assets())
+    if (asset.path == "verify.js" || asset.path == "site.js")
+      b += fmt::format("<p>The Verify runs <a href=\"assets/{0}\">assets/{0}</a>, SHA-256 <code class=\"id\">{1}</code>: "
+                       "compare it with the file of the avow release that wrote this site.</p>\n",
+                       asset.path, to_hex(crypto::sha256(asset.data)));
+  b += "</section>\n";
   return page(d, "", d.origin, b, false);
 }
 

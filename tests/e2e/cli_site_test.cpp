@@ -132,6 +132,12 @@ TEST_F(CliSite, WritesExactlyTheseFiles) {
   EXPECT_EQ(wrapped.find("\nexport {"), std::string::npos);
   EXPECT_NE(wrapped.find("globalThis.nobleEd25519 = { etc, getPublicKey,"), std::string::npos);
 
+  // The home page names the scripts' hashes, to compare with a release's.
+  const auto verify_js = read_file(fs::path(AVOW_SOURCE_DIR) / "archive/site/verify.js");
+  EXPECT_NE(files.at("index.html").find("<p>The Verify runs <a href=\"assets/verify.js\">assets/verify.js</a>, SHA-256 "
+                                        "<code class=\"id\">" + sha(verify_js) + "</code>"),
+            std::string::npos);
+
   // The record page carries what the Verify needs and the versions' word diff.
   const auto& page = files.at("r/" + en2 + ".html");
   EXPECT_NE(page.find("<article id=\"record\" data-id=\"" + en2 + "\" data-index=\"2\">"), std::string::npos);
