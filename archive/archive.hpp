@@ -334,6 +334,30 @@ public:
   // The audit report over the entries `filter` selects, with what verify --quick finds.
   Expected<AuditReport> audit(const index::Filter& filter, std::vector<std::string>& notices) const;
 
+  // The static web archive (archive/archive_site.cpp; docs/FORMAT.md §20): write to `outdir` a site for any static
+  // host: index.html, one page per statement (r/<record id>.html) with its versions and word diffs, a page per source
+  // and per publisher, a client-side search, the checkpoint, tiles and entry bundles byte for byte under their
+  // tlog-tiles paths, avow.json, the key state (keys.json), the texts, the same log files as data/<path>.js for
+  // pages opened from file://, and the assets of the in-browser Verify. The same archive always gives byte-identical
+  // files. The site is built in a temporary sibling folder and renamed into place (exchanged with a previous site),
+  // so a failed run leaves `outdir` as it was. failed_precondition when `outdir` is a file, or a non-empty folder
+  // that is not a site avow wrote (no .avow-site marker); io when writing fails.
+  struct SiteOptions {
+    std::filesystem::path outdir;
+    std::size_t latest = 50; // records listed on the home page, newest first
+  };
+  struct SiteResult {
+    std::filesystem::path outdir;
+    std::uint64_t tree_size = 0;
+    std::size_t records = 0;     // statement pages
+    std::size_t sources = 0;
+    std::size_t publishers = 0;
+    std::size_t files = 0;
+    std::uint64_t bytes = 0;
+    bool replaced = false;       // a previous site was replaced
+  };
+  Expected<SiteResult> site(const SiteOptions& options) const;
+
   const std::filesystem::path& dir() const;
   const std::string& origin() const;
 

@@ -18,6 +18,7 @@ install(TARGETS archive archive_verify archive_index archive_store archive_log a
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/archive DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.hpp"
         PATTERN "archive_impl.hpp" EXCLUDE
+        PATTERN "site_assets.hpp" EXCLUDE
         PATTERN "*_handles.hpp" EXCLUDE)
 
 set(avow_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/avow)
