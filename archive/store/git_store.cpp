@@ -741,8 +741,13 @@ Expected<void> GitStore::for_each_commit(const std::function<Expected<void>(cons
   auto tip = head();
   if (!tip) return std::unexpected(tip.error());
   if (!*tip) return {};
+  return for_each_commit_from(**tip, fn);
+}
+
+Expected<void> GitStore::for_each_commit_from(const Oid& tip,
+                                              const std::function<Expected<void>(const CommitInfo&)>& fn) const {
   std::vector<Oid> chain;
-  std::optional<Oid> at = *tip;
+  std::optional<Oid> at = tip;
   while (at) {
     chain.push_back(*at);
     auto commit = lookup_commit(m_repo->repo.get(), *at);
