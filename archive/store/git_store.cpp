@@ -37,18 +37,6 @@ constexpr std::string_view k_libgit2_config =
     "[pack]\n"
     "\tdeltaCacheSize = 1\n";
 
-git_oid to_git(const Oid& id) {
-  git_oid out;
-  std::memcpy(out.id, id.bytes.data(), id.bytes.size());
-  return out;
-}
-
-Oid from_git(const git_oid& id) {
-  Oid out;
-  std::memcpy(out.bytes.data(), id.id, out.bytes.size());
-  return out;
-}
-
 // Strip a trailing '/' that libgit2 puts on folder paths.
 fs::path folder_path(const char* s) {
   std::string text = s ? s : "";

@@ -15,18 +15,6 @@ using namespace detail;
 
 using RemotePtr = std::unique_ptr<git_remote, CFree<&git_remote_free>>;
 
-git_oid to_git(const Oid& id) {
-  git_oid out;
-  std::memcpy(out.id, id.bytes.data(), id.bytes.size());
-  return out;
-}
-
-Oid from_git(const git_oid& id) {
-  Oid out;
-  std::memcpy(out.bytes.data(), id.id, out.bytes.size());
-  return out;
-}
-
 // Open the repository whose git dir is `git_dir` (no search upwards).
 Expected<RepoPtr> open_git_dir(const fs::path& git_dir) {
   git_repository* raw = nullptr;
@@ -95,6 +83,26 @@ Expected<RemotePtr> anonymous_remote(git_repository* repo, std::string_view url)
   if (int rc = git_remote_create_anonymous(&raw, repo, u.c_str()); rc < 0)
     return git_failure(rc, ErrorCode::io, "cannot use remote '{}'", u);
   return RemotePtr{raw};
+}
+
+// An anonymous remote for `url` in the repository at `git_dir`, with its transfer state and callbacks.
+struct Connection {
+  LibGit2Session session; // first: outlives the handles below
+  RepoPtr repo;
+  RemotePtr remote;
+  Transfer transfer;
+  git_remote_callbacks callbacks = GIT_REMOTE_CALLBACKS_INIT;
+};
+Expected<std::unique_ptr<Connection>> open_remote(const fs::path& git_dir, std::string_view url) {
+  auto c = std::make_unique<Connection>();
+  auto repo = open_git_dir(git_dir);
+  if (!repo) return std::unexpected(repo.error());
+  c->repo = std::move(*repo);
+  auto remote = anonymous_remote(c->repo.get(), url);
+  if (!remote) return std::unexpected(remote.error());
+  c->remote = std::move(*remote);
+  c->callbacks = callbacks_for(c->transfer);
+  return c;
 }
 
 // Connect to `url` for `direction` and return its advertised refs.
@@ -178,18 +186,15 @@ Expected<std::string> remote_url(const fs::path& git_dir, std::string_view name)
 }
 
 Expected<std::optional<Oid>> fetch_main(const fs::path& git_dir, std::string_view url, std::string_view ref) {
-  LibGit2Session session;
-  auto repo = open_git_dir(git_dir);
-  if (!repo) return std::unexpected(repo.error());
-  auto remote = anonymous_remote(repo->get(), url);
-  if (!remote) return std::unexpected(remote.error());
-  Transfer t;
-  const git_remote_callbacks cb = callbacks_for(t);
-  auto refs = connect_and_list(remote->get(), url, GIT_DIRECTION_FETCH, cb);
+  auto c = open_remote(git_dir, url);
+  if (!c) return std::unexpected(c.error());
+  git_remote* remote = (*c)->remote.get();
+  const git_remote_callbacks& cb = (*c)->callbacks;
+  auto refs = connect_and_list(remote, url, GIT_DIRECTION_FETCH, cb);
   if (!refs) return std::unexpected(refs.error());
   const auto main = main_of(*refs);
   if (!main) {
-    git_remote_disconnect(remote->get());
+    git_remote_disconnect(remote);
     return std::optional<Oid>{};
   }
   git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
@@ -199,53 +204,47 @@ Expected<std::optional<Oid>> fetch_main(const fs::path& git_dir, std::string_vie
   char spec[] = "refs/heads/main";
   char* specs[] = {spec};
   const git_strarray refspecs{specs, 1};
-  if (int rc = git_remote_download(remote->get(), &refspecs, &opts); rc < 0)
+  if (int rc = git_remote_download(remote, &refspecs, &opts); rc < 0)
     return git_failure(rc, ErrorCode::io, "cannot fetch from remote '{}'", url);
-  git_remote_disconnect(remote->get());
+  git_remote_disconnect(remote);
   // The objects are in; point the quarantine ref at the advertised main (which must now be a local commit).
   const git_oid oid = to_git(*main);
   git_commit* commit = nullptr;
-  if (int rc = git_commit_lookup(&commit, repo->get(), &oid); rc < 0)
+  if (int rc = git_commit_lookup(&commit, (*c)->repo.get(), &oid); rc < 0)
     return git_failure(rc, ErrorCode::io, "remote '{}' did not send its main commit", url);
   git_commit_free(commit);
   const std::string r(ref);
   git_reference* out = nullptr;
-  if (int rc = git_reference_create(&out, repo->get(), r.c_str(), &oid, 1, "avow: fetch main"); rc < 0)
+  if (int rc = git_reference_create(&out, (*c)->repo.get(), r.c_str(), &oid, 1, "avow: fetch main"); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot write ref '{}'", r);
   git_reference_free(out);
   return std::optional<Oid>{*main};
 }
 
 Expected<std::vector<RemoteRef>> list_remote_refs(const fs::path& git_dir, std::string_view url) {
-  LibGit2Session session;
-  auto repo = open_git_dir(git_dir);
-  if (!repo) return std::unexpected(repo.error());
-  auto remote = anonymous_remote(repo->get(), url);
-  if (!remote) return std::unexpected(remote.error());
-  Transfer t;
-  const git_remote_callbacks cb = callbacks_for(t);
-  auto refs = connect_and_list(remote->get(), url, GIT_DIRECTION_FETCH, cb);
-  git_remote_disconnect(remote->get());
+  auto c = open_remote(git_dir, url);
+  if (!c) return std::unexpected(c.error());
+  git_remote* remote = (*c)->remote.get();
+  const git_remote_callbacks& cb = (*c)->callbacks;
+  auto refs = connect_and_list(remote, url, GIT_DIRECTION_FETCH, cb);
+  git_remote_disconnect(remote);
   return refs;
 }
 
 Expected<void> push_main(const fs::path& git_dir, std::string_view url, const Oid& commit,
                          const std::optional<Oid>& expected) {
-  LibGit2Session session;
-  auto repo = open_git_dir(git_dir);
-  if (!repo) return std::unexpected(repo.error());
-  auto remote = anonymous_remote(repo->get(), url);
-  if (!remote) return std::unexpected(remote.error());
-  Transfer t;
+  auto c = open_remote(git_dir, url);
+  if (!c) return std::unexpected(c.error());
+  Transfer& t = (*c)->transfer;
   t.expected = expected;
   t.pushing = commit;
   git_push_options opts = GIT_PUSH_OPTIONS_INIT;
-  opts.callbacks = callbacks_for(t);
+  opts.callbacks = (*c)->callbacks;
   // Not forced ("+" absent): the remote refuses anything but a fast-forward on its own as well.
   char spec[] = "refs/heads/main:refs/heads/main";
   char* specs[] = {spec};
   const git_strarray refspecs{specs, 1};
-  const int rc = git_remote_push(remote->get(), &refspecs, &opts);
+  const int rc = git_remote_push((*c)->remote.get(), &refspecs, &opts);
   if (!t.refused.empty())
     return fail(ErrorCode::failed_precondition, "cannot push to remote '{}': {}", url, t.refused);
   if (rc < 0) return git_failure(rc, ErrorCode::io, "cannot push to remote '{}'", url);
