@@ -188,6 +188,7 @@ private:
         problem("io", id, std::nullopt, changes.error().message);
       } else {
         for (const auto& ch : *changes) {
+          note_change(ch);
           const ChangeRule rule = change_rule(ch);
           if (rule == ChangeRule::allowed_signers_change) signers_changed = true;
           else if (rule == ChangeRule::forbidden) problem("history_not_append_only", id, ch.path, forbidden_change_message(id, ch));
@@ -321,6 +322,20 @@ private:
     }
   }
 
+  // Keep the net effect of the new commits' changes, path by path (a partial tile added by one new commit and
+  // superseded by a later one leaves no trace), so the tip is compared with the base without another tree diff.
+  void note_change(const store::Change& ch) {
+    const auto it = m_net.find(ch.path);
+    if (ch.kind == store::ChangeKind::deleted) {
+      if (it != m_net.end() && it->second == store::ChangeKind::added) m_net.erase(it);
+      else m_net[ch.path] = store::ChangeKind::deleted;
+    } else if (it == m_net.end()) {
+      m_net[ch.path] = ch.kind;
+    } else if (it->second == store::ChangeKind::deleted) {
+      it->second = store::ChangeKind::modified;
+    }
+  }
+
   // The tip adds only what the new entries imply (tiles, bundles, texts, originals, key files), a new checkpoint and
   // key state, time-stamp tokens; it removes only superseded partial tiles.
   void check_files() {
@@ -328,14 +343,8 @@ private:
       m_expected.insert(record::text_path(c.text_sha));
       if (c.original) m_expected.insert(record::original_path(c.original->sha256));
     }
-    auto changes = m_store.diff(m_base, m_tip);
-    if (!changes) {
-      problem("io", std::nullopt, std::nullopt, changes.error().message);
-      return;
-    }
-    for (const auto& ch : *changes) {
-      const std::string& path = ch.path;
-      if (ch.kind == store::ChangeKind::deleted) {
+    for (const auto& [path, kind] : m_net) {
+      if (kind == store::ChangeKind::deleted) {
         if (!m_removed.contains(path)) problem("history_not_append_only", m_tip.hex(), path, fmt::format("'{}' was deleted", path));
         continue;
       }
@@ -383,6 +392,7 @@ private:
   std::vector<TextClaim> m_claims;
   std::set<std::string> m_expected;
   std::set<std::string> m_removed;
+  std::map<std::string, store::ChangeKind> m_net; // the net change of each path from the base to the tip
 };
 
 } // namespace
