@@ -58,6 +58,17 @@ pull_times() {
     t+=("$(echo "$e - $s" | bc -l)")
   done
   printf '%s\n' "${t[@]}" | median > "$work/$name.median"
+  # The transfer alone, by stock git on the same copies: the floor under any pull.
+  t=()
+  for r in $(seq "$runs"); do
+    rm -rf "$work/$name-local"
+    cp -a "$work/$name" "$work/$name-local"
+    s=$(now)
+    git -C "$work/$name-local" fetch -q "$work/$name-remote" main:refs/bench/fetched
+    e=$(now)
+    t+=("$(echo "$e - $s" | bc -l)")
+  done
+  printf '%s\n' "${t[@]}" | median > "$work/$name.fetch"
   echo "$verified" > "$work/$name.verified"
 }
 
@@ -72,6 +83,12 @@ big=$(cat "$work/big.median")
 small=$(cat "$work/small.median")
 printf 'pull of %d new onto %d entries: median %.3f s (%s)\n' "$new" "$base" "$big" "$(cat "$work/big.verified")"
 printf 'pull of %d new onto %d entries:  median %.3f s (%s)\n' "$new" "$new" "$small" "$(cat "$work/small.verified")"
+bigf=$(cat "$work/big.fetch")
+smallf=$(cat "$work/small.fetch")
 printf 'ratio big/small: %.2f\n' "$(echo "$big / $small" | bc -l)"
+printf 'stock git fetch of the same: %.3f s onto %d, %.3f s onto %d\n' "$bigf" "$base" "$smallf" "$new"
+printf 'pull minus git fetch (verification and ref update): %.3f s onto %d, %.3f s onto %d, ratio %.2f\n' \
+  "$(echo "$big - $bigf" | bc -l)" "$base" "$(echo "$small - $smallf" | bc -l)" "$new" \
+  "$(echo "($big - $bigf) / ($small - $smallf)" | bc -l)"
 printf 'full verify of the %d-entry remote: %.3f s (%.1fx the pull)\n' "$(( base + new ))" "$full" "$(echo "$full / $big" | bc -l)"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
