@@ -13,6 +13,7 @@
 #include <archive/verify/incremental.hpp>
 
 #include <bit>
+#include <chrono>
 
 namespace avow {
 namespace {
@@ -186,8 +187,13 @@ Expected<std::vector<RemoteEntry>> Archive::remotes() const {
 
 Expected<PullResult> Archive::pull(std::string_view name, const PullOptions& options) {
   const fs::path git_dir = m_impl->store.git_dir();
+  const auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
+  const auto fetch_start = std::chrono::steady_clock::now();
   auto f = fetch(m_impl->store, name);
   if (!f) return std::unexpected(f.error());
+  const double fetch_seconds = seconds_since(fetch_start);
   // A fresh handle sees the objects the fetch wrote.
   auto opened = store::GitStore::open(m_impl->dir);
   if (!opened) return std::unexpected(opened.error());
@@ -197,6 +203,7 @@ Expected<PullResult> Archive::pull(std::string_view name, const PullOptions& opt
   r.remote = std::string(name);
   r.url = f->url;
   r.remote_commit = f->tip->hex();
+  r.fetch_seconds = fetch_seconds;
   auto head = store.head();
   if (!head) return std::unexpected(head.error());
   const store::Oid ours = **head;
@@ -222,8 +229,10 @@ Expected<PullResult> Archive::pull(std::string_view name, const PullOptions& opt
   }
   verify::Options vopts;
   vopts.jobs = options.jobs;
+  const auto verify_start = std::chrono::steady_clock::now();
   auto report = verify::verify_extension(store, ours, tip, vopts);
   if (!report) return std::unexpected(report.error());
+  r.verify_seconds = seconds_since(verify_start);
   r.old_size = report->old_size;
   r.new_size = report->new_size;
   r.commits_verified = report->commits;

@@ -44,6 +44,8 @@ struct PullResult {
   std::uint64_t entries_verified = 0;
   std::uint64_t texts_verified = 0;
   std::uint64_t tiles_compared = 0;
+  double fetch_seconds = 0;        // the git transfer
+  double verify_seconds = 0;       // checking what it adds (verify::verify_extension)
   std::vector<verify::Problem> problems;
   std::optional<std::filesystem::path> evidence_file;
   std::string detail;              // one sentence on a refusal or split view

@@ -35,6 +35,7 @@ fill() {
 }
 
 now() { date +%s.%N; }
+calc() { awk "BEGIN { print $1 }"; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 # Build a local archive of $2 entries and a remote copy with $3 more; time `pull` of a fresh copy of the local one
@@ -55,7 +56,8 @@ pull_times() {
     out=$("$avow" -C "$work/$name-local" pull up --json)
     e=$(now)
     verified=$(python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(j["status"], j["entries_verified"], j["old_size"], j["new_size"])' "$out")
-    t+=("$(echo "$e - $s" | bc -l)")
+    python3 -c 'import json,sys; print(json.loads(sys.argv[1])["verify_seconds"])' "$out" >> "$work/$name.verify"
+    t+=("$(calc "$e - $s")")
   done
   printf '%s\n' "${t[@]}" | median > "$work/$name.median"
   # The transfer alone, by stock git on the same copies: the floor under any pull.
@@ -66,7 +68,7 @@ pull_times() {
     s=$(now)
     git -C "$work/$name-local" fetch -q "$work/$name-remote" main:refs/bench/fetched
     e=$(now)
-    t+=("$(echo "$e - $s" | bc -l)")
+    t+=("$(calc "$e - $s")")
   done
   printf '%s\n' "${t[@]}" | median > "$work/$name.fetch"
   echo "$verified" > "$work/$name.verified"
@@ -78,17 +80,20 @@ pull_times small "$new" "$new"
 s=$(now)
 "$avow" -q -C "$work/big-remote" verify > /dev/null
 e=$(now)
-full=$(echo "$e - $s" | bc -l)
+full=$(calc "$e - $s")
 big=$(cat "$work/big.median")
 small=$(cat "$work/small.median")
 printf 'pull of %d new onto %d entries: median %.3f s (%s)\n' "$new" "$base" "$big" "$(cat "$work/big.verified")"
 printf 'pull of %d new onto %d entries:  median %.3f s (%s)\n' "$new" "$new" "$small" "$(cat "$work/small.verified")"
 bigf=$(cat "$work/big.fetch")
 smallf=$(cat "$work/small.fetch")
-printf 'ratio big/small: %.2f\n' "$(echo "$big / $small" | bc -l)"
+printf 'ratio big/small: %.2f\n' "$(calc "$big / $small")"
 printf 'stock git fetch of the same: %.3f s onto %d, %.3f s onto %d\n' "$bigf" "$base" "$smallf" "$new"
 printf 'pull minus git fetch (verification and ref update): %.3f s onto %d, %.3f s onto %d, ratio %.2f\n' \
-  "$(echo "$big - $bigf" | bc -l)" "$base" "$(echo "$small - $smallf" | bc -l)" "$new" \
-  "$(echo "($big - $bigf) / ($small - $smallf)" | bc -l)"
-printf 'full verify of the %d-entry remote: %.3f s (%.1fx the pull)\n' "$(( base + new ))" "$full" "$(echo "$full / $big" | bc -l)"
+  "$(calc "$big - $bigf")" "$base" "$(calc "$small - $smallf")" "$new" \
+  "$(calc "($big - $bigf) / ($small - $smallf)")"
+printf 'verification alone (pull --json verify_seconds): median %.3f s onto %d, %.3f s onto %d, ratio %.2f\n' \
+  "$(median < "$work/big.verify")" "$base" "$(median < "$work/small.verify")" "$new" \
+  "$(calc "$(median < "$work/big.verify") / $(median < "$work/small.verify")")"
+printf 'full verify of the %d-entry remote: %.3f s (%.1fx the pull)\n' "$(( base + new ))" "$full" "$(calc "$full / $big")"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

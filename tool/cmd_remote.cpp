@@ -62,6 +62,8 @@ nlohmann::json pull_json(const PullResult& r) {
                       {"entries_verified", r.entries_verified},
                       {"texts_verified", r.texts_verified},
                       {"tiles_compared", r.tiles_compared},
+                      {"fetch_seconds", r.fetch_seconds},
+                      {"verify_seconds", r.verify_seconds},
                       {"problems", problems_json(r.problems)}};
   if (r.evidence_file) j["evidence"] = r.evidence_file->string();
   if (!r.detail.empty()) j["detail"] = r.detail;
