@@ -167,6 +167,37 @@ Expected<std::optional<fs::path>> record_fork(const Archive::Impl& impl, const s
   return std::optional<fs::path>{*path};
 }
 
+// What only our entries can settle, asked of the derived index (brought up to date with our main): a new entry
+// repeating a record we hold, a new statement superseding one we do not hold. A missing index is rebuilt first.
+void check_against_index(const Archive::Impl& impl, const store::Oid& ours, verify::IncrementalReport& report) {
+  std::vector<std::string> notices;
+  auto idx = detail::fresh_index(impl, ours, notices);
+  if (!idx) {
+    report.problems.push_back({"io", std::nullopt, std::nullopt, std::nullopt,
+                               fmt::format("cannot check the new entries against this copy's: {}", idx.error().message),
+                               {}});
+    return;
+  }
+  const auto held = [&](const std::string& id, bool statement) -> std::optional<std::uint64_t> {
+    auto rows = idx->by_id_prefix(id);
+    if (rows)
+      for (const auto& row : *rows)
+        if (row.id == id && row.index < report.old_size && (!statement || row.kind == "statement")) return row.index;
+    return std::nullopt;
+  };
+  for (const auto& [i, id] : report.record_ids)
+    if (auto at = held(id, false))
+      report.problems.push_back({"duplicate_record", i, std::nullopt, std::nullopt,
+                                 fmt::format("entry {} repeats record {} of entry {}: one record must appear once in the "
+                                             "log", i, id.substr(0, 16), *at),
+                                 {}});
+  for (const auto& [i, id] : report.supersedes_before)
+    if (!held(id, true))
+      report.problems.push_back({"supersedes_unknown", i, std::nullopt, std::nullopt,
+                                 fmt::format("entry {} supersedes {}, which is not an earlier statement", i, id.substr(0, 16)),
+                                 {}});
+}
+
 Expected<bool> ancestor(const store::GitStore& store, const store::Oid& a, const store::Oid& d) {
   return store::is_ancestor(store.git_dir(), a, d);
 }
@@ -251,6 +282,7 @@ Expected<PullResult> Archive::pull(std::string_view name, const PullOptions& opt
       return r;
     }
   }
+  check_against_index(*m_impl, ours, *report);
   if (!report->ok()) {
     r.status = PullResult::Status::refused;
     r.detail = fmt::format("the remote's new commits fail verification ({} problems)", report->problems.size());

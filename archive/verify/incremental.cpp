@@ -153,8 +153,11 @@ private:
         problem("signature_invalid", std::nullopt, std::nullopt,
                 fmt::format("entry {}: the signature by {} does not verify", i,
                             p.envelope.signatures[0].keyid.substr(0, 16)), i);
+      m_report.record_ids.emplace_back(i, id);
       if (p.statement) {
         const auto& st = *p.statement;
+        if (st.supersedes && !m_statements.contains(*st.supersedes)) m_report.supersedes_before.emplace_back(i, *st.supersedes);
+        m_statements.insert(id);
         m_claims.push_back({i, st.text.sha256, st.text.bytes, st.original});
       }
       ++m_report.entries;
@@ -392,7 +395,8 @@ private:
   std::vector<TextClaim> m_claims;
   std::set<std::string> m_expected;
   std::set<std::string> m_removed;
-  std::map<std::string, store::ChangeKind> m_net; // the net change of each path from the base to the tip
+  std::map<std::string, store::ChangeKind> m_net;
+  std::unordered_set<std::string> m_statements; // record ids of the new statements so far // the net change of each path from the base to the tip
 };
 
 } // namespace

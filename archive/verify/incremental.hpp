@@ -25,6 +25,10 @@ struct IncrementalReport {
   // The tip's checkpoint is signed by the log key in force but is not a consistent extension of the base's: a split
   // view (the caller writes the evidence).
   bool inconsistent = false;
+  // What only the entries before the base can settle (the caller asks its index): the record id of each new entry,
+  // and each `supersedes` of a new statement that names no earlier new statement.
+  std::vector<std::pair<std::uint64_t, std::string>> record_ids;
+  std::vector<std::pair<std::uint64_t, std::string>> supersedes_before;
   bool ok() const { return problems.empty(); }
 };
 
@@ -38,8 +42,8 @@ struct IncrementalReport {
 // read from the tip's bundles, parsed and schema-checked, judged with the key state carried forward from the base
 // (record::apply) and their DSSE signatures verified; the tiles and bundles they make are recomputed from the base's
 // partial tiles and compared with the tip's; the tip adds no file but those; the new texts and originals are hashed.
-// Not rechecked: `supersedes` naming a statement before `base`, a record repeated from before `base`, and time-stamp
-// tokens (a full verify checks them). Errors only when the archive cannot be read; anything wrong is a Problem.
+// Left to the caller (record_ids, supersedes_before): a record repeated from before `base`, a `supersedes` naming a
+// statement before `base`. Not rechecked: time-stamp tokens (a full verify checks them). Errors only when the archive cannot be read; anything wrong is a Problem.
 Expected<IncrementalReport> verify_extension(const store::GitStore& store, const store::Oid& base, const store::Oid& tip,
                                              const Options& options);
 

@@ -419,6 +419,47 @@ TEST_F(CliRemote, ARemoteWhoseNewEntryIsForgedIsRefused) {
   EXPECT_EQ(avow_in(b, {"verify"}).exit_code, 0);
 }
 
+TEST_F(CliRemote, ARemoteWithAForgedTileSignedByTheLogKeyIsRefused) {
+  a.archive_text("good\n");
+  const fs::path b = other / "b";
+  ASSERT_EQ(avow_raw({"clone", a.dir().string(), b.string()}).exit_code, 0);
+  // A genuine new statement (made in a copy), appended upstream with a correct checkpoint and a commit signed by the
+  // log key, but with one byte of its hash tile altered.
+  const fs::path donor = copy_of_a("donor");
+  archive_in(donor, "fresh\n");
+  const std::string text = run_process({"git", "-C", donor.string(), "diff", "--name-only", "main~1", "main", "--", "texts/"}).out;
+  const std::string text_path = text.substr(0, text.find('\n'));
+  const std::string tile_path = "log/tile/0/000.p/3";
+  std::string tile = run_process({"git", "-C", donor.string(), "show", "main:" + tile_path}).out;
+  ASSERT_EQ(tile.size(), 96u);
+  tile[40] ^= 1;
+  RawAppend how;
+  how.files = {{text_path, run_process({"git", "-C", donor.string(), "show", "main:" + text_path}).out}, {tile_path, tile}};
+  append_raw_entries(a.dir(), {log_entries(donor).back()}, how);
+  const std::string main_before = main_of(b);
+  auto p = avow_in(b, {"pull", "--json"});
+  EXPECT_EQ(p.exit_code, 1) << p.err;
+  const auto j = p.json();
+  EXPECT_EQ(j["status"], "refused");
+  ASSERT_EQ(j["problems"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["problems"][0]["kind"], "tile_mismatch");
+  EXPECT_EQ(j["problems"][0]["path"], tile_path);
+  EXPECT_EQ(main_of(b), main_before);
+}
+
+TEST_F(CliRemote, ARemoteRepeatingAnOldRecordIsRefused) {
+  a.archive_text("once\n");
+  const fs::path b = other / "b";
+  ASSERT_EQ(avow_raw({"clone", a.dir().string(), b.string()}).exit_code, 0);
+  append_raw_entries(a.dir(), {log_entries(a.dir()).back()});
+  auto p = avow_in(b, {"pull", "--json"});
+  EXPECT_EQ(p.exit_code, 1) << p.err;
+  const auto j = p.json();
+  ASSERT_EQ(j["problems"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["problems"][0]["kind"], "duplicate_record");
+  EXPECT_EQ(j["problems"][0]["entry"], 2);
+}
+
 TEST_F(CliRemote, ARemoteWithATamperedTileIsRefused) {
   a.archive_text("good\n");
   const fs::path b = other / "b";
