@@ -321,6 +321,10 @@ Expected<std::string> read_entry(const store::GitStore& store, const store::Oid&
 
 } // namespace
 
+void detail::remember_seen_checkpoint(const store::GitStore& store, std::string_view note) {
+  remember_checkpoint(store, note);
+}
+
 Expected<std::string> detail::write_key_entries(Archive::Impl& impl, const store::Oid& head,
                                                 const verify::SignedCheckpoint& cp, const record::KeyState& keys,
                                                 const KeyWrite& write) {

@@ -7,6 +7,7 @@
 #include <archive/crypto/timestamp.hpp>
 #include <archive/index/index.hpp>
 #include <archive/record/key_state.hpp>
+#include <archive/replica.hpp>
 #include <archive/text/diff.hpp>
 #include <archive/util/error.hpp>
 #include <archive/util/time.hpp>
@@ -357,6 +358,32 @@ public:
     bool replaced = false;       // a previous site was replaced
   };
   Expected<SiteResult> site(const SiteOptions& options) const;
+
+  // --- Replication (archive/archive_remote.cpp; docs/FORMAT.md §18) ---
+
+  // Add the git remote `name` with `url` (remote.<name>.url in .git/config; a path, file://, git://, ssh:// or
+  // https:// URL). invalid_input for a bad name; already_exists for a remote already there.
+  Expected<void> remote_add(std::string_view name, std::string_view url);
+  // The configured remotes, by name.
+  Expected<std::vector<RemoteEntry>> remotes() const;
+  // Fetch the main of remote `name` into refs/avow/quarantine/<name>, check it is this archive (avow.json's origin and
+  // genesis log key, else failed_precondition and the quarantine ref removed), verify only what it adds to our main
+  // (verify::verify_extension), then move main to it by compare-and-swap under the writer lock and remember its
+  // checkpoint. A remote whose log does not extend ours is a split_view result with evidence written (FORMAT.md
+  // §18.3); new entries that fail verification are a refused result; either way main does not move. io when the
+  // remote cannot be reached (nothing in .git changes); failed_precondition for an unknown remote.
+  Expected<PullResult> pull(std::string_view name, const PullOptions& options);
+  // Fetch remote `name` first, then push our main to it as a fast-forward of what was fetched (a lease: refused if
+  // the remote moved meanwhile). failed_precondition "remote is ahead: run avow pull" when the remote's main extends
+  // ours; split_view (evidence written) when the two logs fork; io when it cannot be reached. An empty remote (no
+  // main) accepts the push.
+  Expected<PushResult> push(std::string_view name, const PullOptions& options);
+  // Fetch `options.url` into a new archive folder `options.dir` (the layout init creates), run the full verify on what
+  // was fetched, and only then set main and add the remote `origin`. On a failed verify the folder is removed and the
+  // result is not ok; failed_precondition (folder removed) when the remote is not an avow archive; already_exists when
+  // `dir` is not empty; io when the remote cannot be reached. The clone has no private keys: it verifies, pulls,
+  // pushes and proves, but cannot archive.
+  static Expected<CloneResult> clone(const CloneOptions& options);
 
   const std::filesystem::path& dir() const;
   const std::string& origin() const;

@@ -76,6 +76,9 @@ Expected<KeyedCheckpoint> read_keyed_checkpoint(const Archive::Impl& impl, const
 // `size`) computed from the tiles `read` gives. Reads one checkpoint per commit, and only when there was a rotation.
 Expected<std::vector<HandoverLink>> collect_handovers(const Archive::Impl& impl, const record::KeyState& state,
                                                       std::uint64_t size, const log::TileReader& read);
+// Keep `note` as the last checkpoint this copy saw (.git/avow/seen-checkpoint), best effort (archive/archive.cpp).
+void remember_seen_checkpoint(const store::GitStore& store, std::string_view note);
+
 // --- Keys (archive/archive_keys.cpp) ---
 
 // Sign checkpoint `text` with `log_key` (key name `origin`); a hand-over checkpoint is signed by the old log key too

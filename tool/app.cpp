@@ -217,6 +217,7 @@ void build_app(CLI::App& app, Globals& g) {
   add_query(app, g);
   add_timestamp(app, g);
   add_site(app, g);
+  add_remote(app, g);
   add_version(app, g);
   add_help(app, g);
 }

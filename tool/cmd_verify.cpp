@@ -35,7 +35,7 @@ void add_verify(CLI::App& app, Globals& g) {
       }
       policy_check = std::move(*checked);
     }
-    verify::Options options{*quick, g.jobs, std::nullopt, std::nullopt};
+    verify::Options options{*quick, g.jobs, std::nullopt, std::nullopt, std::nullopt};
     if (!tsa_cert->empty()) {
       auto pem = read_file(*tsa_cert, crypto::k_max_tsa_cert_bytes);
       if (!pem) {

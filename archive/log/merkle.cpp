@@ -159,34 +159,21 @@ Expected<void> verify_inclusion(std::uint64_t index, std::uint64_t size, ByteVie
   return {};
 }
 
-Expected<void> verify_consistency(std::uint64_t size1, std::uint64_t size2, std::span<const Bytes> proof,
-                                  ByteView root1, ByteView root2) {
+Expected<std::pair<Hash, Hash>> consistency_roots(std::uint64_t size1, std::uint64_t size2,
+                                                  std::span<const Bytes> proof) {
   auto bad = [&](std::string_view why) {
     return fail(ErrorCode::invalid_input, "consistency proof from size {} to {} does not verify: {}", size1, size2,
                 why);
   };
-  if (size2 < size1) return bad("second tree is smaller");
-  if (size1 == 0) return bad("a proof from the empty tree is meaningless");
-  if (size1 == size2) {
-    if (!proof.empty()) return bad("proof must be empty for equal sizes");
-    if (root1.size() != root2.size() || !crypto::equal_constant_time(root1, root2)) return bad("roots differ");
-    return {};
-  }
+  if (size1 == 0 || size2 <= size1) return bad("want 0 < first size < second size");
   if (proof.empty()) return bad("empty proof");
-
   std::vector<Hash> path;
-  path.reserve(proof.size() + 1);
-  if (std::has_single_bit(size1)) {
-    Hash h{};
-    if (!to_hash(root1, h)) return bad("first root is not 32 bytes");
-    path.push_back(h);
-  }
+  path.reserve(proof.size());
   for (const Bytes& element : proof) {
     Hash h{};
     if (!to_hash(element, h)) return bad("proof hash is not 32 bytes");
     path.push_back(h);
   }
-
   std::uint64_t fn = size1 - 1;
   std::uint64_t sn = size2 - 1;
   while ((fn & 1) != 0) {
@@ -212,8 +199,36 @@ Expected<void> verify_consistency(std::uint64_t size1, std::uint64_t size2, std:
     sn >>= 1;
   }
   if (sn != 0) return bad("proof too short");
-  if (!same(fr, root1)) return bad("first root mismatch");
-  if (!same(sr, root2)) return bad("second root mismatch");
+  return std::pair<Hash, Hash>{fr, sr};
+}
+
+Expected<void> verify_consistency(std::uint64_t size1, std::uint64_t size2, std::span<const Bytes> proof,
+                                  ByteView root1, ByteView root2) {
+  auto bad = [&](std::string_view why) {
+    return fail(ErrorCode::invalid_input, "consistency proof from size {} to {} does not verify: {}", size1, size2,
+                why);
+  };
+  if (size2 < size1) return bad("second tree is smaller");
+  if (size1 == 0) return bad("a proof from the empty tree is meaningless");
+  if (size1 == size2) {
+    if (!proof.empty()) return bad("proof must be empty for equal sizes");
+    if (root1.size() != root2.size() || !crypto::equal_constant_time(root1, root2)) return bad("roots differ");
+    return {};
+  }
+  if (proof.empty()) return bad("empty proof");
+  // For a first size that is a power of two the proof omits the first root: the verifier seeds the walk with it.
+  std::vector<Bytes> seeded;
+  if (std::has_single_bit(size1)) {
+    if (root1.size() != Hash{}.size()) return bad("first root is not 32 bytes");
+    seeded.reserve(proof.size() + 1);
+    seeded.emplace_back(root1.begin(), root1.end());
+    seeded.insert(seeded.end(), proof.begin(), proof.end());
+    proof = seeded;
+  }
+  auto roots = consistency_roots(size1, size2, proof);
+  if (!roots) return std::unexpected(roots.error());
+  if (!same(roots->first, root1)) return bad("first root mismatch");
+  if (!same(roots->second, root2)) return bad("second root mismatch");
   return {};
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace avow::log {
@@ -68,5 +69,14 @@ Expected<void> verify_inclusion(std::uint64_t index, std::uint64_t size, ByteVie
 // roots differ, if the proof is empty otherwise, if a hash is not 32 bytes or a root does not match.
 Expected<void> verify_consistency(std::uint64_t size1, std::uint64_t size2, std::span<const Bytes> proof,
                                   ByteView root1, ByteView root2);
+
+// Run the RFC 9162 section 2.1.4.2 consistency verification over `proof` from `size1` to `size2` leaves
+// (0 < size1 < size2) and return the two roots it computes: the root of the first `size1` leaves and the root of all
+// `size2` leaves of the tree the proof's hashes were taken from. When `size1` is a power of two the RFC proof omits
+// the first root (a verifier seeds the walk with its own); here `proof` must then start with it (a "seeded" proof),
+// so that both roots come from the prover's tree: a split view shows as a second root that matches the prover's
+// signed root and a first root that differs from the other signed root. invalid_input for a proof of the wrong
+// length or a hash that is not 32 bytes.
+Expected<std::pair<Hash, Hash>> consistency_roots(std::uint64_t size1, std::uint64_t size2, std::span<const Bytes> proof);
 
 } // namespace avow::log

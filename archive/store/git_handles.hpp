@@ -1,10 +1,12 @@
 #pragma once
 // Private to archive/store/*.cpp: RAII owners for libgit2 handles and the error helper.
 
+#include <archive/store/git_store.hpp>
 #include <archive/util/error.hpp>
 
 #include <git2.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -27,6 +29,18 @@ using SignaturePtr = std::unique_ptr<git_signature, CFree<&git_signature_free>>;
 using DiffPtr = std::unique_ptr<git_diff, CFree<&git_diff_free>>;
 using ConfigPtr = std::unique_ptr<git_config, CFree<&git_config_free>>;
 using IndexPtr = std::unique_ptr<git_index, CFree<&git_index_free>>;
+
+inline git_oid to_git(const Oid& id) {
+  git_oid out;
+  std::memcpy(out.id, id.bytes.data(), id.bytes.size());
+  return out;
+}
+
+inline Oid from_git(const git_oid& id) {
+  Oid out;
+  std::memcpy(out.bytes.data(), id.id, out.bytes.size());
+  return out;
+}
 
 // Owns a git_buf's memory.
 struct Buf {

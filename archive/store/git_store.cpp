@@ -37,18 +37,6 @@ constexpr std::string_view k_libgit2_config =
     "[pack]\n"
     "\tdeltaCacheSize = 1\n";
 
-git_oid to_git(const Oid& id) {
-  git_oid out;
-  std::memcpy(out.id, id.bytes.data(), id.bytes.size());
-  return out;
-}
-
-Oid from_git(const git_oid& id) {
-  Oid out;
-  std::memcpy(out.bytes.data(), id.id, out.bytes.size());
-  return out;
-}
-
 // Strip a trailing '/' that libgit2 puts on folder paths.
 fs::path folder_path(const char* s) {
   std::string text = s ? s : "";
@@ -741,8 +729,13 @@ Expected<void> GitStore::for_each_commit(const std::function<Expected<void>(cons
   auto tip = head();
   if (!tip) return std::unexpected(tip.error());
   if (!*tip) return {};
+  return for_each_commit_from(**tip, fn);
+}
+
+Expected<void> GitStore::for_each_commit_from(const Oid& tip,
+                                              const std::function<Expected<void>(const CommitInfo&)>& fn) const {
   std::vector<Oid> chain;
-  std::optional<Oid> at = *tip;
+  std::optional<Oid> at = tip;
   while (at) {
     chain.push_back(*at);
     auto commit = lookup_commit(m_repo->repo.get(), *at);
@@ -760,6 +753,103 @@ Expected<void> GitStore::for_each_commit(const std::function<Expected<void>(cons
   return {};
 }
 
+namespace {
+
+enum class Kind { tree, blob, symlink, gitlink };
+Kind kind_of(git_filemode_t mode) {
+  switch (mode) {
+  case GIT_FILEMODE_TREE: return Kind::tree;
+  case GIT_FILEMODE_LINK: return Kind::symlink;
+  case GIT_FILEMODE_COMMIT: return Kind::gitlink;
+  default: return Kind::blob;
+  }
+}
+
+// Add every non-tree entry under `tree` (at `prefix`) to `out` as `change`.
+Expected<void> all_below(git_repository* repo, const git_tree* tree, const std::string& prefix, ChangeKind change,
+                         std::vector<Change>& out) {
+  for (std::size_t i = 0; i < git_tree_entrycount(tree); ++i) {
+    const git_tree_entry* e = git_tree_entry_byindex(tree, i);
+    const std::string path = prefix + git_tree_entry_name(e);
+    if (kind_of(git_tree_entry_filemode(e)) != Kind::tree) {
+      out.push_back({change, path});
+      continue;
+    }
+    git_tree* raw = nullptr;
+    if (int rc = git_tree_lookup(&raw, repo, git_tree_entry_id(e)); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot read tree '{}'", path);
+    TreePtr sub{raw};
+    if (auto ok = all_below(repo, sub.get(), path + "/", change, out); !ok) return ok;
+  }
+  return {};
+}
+
+// Compare two trees entry by entry, descending only into subtrees whose ids differ: the work follows the change,
+// not the size of the trees (libgit2's tree-to-tree diff iterates every file of both).
+Expected<void> diff_trees(git_repository* repo, const git_tree* a, const git_tree* b, const std::string& prefix,
+                          std::vector<Change>& out) {
+  std::map<std::string, const git_tree_entry*> old_entries;
+  std::map<std::string, const git_tree_entry*> new_entries;
+  if (a)
+    for (std::size_t i = 0; i < git_tree_entrycount(a); ++i) {
+      const git_tree_entry* e = git_tree_entry_byindex(a, i);
+      old_entries.emplace(git_tree_entry_name(e), e);
+    }
+  for (std::size_t i = 0; i < git_tree_entrycount(b); ++i) {
+    const git_tree_entry* e = git_tree_entry_byindex(b, i);
+    new_entries.emplace(git_tree_entry_name(e), e);
+  }
+  const auto subtree = [&](const git_tree_entry* e, const std::string& path) -> Expected<TreePtr> {
+    git_tree* raw = nullptr;
+    if (int rc = git_tree_lookup(&raw, repo, git_tree_entry_id(e)); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot read tree '{}'", path);
+    return TreePtr{raw};
+  };
+  // One side's entry `e` at `path` appears or disappears as `change`.
+  const auto one_side = [&](const git_tree_entry* e, const std::string& path, ChangeKind change) -> Expected<void> {
+    if (kind_of(git_tree_entry_filemode(e)) != Kind::tree) {
+      out.push_back({change, path});
+      return {};
+    }
+    auto t = subtree(e, path);
+    if (!t) return std::unexpected(t.error());
+    return all_below(repo, t->get(), path + "/", change, out);
+  };
+  for (const auto& [name, o] : old_entries)
+    if (!new_entries.contains(name))
+      if (auto ok = one_side(o, prefix + name, ChangeKind::deleted); !ok) return ok;
+  for (const auto& [name, n] : new_entries) {
+    const std::string path = prefix + name;
+    const auto it = old_entries.find(name);
+    if (it == old_entries.end()) {
+      if (auto ok = one_side(n, path, ChangeKind::added); !ok) return ok;
+      continue;
+    }
+    const git_tree_entry* o = it->second;
+    if (git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(n)) &&
+        git_tree_entry_filemode(o) == git_tree_entry_filemode(n))
+      continue;
+    const Kind ko = kind_of(git_tree_entry_filemode(o));
+    const Kind kn = kind_of(git_tree_entry_filemode(n));
+    if (ko == Kind::tree && kn == Kind::tree) {
+      auto to = subtree(o, path);
+      if (!to) return std::unexpected(to.error());
+      auto tn = subtree(n, path);
+      if (!tn) return std::unexpected(tn.error());
+      if (auto ok = diff_trees(repo, to->get(), tn->get(), path + "/", out); !ok) return ok;
+    } else if (ko == Kind::tree || kn == Kind::tree) {
+      // A blob that becomes a folder (or the reverse) is a deletion plus additions.
+      if (auto ok = one_side(o, path, ChangeKind::deleted); !ok) return ok;
+      if (auto ok = one_side(n, path, ChangeKind::added); !ok) return ok;
+    } else {
+      out.push_back({ko == kn ? ChangeKind::modified : ChangeKind::type_changed, path});
+    }
+  }
+  return {};
+}
+
+} // namespace
+
 Expected<std::vector<Change>> GitStore::diff(const std::optional<Oid>& parent, const Oid& commit) const {
   git_repository* repo = m_repo->repo.get();
   TreePtr old_tree;
@@ -770,27 +860,8 @@ Expected<std::vector<Change>> GitStore::diff(const std::optional<Oid>& parent, c
   }
   auto new_tree = commit_tree(repo, commit);
   if (!new_tree) return std::unexpected(new_tree.error());
-  git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
-  opts.flags = GIT_DIFF_INCLUDE_TYPECHANGE;
-  git_diff* raw = nullptr;
-  if (int rc = git_diff_tree_to_tree(&raw, repo, old_tree.get(), new_tree->get(), &opts); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot compare commit {} with its parent", commit.hex());
-  DiffPtr d{raw};
   std::vector<Change> out;
-  const std::size_t n = git_diff_num_deltas(d.get());
-  out.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const git_diff_delta* delta = git_diff_get_delta(d.get(), i);
-    switch (delta->status) {
-    case GIT_DELTA_ADDED: out.push_back({ChangeKind::added, delta->new_file.path}); break;
-    case GIT_DELTA_MODIFIED: out.push_back({ChangeKind::modified, delta->new_file.path}); break;
-    case GIT_DELTA_DELETED: out.push_back({ChangeKind::deleted, delta->old_file.path}); break;
-    case GIT_DELTA_TYPECHANGE: out.push_back({ChangeKind::type_changed, delta->new_file.path}); break;
-    default:
-      return fail(ErrorCode::internal, "unexpected diff status {} for '{}'", static_cast<int>(delta->status),
-                  delta->new_file.path ? delta->new_file.path : "");
-    }
-  }
+  if (auto ok = diff_trees(repo, old_tree.get(), new_tree->get(), "", out); !ok) return std::unexpected(ok.error());
   std::stable_sort(out.begin(), out.end(), [](const Change& a, const Change& b) { return a.path < b.path; });
   return out;
 }

@@ -175,6 +175,8 @@ class GitStore {
   // Walk refs/heads/main first-parent from the root to the tip (oldest first), calling `fn` per
   // commit; stops at and returns the first error of `fn`. No commit: `fn` is never called.
   Expected<void> for_each_commit(const std::function<Expected<void>(const CommitInfo&)>& fn) const;
+  // Like for_each_commit, walking back from `tip` instead of refs/heads/main (a fetched commit not yet on main).
+  Expected<void> for_each_commit_from(const Oid& tip, const std::function<Expected<void>(const CommitInfo&)>& fn) const;
 
   // Return the changes between the trees of `parent` and `commit`, sorted by path (nullopt parent:
   // everything is added). A blob that becomes a folder is a deletion plus additions.

@@ -11,6 +11,7 @@
 #include <archive/record/record.hpp>
 #include <archive/text/canonical.hpp>
 #include <archive/text/encoding.hpp>
+#include <archive/verify/checks.hpp>
 #include <archive/verify/log_reader.hpp>
 #include <archive/verify/timestamps.hpp>
 #include <archive/store/writer_lock.hpp>
@@ -49,52 +50,12 @@ template <class Fn> void parallel_for(std::size_t n, unsigned threads, Fn&& fn) 
   for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work, t);
 }
 
-// Split a raw commit object into the payload git signs (the object without its gpgsig header) and the armored
-// signature; nullopt signature when the commit is unsigned.
-struct SplitCommit {
-  std::string payload;
-  std::optional<std::string> signature;
-};
-SplitCommit split_signature(std::string_view raw) {
-  SplitCommit out;
-  const auto header_end = raw.find("\n\n");
-  const std::string_view header = raw.substr(0, header_end == std::string_view::npos ? raw.size() : header_end + 1);
-  const std::string_view rest = header_end == std::string_view::npos ? std::string_view{} : raw.substr(header_end + 1);
-  std::size_t pos = 0;
-  bool in_sig = false;
-  std::string sig;
-  while (pos < header.size()) {
-    auto eol = header.find('\n', pos);
-    if (eol == std::string_view::npos) eol = header.size() - 1;
-    const std::string_view line = header.substr(pos, eol - pos + 1);
-    pos = eol + 1;
-    if (line.starts_with("gpgsig ")) {
-      in_sig = true;
-      sig.append(line.substr(7));
-      continue;
-    }
-    if (in_sig && line.starts_with(" ")) {
-      sig.append(line.substr(1));
-      continue;
-    }
-    in_sig = false;
-    out.payload.append(line);
-  }
-  out.payload.append(rest);
-  if (!sig.empty()) out.signature = std::move(sig);
-  return out;
-}
-
-bool is_partial_tile(std::string_view path) {
-  return path.starts_with(record::k_tile_prefix) && path.find(".p/") != std::string_view::npos;
-}
-
 class Checker {
 public:
   Checker(const store::GitStore& store, const Options& options) : m_store(store), m_options(options) {}
 
   Expected<Report> run() {
-    auto head = m_store.head();
+    auto head = m_options.tip ? Expected<std::optional<store::Oid>>(m_options.tip) : m_store.head();
     if (!head) return std::unexpected(head.error());
     if (!*head)
       return fail(ErrorCode::failed_precondition, "'{}' is not an avow archive (no commit on main)",
@@ -197,7 +158,7 @@ private:
   Expected<void> check_commits() {
     std::optional<store::Oid> previous;
     std::uint64_t index = 0;
-    auto walked = m_store.for_each_commit([&](const store::CommitInfo& c) -> Expected<void> {
+    auto walked = m_store.for_each_commit_from(m_head, [&](const store::CommitInfo& c) -> Expected<void> {
       const std::string id = c.id.hex();
       ++m_report.commits;
       if (index == 0 ? !c.parents.empty() : (c.parents.size() != 1 || !previous || c.parents[0] != *previous))
@@ -222,27 +183,14 @@ private:
         auto changes = m_store.diff(previous, c.id);
         if (!changes) return std::unexpected(changes.error());
         for (const auto& ch : *changes) {
-          if (ch.kind == store::ChangeKind::added) continue;
-          if (ch.kind == store::ChangeKind::modified &&
-              (ch.path == record::k_checkpoint_path || ch.path == record::k_key_state_path))
-            continue;
-          if (ch.kind == store::ChangeKind::modified && ch.path == record::k_allowed_signers_path) {
+          const ChangeRule rule = change_rule(ch);
+          if (rule == ChangeRule::allowed_signers_change)
             at.allowed_signers_changed = true; // allowed in a rotation's commit only: judged in check_commit_keys
-            continue;
-          }
-          if (ch.kind == store::ChangeKind::deleted && is_partial_tile(ch.path)) continue;
-          const char* what = ch.kind == store::ChangeKind::deleted ? "deletes" : "changes";
-          problem("history_not_append_only", {}, id, ch.path,
-                  fmt::format("commit {} {} '{}'; archive commits may only add files", id.substr(0, 12), what, ch.path));
+          else if (rule == ChangeRule::forbidden)
+            problem("history_not_append_only", {}, id, ch.path, forbidden_change_message(id, ch));
         }
       }
-      const auto trailer = c.message.find("\nAvow-Tree-Size: ");
-      if (trailer != std::string::npos) {
-        std::uint64_t v = 0;
-        const char* b = c.message.data() + trailer + 17;
-        const char* e = c.message.data() + c.message.size();
-        if (auto [p, ec] = std::from_chars(b, e, v); ec == std::errc{} && (p == e || *p == '\n')) at.claimed = v;
-      }
+      at.claimed = tree_size_trailer(c.message);
       auto bad_checkpoint = [&](std::string_view why) {
         problem("checkpoint_invalid", {}, id, std::string(record::k_checkpoint_path),
                 fmt::format("checkpoint of commit {}: {}", id.substr(0, 12), why));
@@ -506,53 +454,14 @@ private:
               {seen, m_report.checkpoint});
   }
 
-  struct ParsedEntry {
-    bool ok = false;
-    std::string kind;
-    record::Envelope envelope;
-    std::optional<record::Statement> statement;
-    std::optional<record::KeyEvent> key_event;
-  };
-
   // SPEC 7.2: every entry is canonical and matches its schema.
   void parse_entries() {
     const std::size_t n = m_entries.size();
     m_parsed.resize(n);
     parallel_for(n, job_count(m_options.jobs), [&](unsigned, std::size_t i) {
-      auto& p = m_parsed[i];
-      auto env = record::parse(m_entries[i]);
-      if (!env) {
-        problem("entry_invalid", i, {}, std::nullopt, fmt::format("entry {}: {}", i, env.error().message));
-        return;
-      }
-      p.envelope = std::move(*env);
-      auto value = json::parse_canonical(p.envelope.payload);
-      if (!value) {
-        problem("record_invalid", i, {}, std::nullopt, fmt::format("entry {}: payload: {}", i, value.error().message));
-        return;
-      }
-      auto kind = record::record_kind(*value);
-      if (!kind) {
-        problem("record_invalid", i, {}, std::nullopt, fmt::format("entry {}: {}", i, kind.error().message));
-        return;
-      }
-      p.kind = *kind;
-      if (p.kind == "statement") {
-        auto st = record::from_json(*value);
-        if (!st) {
-          problem("record_invalid", i, {}, std::nullopt, fmt::format("entry {}: {}", i, st.error().message));
-          return;
-        }
-        p.statement = std::move(*st);
-      } else {
-        auto ev = record::key_event_from_json(*value);
-        if (!ev) {
-          problem("record_invalid", i, {}, std::nullopt, fmt::format("entry {}: {}", i, ev.error().message));
-          return;
-        }
-        p.key_event = std::move(*ev);
-      }
-      p.ok = true;
+      std::optional<Problem> bad;
+      m_parsed[i] = parse_entry(i, m_entries[i], bad);
+      if (bad) problem(bad->kind, bad->entry, bad->commit, bad->path, bad->message);
     });
 
   }
@@ -575,46 +484,22 @@ private:
         problem("duplicate_record", i, {}, std::nullopt,
                 fmt::format("entry {} repeats record {} of entry {}: one record must appear once in the log", i,
                             id.substr(0, 16), at->second));
-      if (p.envelope.signatures.size() != 1) {
-        problem("signature_invalid", i, {}, std::nullopt,
-                fmt::format("entry {} has {} signatures; avow entries carry exactly one", i, p.envelope.signatures.size()));
-        continue;
-      }
-      const auto& keyid = p.envelope.signatures[0].keyid;
+      const EntryKey judged = entry_key(state, p, i, [&](Problem&& pr) {
+        problem(std::move(pr.kind), pr.entry, std::move(pr.commit), std::move(pr.path), std::move(pr.message));
+      });
+      if (p.envelope.signatures.size() != 1) continue;
+      m_to_check[i] = judged.key;
       if (p.key_event) {
         ++m_key_events;
-        const record::KeyEntry* log_key = state.log_key();
-        if (keyid != log_key->id || p.key_event->archivist != log_key->id) {
-          problem("signature_untrusted", i, {}, std::nullopt,
-                  fmt::format("entry {} ({}) is a key event signed by key {}, not by the log key in force ({}); it is "
-                              "ignored", i, p.kind, keyid.substr(0, 16), log_key->id.substr(0, 16)));
-          continue; // an untrusted key event changes no key's state
-        }
-        m_to_check[i] = log_key->public_key;
+        if (!judged.key) continue; // an untrusted key event changes no key's state
         if (p.key_event->kind == "key.add") {
           m_key_files.insert(record::key_path(p.key_event->key_id));
           m_key_pubs[p.key_event->key_id] = p.key_event->public_key;
         }
-        if (auto ok = record::apply(state, *p.key_event, keyid, i); !ok)
-          problem("key_event_invalid", i, {}, std::nullopt, ok.error().message);
-        else m_states.push_back({i + 1, state});
+        if (judged.applied) m_states.push_back({i + 1, state});
       } else {
         ++m_report.statements;
         const auto& st = *p.statement;
-        if (st.archivist != keyid)
-          problem("signature_untrusted", i, {}, std::nullopt,
-                  fmt::format("entry {}: record names archivist {} but is signed by {}", i, st.archivist.substr(0, 16),
-                              keyid.substr(0, 16)));
-        const record::KeyEntry* k = state.find(keyid);
-        if (!k || k->role != record::k_role_archivist)
-          problem("signature_untrusted", i, {}, std::nullopt,
-                  fmt::format("entry {} is signed by key {}, which is {} at this point of the log", i, keyid.substr(0, 16),
-                              k ? fmt::format("a {} key, not an archivist key", k->role) : std::string("not added")));
-        else if (!k->in_force_at(i))
-          problem("signature_untrusted", i, {}, std::nullopt,
-                  fmt::format("entry {} is signed by key {}, which was revoked by entry {} ({})", i, keyid.substr(0, 16),
-                              *k->revoked_at, k->reason.value_or("")));
-        else m_to_check[i] = k->public_key;
         if (st.supersedes && !ids.contains(*st.supersedes))
           problem("supersedes_unknown", i, {}, std::nullopt,
                   fmt::format("entry {} supersedes {}, which is not an earlier statement", i, st.supersedes->substr(0, 16)));
@@ -638,12 +523,7 @@ private:
 
   // SPEC 7.3: every text is present, hashes to its name, is canonical; every original canonicalizes to its text.
   void check_texts() {
-    struct Job {
-      std::size_t entry;
-      std::string text_sha;
-      std::uint64_t text_bytes;
-      std::optional<record::OriginalRef> original;
-    };
+    using Job = TextClaim;
     std::vector<Job> jobs;
     std::unordered_set<std::string> seen;
     std::unordered_set<std::string> distinct_texts;
@@ -677,55 +557,8 @@ private:
         }
         st.emplace(std::move(*opened));
       }
-      const auto& job = jobs[j];
-      const std::string tpath = record::text_path(job.text_sha);
-      auto text = st->read(m_head, tpath);
-      if (!text) {
-        problem("text_missing", job.entry, {}, tpath, fmt::format("text of entry {} is missing", job.entry));
-        return;
-      }
-      if (m_options.quick) {
-        if (text->size() != job.text_bytes)
-          problem("text_mismatch", job.entry, {}, tpath, fmt::format("text '{}' has the wrong length", tpath));
-      } else {
-        const auto digest = crypto::sha256(*text);
-        auto want = from_hex(job.text_sha);
-        if (!want || !crypto::equal_constant_time(digest, *want) || text->size() != job.text_bytes) {
-          problem("text_mismatch", job.entry, {}, tpath,
-                  fmt::format("text '{}' does not hash to its name (altered)", tpath));
-          return;
-        }
-        if (!text::is_canonical(*text))
-          problem("text_not_canonical", job.entry, {}, tpath, fmt::format("text '{}' is not in canonical form", tpath));
-      }
-      if (!job.original) return;
-      const std::string opath = record::original_path(job.original->sha256);
-      auto original = st->read(m_head, opath);
-      if (!original) {
-        problem("original_missing", job.entry, {}, opath, fmt::format("original of entry {} is missing", job.entry));
-        return;
-      }
-      if (m_options.quick) return;
-      auto want = from_hex(job.original->sha256);
-      if (!want || !crypto::equal_constant_time(crypto::sha256(*original), *want) ||
-          original->size() != job.original->bytes) {
-        problem("original_mismatch", job.entry, {}, opath,
-                fmt::format("original '{}' does not hash to its name (altered)", opath));
-        return;
-      }
-      std::string decoded = *original;
-      if (job.original->encoding != "UTF-8") {
-        auto utf8 = text::to_utf8(*original, job.original->encoding);
-        if (!utf8) {
-          problem("original_mismatch", job.entry, {}, opath, fmt::format("original '{}': {}", opath, utf8.error().message));
-          return;
-        }
-        decoded = std::move(*utf8);
-      }
-      auto canon = text::canonicalize(decoded);
-      if (!canon || canon->text != *text)
-        problem("original_mismatch", job.entry, {}, opath,
-                fmt::format("original '{}' does not canonicalize to its text", opath));
+      if (auto bad = check_text_claim(*st, m_head, jobs[j], m_options.quick))
+        problem(bad->kind, bad->entry, bad->commit, bad->path, bad->message);
     });
   }
 

@@ -52,6 +52,9 @@ struct Options {
   std::optional<std::string> seen_checkpoint;
   // PEM certificate(s) of the TSA CA: every time-stamp token must then verify under it (verify --tsa-cert).
   std::optional<std::string> tsa_cert_pem;
+  // Verify the history ending at this commit instead of refs/heads/main (a clone checks what it fetched before it
+  // becomes main).
+  std::optional<store::Oid> tip;
 };
 
 // Check everything SPEC section 7 lists (items 1 to 5) for the archive in `store`, reading each commit of main once

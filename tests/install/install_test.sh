@@ -51,7 +51,7 @@ complete_words() {
     _ "$prefix/share/bash-completion/completions/avow" "$@" | sort | tr '\n' ' '
 }
 [[ $(complete_words avow key '') == "add generate list revoke rotate " ]] || fail "bash: avow key <TAB> gave '$(complete_words avow key '')'"
-[[ $(complete_words avow -C dir ve) == "verify verify-proof version " ]] || fail "bash: avow -C dir ve<TAB> gave '$(complete_words avow -C dir ve)'"
+[[ $(complete_words avow -C dir ve) == "verify verify-evidence verify-proof version " ]] || fail "bash: avow -C dir ve<TAB> gave '$(complete_words avow -C dir ve)'"
 [[ $(complete_words avow init --or) == "--origin " ]] || fail "bash: avow init --or<TAB> gave '$(complete_words avow init --or)'"
 grep -q "^_avow_key_generate() {" "$prefix/share/zsh/site-functions/_avow" || fail "zsh: no _avow_key_generate"
 head -n 1 "$prefix/share/zsh/site-functions/_avow" | grep -qx '#compdef avow' || fail "zsh: no #compdef line"

@@ -203,6 +203,70 @@ TEST(Merkle, GeneratedProofsVerifyUpTo64) {
   }
 }
 
+// The proof with the first root in front when size1 is a power of two (the RFC proof omits it).
+std::vector<Bytes> seeded(std::uint64_t m, std::span<const Hash> leaves) {
+  auto bytes = to_bytes(consistency_proof(m, leaves.size(), leaves).value());
+  if (std::has_single_bit(m)) {
+    const Hash first = root_of(leaves.first(m));
+    bytes.insert(bytes.begin(), Bytes(first.begin(), first.end()));
+  }
+  return bytes;
+}
+
+TEST(Merkle, ConsistencyRootsGivesBothRootsOfTheProversTree) {
+  const auto leaves = make_leaves(20);
+  for (std::uint64_t n = 2; n <= 20; ++n) {
+    const std::span<const Hash> tree(leaves.data(), n);
+    for (std::uint64_t m = 1; m < n; ++m) {
+      auto roots = consistency_roots(m, n, seeded(m, tree));
+      ASSERT_TRUE(roots.has_value()) << m << "->" << n;
+      EXPECT_EQ(roots->first, root_of(tree.first(m))) << m << "->" << n;
+      EXPECT_EQ(roots->second, root_of(tree)) << m << "->" << n;
+    }
+  }
+}
+
+TEST(Merkle, ConsistencyRootsExposesASplitView) {
+  // Two logs that share 3 entries, then differ: a proof from log B's tree gives B's own roots, so its first root is
+  // not A's root at that size, while its second root is B's signed root.
+  auto a = make_leaves(12);
+  auto b = a;
+  for (std::size_t i = 3; i < b.size(); ++i) b[i] = leaf_hash(std::string("other ") + std::to_string(i));
+  for (std::uint64_t m = 4; m < 12; ++m) {
+    auto roots = consistency_roots(m, 12, seeded(m, b));
+    ASSERT_TRUE(roots.has_value());
+    EXPECT_EQ(roots->second, root_of(b));
+    EXPECT_NE(roots->first, root_of(std::span<const Hash>(a).first(m)));
+    // And the RFC check refuses A's root.
+    auto rfc = to_bytes(consistency_proof(m, 12, b).value());
+    EXPECT_FALSE(verify_consistency(m, 12, rfc, root_of(std::span<const Hash>(a).first(m)), root_of(b)).has_value());
+  }
+}
+
+TEST(Merkle, ConsistencyRootsOfATamperedProofMissTheSignedRoot) {
+  const auto leaves = make_leaves(13);
+  for (std::uint64_t m = 1; m < 13; ++m) {
+    auto proof = seeded(m, leaves);
+    for (std::size_t k = 0; k < proof.size(); ++k) {
+      auto bad = proof;
+      bad[k][0] ^= 1;
+      auto roots = consistency_roots(m, 13, bad);
+      ASSERT_TRUE(roots.has_value());
+      EXPECT_NE(roots->second, root_of(leaves)) << m << " element " << k;
+    }
+    auto shorter = proof;
+    shorter.pop_back();
+    EXPECT_FALSE(consistency_roots(m, 13, shorter).has_value());
+    auto longer = proof;
+    longer.push_back(proof.back());
+    EXPECT_FALSE(consistency_roots(m, 13, longer).has_value());
+  }
+  EXPECT_FALSE(consistency_roots(0, 13, seeded(1, leaves)).has_value());
+  EXPECT_FALSE(consistency_roots(5, 5, {}).has_value());
+  std::vector<Bytes> short_hash{Bytes(31, 0)};
+  EXPECT_FALSE(consistency_roots(3, 4, short_hash).has_value());
+}
+
 TEST(Merkle, ProofGenerationRejectsBadArguments) {
   const auto leaves = make_leaves(4);
   EXPECT_FALSE(inclusion_proof(4, 4, leaves).has_value());
