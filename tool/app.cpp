@@ -216,6 +216,7 @@ void build_app(CLI::App& app, Globals& g) {
   add_checkpoint(app, g);
   add_query(app, g);
   add_timestamp(app, g);
+  add_witness(app, g);
   add_version(app, g);
   add_help(app, g);
 }

@@ -74,5 +74,6 @@ void add_proof(CLI::App& app, Globals& g);
 void add_checkpoint(CLI::App& app, Globals& g);
 void add_query(CLI::App& app, Globals& g);
 void add_timestamp(CLI::App& app, Globals& g);
+void add_witness(CLI::App& app, Globals& g);
 
 } // namespace avow::tool
