@@ -8,6 +8,7 @@
 #include <charconv>
 #include <csignal>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <thread>
 
 namespace avow::witness {
@@ -53,6 +54,11 @@ Expected<void> serve(Witness& witness, const ServeOptions& options) {
 
   const BlockStopSignals blocked;
   httplib::Server server;
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second server share the port.
+  server.set_socket_options([](int sock) {
+    const int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   server.set_payload_max_length(k_max_request_bytes);
   server.set_read_timeout(options.read_timeout);
   server.set_write_timeout(options.write_timeout);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 namespace avow::witness {
@@ -242,7 +243,14 @@ struct Witness::Impl {
   std::mutex mutex;
   std::function<void()> after_persist;
 
+  int lock_fd = -1;                                    // DIR/lock, flock'ed while this witness is loaded
+
   Impl(fs::path d, Config c, crypto::PrivateKey k) : dir(std::move(d)), config(std::move(c)), key(std::move(k)) {}
+  ~Impl() {
+    if (lock_fd >= 0) ::close(lock_fd);
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   const TrustedLog* find_log(std::string_view origin) const {
     for (const auto& l : config.logs)
@@ -287,6 +295,11 @@ Expected<Witness> Witness::load(const fs::path& dir) {
   auto key = crypto::read_private_key(config->key_file, [] { return Expected<std::optional<crypto::SecretBytes>>(std::nullopt); });
   if (!key) return std::unexpected(key.error());
   auto impl = std::make_unique<Impl>(dir, std::move(*config), std::move(*key));
+  // One process per witness folder: a second one would answer from a state it read before the first one's writes.
+  impl->lock_fd = ::open((dir / k_lock_file).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (impl->lock_fd < 0) return refuse(fmt::format("cannot open '{}'", (dir / k_lock_file).string()));
+  if (::flock(impl->lock_fd, LOCK_EX | LOCK_NB) != 0)
+    return refuse("another process is using it (is a witness already serving this folder?)");
 
   // Every state file must be a checkpoint of a trusted log that verifies: anything else stops the witness, since
   // starting without it would let it cosign a view that contradicts what it cosigned before.

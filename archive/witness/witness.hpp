@@ -7,6 +7,7 @@
 //   witness.key       the Ed25519 private key (PKCS#8 PEM, 0600) unless witness.conf names another file
 //   witness.vkey      the C2SP vkey of the witness (type 0x04), one line
 //   witness.pub       the same public key as an SPKI PEM
+//   lock              flock'ed by the process that has the witness loaded (one at a time)
 //   state/<hex SHA-256 of the origin>.checkpoint
 //                     per log: the latest checkpoint the witness cosigned, the signed note verbatim
 // A state file is replaced atomically (temp file, fsync, rename, fsync of state/) before a cosignature is returned.
@@ -40,6 +41,7 @@ inline constexpr std::string_view k_key_file = "witness.key";
 inline constexpr std::string_view k_vkey_file = "witness.vkey";
 inline constexpr std::string_view k_pub_file = "witness.pub";
 inline constexpr std::string_view k_state_dir = "state";
+inline constexpr std::string_view k_lock_file = "lock";
 
 struct InitOptions {
   std::filesystem::path dir;                     // created (0700); must not exist or be an empty folder

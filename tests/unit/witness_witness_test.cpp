@@ -155,7 +155,12 @@ TEST_F(WitnessTest, CosignsFirstCheckpointAndPersistsItBeforeReplying) {
   r = m_witness->add_checkpoint(body(25, 25), k_now + 2);
   EXPECT_EQ(r.status, 200) << r.body;
 
-  // A reload sees the state.
+  // A second load while this one holds the folder is refused; after it is gone, a reload sees the state.
+  auto second = Witness::load(m_tmp / "w");
+  ASSERT_FALSE(second.has_value());
+  EXPECT_EQ(second.error().message, "cannot use witness '" + (m_tmp / "w").string() +
+                                        "': another process is using it (is a witness already serving this folder?)");
+  m_witness.reset();
   auto again = Witness::load(m_tmp / "w");
   ASSERT_TRUE(again.has_value()) << again.error().message;
   ASSERT_TRUE(again->state(k_origin).has_value());
@@ -227,6 +232,7 @@ TEST_F(WitnessTest, RefusalsLeaveTheStateAsItWas) {
 
 TEST_F(WitnessTest, RefusesToStartOnAStateFileThatDoesNotParse) {
   ASSERT_EQ(m_witness->add_checkpoint(body(0, 10), k_now).status, 200);
+  m_witness.reset();
   // A leftover temp file of an interrupted write is ignored.
   test::write_file(state_file().string() + ".tmp.abc123", "half");
   EXPECT_TRUE(Witness::load(m_tmp / "w").has_value());
