@@ -91,10 +91,14 @@ Expected<void> serve(Witness& witness, const ServeOptions& options) {
 
   // SIGINT/SIGTERM stop the server: a thread waits for them (they are blocked everywhere else).
   std::atomic<bool> done{false};
+  // stop() does nothing before the accept loop runs, so a signal that arrives early is acted on until the loop ends.
   std::thread stopper([&] {
     int sig = 0;
     sigwait(&blocked.set(), &sig);
-    if (!done.load()) server.stop();
+    while (!done.load()) {
+      server.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   });
   const bool ok = server.listen_after_bind();
   done.store(true);
