@@ -292,6 +292,8 @@ Expected<std::string> Archive::policy(const std::vector<PolicyWitness>& witnesse
     if (k == keys->keys.end())
       return fail(ErrorCode::not_found, "no witness key named '{}' in force in this archive (add its vkey with avow key add)",
                   w.name);
+    if (!log::is_valid_key_name(w.name))
+      return fail(ErrorCode::invalid_input, "witness name '{}' is not a key name (no '+', no white space)", w.name);
     if (w.url.find_first_of(" \t\n") != std::string::npos)
       return fail(ErrorCode::invalid_input, "witness URL '{}' has white space", w.url);
     p.witnesses.emplace(w.name, log::PolicyWitness{witness_verifier(*k), w.url});

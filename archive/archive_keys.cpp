@@ -347,10 +347,6 @@ Expected<Archive::KeyChange> Archive::add_key(const KeyAddOptions& given) {
     if (options.name->empty() || options.name->size() > 128)
       return fail(ErrorCode::invalid_input, "invalid name: want 1 to 128 bytes");
     if (auto ok = text::check_single_line("name", *options.name); !ok) return std::unexpected(ok.error());
-    // A witness's name is the key name of its cosignatures: it must be a valid signed-note key name.
-    if (options.role == record::k_role_witness && !log::is_valid_key_name(*options.name))
-      return fail(ErrorCode::invalid_input, "invalid witness name '{}': a witness name is a key name, without '+' or "
-                                            "white space", *options.name);
   }
   auto pub = *vkey ? Expected<crypto::PublicKey>((*vkey)->key) : read_public_key(options.public_key_file);
   if (!pub) return std::unexpected(pub.error());
