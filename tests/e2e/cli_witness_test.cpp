@@ -483,3 +483,33 @@ TEST_F(CliWitness, VerifyCatchesACosignatureThatDoesNotVerify) {
 
 } // namespace
 } // namespace avow::test
+
+namespace avow::test {
+namespace {
+
+TEST_F(CliWitness, UnknownWitnessFailsAndCosigningAgainKeepsOneLinePerWitness) {
+  const fs::path d1 = make_witness("w1"), d9 = make_witness("w9", false);
+  auto s1 = start(d1), s9 = start(d9);
+  // w9 is not in the archive's key state: its cosignature is ignored, nothing is written.
+  const std::string before = m_a.state();
+  auto c = cosign(m_a, {s9->url()});
+  EXPECT_EQ(c.exit_code, 1) << c.out << c.err;
+  EXPECT_EQ(c.out, s9->url() + ": failed: no cosignature by a witness key of this archive (the reply was signed by "
+                               "'w9.example'; add its vkey with avow key add)\ncheckpoint 6: no cosignature added\n");
+  EXPECT_EQ(c.err, "avow: error: no witness cosigned the checkpoint\n");
+  EXPECT_EQ(m_a.state(), before);
+  // The same checkpoint cosigned twice by w1: one line for w1 (the newer), two cosign commits.
+  ASSERT_EQ(cosign(m_a, {s1->url()}).exit_code, 0);
+  c = cosign(m_a, {s1->url(), s9->url()});
+  ASSERT_EQ(c.exit_code, 0) << c.out << c.err;
+  const std::string cp = m_a.git_show("log/checkpoint");
+  const std::string sigs = cp.substr(cp.find("\n\n") + 2);
+  EXPECT_EQ(std::count(sigs.begin(), sigs.end(), '\n'), 2) << cp;
+  EXPECT_EQ(sigs.find("w9.example"), std::string::npos) << cp;
+  auto log = m_a.git({"log", "--format=%s"});
+  EXPECT_TRUE(log.out.starts_with("avow: cosign checkpoint 6\navow: cosign checkpoint 6\n")) << log.out;
+  EXPECT_EQ(m_a.avow({"verify"}).exit_code, 0);
+}
+
+} // namespace
+} // namespace avow::test
