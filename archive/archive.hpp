@@ -12,10 +12,12 @@
 #include <archive/util/error.hpp>
 #include <archive/util/time.hpp>
 #include <archive/verify/verify.hpp>
+#include <archive/witness/witness.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -39,6 +41,21 @@ struct GeneratedKey {
 };
 Expected<GeneratedKey> generate_key(const std::filesystem::path& dir, const std::optional<std::filesystem::path>& out,
                                     const crypto::SecretBytes& passphrase);
+
+// --- Witnesses (archive/archive_cosign.cpp; docs/FORMAT.md section 19) ---
+
+// Create a witness folder (witness::init): its key, vkey, public key and the config of the logs it trusts.
+Expected<witness::InitResult> witness_init(const witness::InitOptions& options);
+struct WitnessServeOptions {
+  std::filesystem::path dir;
+  std::string listen;                                          // HOST:PORT; port 0 picks a free one
+  std::function<void(const std::string& host, int port)> on_listening;
+  std::function<void(const std::string& line)> log;            // one line per request
+  bool crash_after_persist = false;                            // test hook: _exit(137) after persisting, before replying
+};
+// Load the witness folder (failed_precondition when it or a state file is unusable) and serve add-checkpoint on
+// `listen` until SIGTERM or SIGINT (witness::serve).
+Expected<void> witness_serve(const WitnessServeOptions& options);
 
 struct InitOptions {
   std::filesystem::path dir;
@@ -264,6 +281,44 @@ public:
   Expected<std::string> checkpoint() const;
   // A C2SP tlog-policy that trusts this archive's log key in force (after a rotation, the new key; no witnesses yet).
   Expected<std::string> policy() const;
+  // The same policy with `witness` lines for the witness keys named (by their key name, in the key state and not
+  // revoked; a URL is optional) and a group "witnesses" of them with threshold `quorum` ("any", "all" or a number;
+  // empty: a majority, floor(n/2)+1) as the quorum. not_found naming an unknown witness; invalid_input for a bad
+  // quorum or a witness named twice.
+  struct PolicyWitness {
+    std::string name;
+    std::string url;  // empty when absent
+  };
+  Expected<std::string> policy(const std::vector<PolicyWitness>& witnesses, std::string_view quorum) const;
+
+  // Ask witnesses to cosign the current checkpoint (C2SP tlog-witness add-checkpoint) and add the cosignatures that
+  // verify under the witness keys of the key state to log/checkpoint, in a commit of its own signed by the log key in
+  // force (docs/FORMAT.md section 19). Each witness is asked with old size 0 first; a 409 gives its size, and the
+  // request is repeated once with a consistency proof from that size (computed from the tiles). A witness that
+  // cannot be reached, answers an error or returns no valid cosignature has failed; one that holds a checkpoint this
+  // log does not extend (a 409 or 422 after the retry, or a size larger than the log's) is a conflict. Errors:
+  // failed_precondition when the archive changed meanwhile or has no checkpoint; key errors for the log key.
+  struct CosignOptions {
+    std::vector<std::string> urls;              // witness submission prefixes; POST <url>/add-checkpoint
+    std::chrono::seconds timeout{30};           // per request
+    crypto::PassphraseSource passphrase;        // for the log key
+    std::chrono::milliseconds lock_timeout{10000};
+  };
+  struct CosignOutcome {
+    std::string url;
+    std::string witness;                        // the key name that cosigned (or that the reply named), else empty
+    bool cosigned = false;
+    bool unreachable = false;                   // no HTTP answer at all
+    bool conflict = false;                      // the witness holds a checkpoint this log does not extend
+    std::string detail;                         // why it failed, with the witness's answer
+  };
+  struct CosignResult {
+    std::vector<CosignOutcome> witnesses;       // in the order of the URLs
+    std::uint64_t tree_size = 0;
+    std::string commit;                         // empty when no cosignature was added
+    std::vector<std::string> cosigned_by;       // names of the witnesses whose cosignatures were added, sorted
+  };
+  Expected<CosignResult> cosign(const CosignOptions& options);
 
   // Entries matching `filter`, from the derived index (brought up to date first; notices say when it was rebuilt,
   // and, when nothing matches, why). filter.archivist may be a unique prefix (8+ hex digits, either case) of a key id

@@ -160,6 +160,26 @@ Expected<crypto::PublicKey> read_public_key(const fs::path& file) {
               file.string());
 }
 
+// The C2SP vkey in `file` when it holds one (one line "<name>+<hex8>+<base64>", nothing else); nullopt for any other
+// content (read_public_key judges it). invalid_input for a vkey that does not parse or is not a cosignature (type 0x04)
+// key.
+Expected<std::optional<log::Verifier>> read_witness_vkey(const fs::path& file) {
+  auto text = read_file(file, 64 * 1024);
+  if (!text) return std::optional<log::Verifier>{}; // read_public_key reports it
+  std::string_view t = *text;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.remove_suffix(1);
+  const auto plus = t.find('+');
+  if (plus == std::string_view::npos || t.find_first_of("\n \t") != std::string_view::npos || t.starts_with("-----") ||
+      t.find('+', plus + 1) == std::string_view::npos)
+    return std::optional<log::Verifier>{};
+  auto v = log::parse_vkey(t);
+  if (!v) return fail(ErrorCode::invalid_input, "'{}' is not a valid vkey: {}", file.string(), v.error().message);
+  if (v->type != log::k_sig_cosignature_v1)
+    return fail(ErrorCode::invalid_input, "'{}' is a vkey of type 0x{:02x}, not a witness (cosignature/v1, type 0x04) key",
+                file.string(), v->type);
+  return std::optional<log::Verifier>(std::move(*v));
+}
+
 // Seconds since the epoch for "YYYYMMDDHHMMSSZ"; nullopt otherwise.
 std::optional<std::int64_t> parse_ssh_time(std::string_view s) {
   if (s.size() != 15 || s.back() != 'Z') return std::nullopt;
@@ -303,7 +323,24 @@ Expected<Archive::KeyChange> write_key_event(Archive::Impl& impl, const KeyWrite
 
 } // namespace
 
-Expected<Archive::KeyChange> Archive::add_key(const KeyAddOptions& options) {
+Expected<Archive::KeyChange> Archive::add_key(const KeyAddOptions& given) {
+  // A C2SP vkey (a witness's "<name>+<hex8>+<base64(0x04 || key)>") names its key: the name comes from it, the role
+  // is witness (docs/FORMAT.md section 19).
+  KeyAddOptions options = given;
+  auto vkey = read_witness_vkey(options.public_key_file);
+  if (!vkey) return std::unexpected(vkey.error());
+  if (*vkey) {
+    if (options.role.empty()) options.role = std::string(record::k_role_witness);
+    if (options.role != record::k_role_witness)
+      return fail(ErrorCode::invalid_input, "'{}' is a witness vkey: its role is witness, not {}",
+                  options.public_key_file.string(), options.role);
+    if (options.name && *options.name != (*vkey)->name)
+      return fail(ErrorCode::invalid_input, "--name '{}' is not the name in the vkey '{}' (a witness's name is its key name)",
+                  *options.name, (*vkey)->name);
+    options.name = (*vkey)->name;
+  } else if (options.role.empty() || !options.name) {
+    return fail(ErrorCode::invalid_input, "key add needs --name and --role for a public key that is not a witness vkey");
+  }
   if (options.role != record::k_role_archivist && options.role != record::k_role_witness)
     return fail(ErrorCode::invalid_input, "invalid role '{}': want archivist or witness", options.role);
   if (options.name) {
@@ -311,7 +348,7 @@ Expected<Archive::KeyChange> Archive::add_key(const KeyAddOptions& options) {
       return fail(ErrorCode::invalid_input, "invalid name: want 1 to 128 bytes");
     if (auto ok = text::check_single_line("name", *options.name); !ok) return std::unexpected(ok.error());
   }
-  auto pub = read_public_key(options.public_key_file);
+  auto pub = *vkey ? Expected<crypto::PublicKey>((*vkey)->key) : read_public_key(options.public_key_file);
   if (!pub) return std::unexpected(pub.error());
   auto base = begin_key_write(*m_impl, options.passphrase, options.lock_timeout);
   if (!base) return std::unexpected(base.error());

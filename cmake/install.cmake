@@ -10,7 +10,7 @@ install(FILES ${avow_docs_dir}/zsh/_avow DESTINATION ${CMAKE_INSTALL_DATADIR}/zs
 
 set_target_properties(avow_options PROPERTIES EXPORT_NAME options)
 install(TARGETS archive archive_verify archive_index archive_store archive_log archive_record archive_json archive_text
-                archive_crypto archive_util archive_net avow_options
+                archive_crypto archive_util archive_net archive_witness avow_options
         EXPORT avowTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

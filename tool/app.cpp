@@ -218,6 +218,7 @@ void build_app(CLI::App& app, Globals& g) {
   add_timestamp(app, g);
   add_site(app, g);
   add_remote(app, g);
+  add_witness(app, g);
   add_version(app, g);
   add_help(app, g);
 }

@@ -76,5 +76,6 @@ void add_query(CLI::App& app, Globals& g);
 void add_timestamp(CLI::App& app, Globals& g);
 void add_site(CLI::App& app, Globals& g);
 void add_remote(CLI::App& app, Globals& g);
+void add_witness(CLI::App& app, Globals& g);
 
 } // namespace avow::tool

@@ -128,23 +128,26 @@ void add_key(CLI::App& app, Globals& g) {
 
   auto* add = key->add_subcommand("add", "Add an archivist or witness public key (a key.add entry signed by the log key).");
   add->footer("Examples:\n  avow -C archive key add bob.pub.pem --name bob --role archivist\n"
-              "  avow -C archive key add ~/.ssh/id_ed25519.pub --name carol --role archivist");
+              "  avow -C archive key add ~/.ssh/id_ed25519.pub --name carol --role archivist\n"
+              "  avow -C archive key add /srv/witness/witness.vkey");
   add->fallthrough();
-  add->add_option("PUBKEY", o->public_key, "Ed25519 public key file: SPKI PEM or an 'ssh-ed25519 ...' line.")->required();
-  add->add_option("--name", o->name, "Who holds the key (one line, at most 128 bytes).")->required();
-  add->add_option("--role", o->role, "archivist (signs statements) or witness.")
-      ->required()
+  add->add_option("PUBKEY", o->public_key,
+                  "Ed25519 public key file: SPKI PEM, an 'ssh-ed25519 ...' line, or a witness's C2SP vkey (witness.vkey).")
+      ->required();
+  add->add_option("--name", o->name, "Who holds the key (one line, at most 128 bytes); a vkey names its own.");
+  add->add_option("--role", o->role, "archivist (signs statements) or witness (the default for a vkey).")
       ->check(CLI::IsMember({"archivist", "witness"}));
   add->add_option("--lock-timeout", o->lock_timeout, "Seconds to wait for another writer (default 10).");
   add->callback([&g, o, timeout, print_change] {
     auto archive = open_or_report(g);
     if (!archive) return;
-    auto r = archive->add_key({o->public_key, o->role, o->name, passphrase_source(g), timeout()});
+    auto r = archive->add_key({o->public_key, o->role, o->name.empty() ? std::nullopt : std::optional<std::string>(o->name),
+                               passphrase_source(g), timeout()});
     if (!r) {
       g.exit_code = report(r.error());
       return;
     }
-    print_change("added " + o->role + " key", *r);
+    print_change("added " + (o->role.empty() ? std::string("witness") : o->role) + " key", *r);
   });
 
   auto* revoke = key->add_subcommand("revoke", "Revoke an archivist or witness key (a key.revoke entry).");

@@ -191,12 +191,29 @@ void add_checkpoint(CLI::App& app, Globals& g) {
   });
 
   auto* pol = app.add_subcommand("policy", "Print a C2SP tlog-policy that trusts this archive's log key in force.");
-  pol->footer("Example: avow -C archive policy > archive.policy");
+  pol->footer("Examples:\n  avow -C archive policy > archive.policy\n"
+              "  avow -C archive policy --witness w1=https://w1.example.net --witness w2 --witness w3 --quorum 2\n"
+              "Witnesses are named by their key name in the archive's key state (avow key list).\n"
+              "Exit 3: an unknown witness or a bad quorum.");
   pol->fallthrough();
-  pol->callback([&g] {
+  auto pol_witnesses = std::make_shared<std::vector<std::string>>();
+  auto pol_quorum = std::make_shared<std::string>();
+  pol->add_option("--witness", *pol_witnesses, "NAME[=URL] of a witness key of the archive to require; repeatable.");
+  pol->add_option("--quorum", *pol_quorum, "How many of the witnesses must cosign: K, any or all (default: a majority).");
+  pol->callback([&g, pol_witnesses, pol_quorum] {
+    if (!pol_quorum->empty() && pol_witnesses->empty()) {
+      std::fprintf(stderr, "avow: error: --quorum needs --witness\n");
+      g.exit_code = exit_code::usage;
+      return;
+    }
     auto archive = open_or_report(g);
     if (!archive) return;
-    auto p = archive->policy();
+    std::vector<Archive::PolicyWitness> ws;
+    for (const auto& w : *pol_witnesses) {
+      const auto eq = w.find('=');
+      ws.push_back({w.substr(0, eq), eq == std::string::npos ? std::string() : w.substr(eq + 1)});
+    }
+    auto p = ws.empty() ? archive->policy() : archive->policy(ws, *pol_quorum);
     if (!p) {
       g.exit_code = report(p.error());
       return;

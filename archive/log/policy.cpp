@@ -202,10 +202,28 @@ Expected<Checkpoint> verify_checkpoint_with_policy(std::string_view note, const 
     }
     const auto it = satisfied.find(policy.quorum);
     if (it == satisfied.end() || !it->second) {
+      // Name who cosigned and who is missing: the witnesses of the policy (by policy name) without a valid cosignature.
+      const auto names = [](const auto& list) {
+        std::string out;
+        for (const auto& n : list) out += (out.empty() ? "" : ", ") + n;
+        return out.empty() ? std::string("none") : out;
+      };
+      // The witnesses the quorum names, directly or through its groups.
+      std::set<std::string> under;
+      std::vector<std::string> todo{policy.quorum};
+      while (!todo.empty()) {
+        const std::string n = todo.back();
+        todo.pop_back();
+        if (policy.witnesses.contains(n)) under.insert(n);
+        for (const PolicyGroup& g : policy.groups)
+          if (g.name == n) todo.insert(todo.end(), g.members.begin(), g.members.end());
+      }
+      std::vector<std::string> cosigners, missing;
+      for (const std::string& n : under) (witnessed.contains(n) ? cosigners : missing).push_back(n);
+      const std::string who = fmt::format("cosigned by {}; missing {}", names(cosigners), names(missing));
       if (quorum_group != nullptr)
-        return fail(ErrorCode::invalid_input,
-                    "quorum not reached: {} of {} members of group '{}' needed ({} of {} witnesses cosigned)",
-                    quorum_has, quorum_group->threshold, policy.quorum, witnessed.size(), policy.witnesses.size());
+        return fail(ErrorCode::invalid_input, "quorum not reached: {} of {} needed in group '{}'; {}",
+                    quorum_has, quorum_group->threshold, policy.quorum, who);
       if (policy.witnesses.contains(policy.quorum))
         return fail(ErrorCode::invalid_input, "quorum not reached: witness '{}' did not cosign", policy.quorum);
       return fail(ErrorCode::invalid_input, "quorum not reached: '{}' is not defined in the policy", policy.quorum);

@@ -284,6 +284,7 @@ private:
         } else {
           at = {c.id, size, c.parsed->root, true};
           ++m_report.checkpoints;
+          check_cosignatures(c, final_state);
         }
         for (const auto& r : rotations) {
           if (r.commit != n) continue;
@@ -315,6 +316,23 @@ private:
                 fmt::format("commit {} changes '{}' but rotates no log key; archive commits may only add files", short_id,
                             record::k_allowed_signers_path));
       m_checkpoints.push_back(std::move(at));
+    }
+  }
+
+  // Every cosignature line (tlog-cosignature, type 0x04) of the checkpoint of commit `c` by a witness key of the key
+  // state must verify; lines by keys the archive does not know are ignored (C2SP signed-note).
+  void check_cosignatures(const CommitAt& c, const record::KeyState& state) {
+    for (const auto& k : state.keys) {
+      if (k.role != record::k_role_witness || !k.name) continue;
+      const log::Verifier v{*k.name, log::key_id(*k.name, log::k_sig_cosignature_v1, k.public_key),
+                            log::k_sig_cosignature_v1, k.public_key};
+      for (const auto& s : c.note->signatures) {
+        if (s.name != v.name || s.id != v.id) continue;
+        if (auto ok = log::verify_cosignature(c.note->text, s, v); !ok)
+          problem("cosignature_invalid", {}, c.id, std::string(record::k_checkpoint_path),
+                  fmt::format("the cosignature by witness '{}' on the checkpoint of commit {} (size {}) does not verify: {}",
+                              v.name, c.id.substr(0, 12), c.parsed->size, ok.error().message));
+      }
     }
   }
 

@@ -228,13 +228,13 @@ TEST_F(LogPolicy, TwoOfThreeWitnesses) {
   const std::string text = checkpoint_of(1000);
 
   EXPECT_EQ(error_of(verify_checkpoint_with_policy(signed_checkpoint(text, m_log, {}), *policy)),
-            "quorum not reached: 0 of 2 members of group 'abc' needed (0 of 3 witnesses cosigned)");
+            "quorum not reached: 0 of 2 needed in group 'abc'; cosigned by none; missing A, B, C");
   EXPECT_EQ(error_of(verify_checkpoint_with_policy(signed_checkpoint(text, m_log, {{"w2.example", &m_w2}}), *policy)),
-            "quorum not reached: 1 of 2 members of group 'abc' needed (1 of 3 witnesses cosigned)");
+            "quorum not reached: 1 of 2 needed in group 'abc'; cosigned by B; missing A, C");
   // The same witness twice still counts once.
   EXPECT_EQ(error_of(verify_checkpoint_with_policy(
                 signed_checkpoint(text, m_log, {{"w2.example", &m_w2}, {"w2.example", &m_w2}}), *policy)),
-            "quorum not reached: 1 of 2 members of group 'abc' needed (1 of 3 witnesses cosigned)");
+            "quorum not reached: 1 of 2 needed in group 'abc'; cosigned by B; missing A, C");
 
   std::vector<std::string> cosigned;
   auto ok = verify_checkpoint_with_policy(signed_checkpoint(text, m_log, {{"w3.example", &m_w3}, {"w1.example", &m_w1}}),
@@ -257,7 +257,7 @@ TEST_F(LogPolicy, TwoOfThreeWitnesses) {
   Note plain{text, {*note_signature(text, k_origin, m_log), *note_signature(text, "w1.example", m_w1),
                     *note_signature(text, "w2.example", m_w2)}};
   EXPECT_EQ(error_of(verify_checkpoint_with_policy(*format_note(plain), *policy)),
-            "quorum not reached: 0 of 2 members of group 'abc' needed (0 of 3 witnesses cosigned)");
+            "quorum not reached: 0 of 2 needed in group 'abc'; cosigned by none; missing A, B, C");
 }
 
 TEST_F(LogPolicy, NestedGroupsAndSingleWitnessQuorum) {
@@ -273,7 +273,7 @@ TEST_F(LogPolicy, NestedGroupsAndSingleWitnessQuorum) {
                   .has_value());
   EXPECT_EQ(error_of(verify_checkpoint_with_policy(
                 signed_checkpoint(text, m_log, {{"x1", &x1}, {"y1", &y1}, {"y2", &y2}}), *policy)),
-            "quorum not reached: 1 of 2 members of group 'XY' needed (3 of 4 witnesses cosigned)");
+            "quorum not reached: 1 of 2 needed in group 'XY'; cosigned by X1, Y1, Y2; missing X2");
   EXPECT_FALSE(verify_checkpoint_with_policy(signed_checkpoint(text, m_log, {{"x1", &x1}, {"x2", &x2}}), *policy)
                    .has_value());
 
@@ -282,6 +282,21 @@ TEST_F(LogPolicy, NestedGroupsAndSingleWitnessQuorum) {
   EXPECT_TRUE(verify_checkpoint_with_policy(signed_checkpoint(text, m_log, {{"w", &m_w1}}), *single).has_value());
   EXPECT_EQ(error_of(verify_checkpoint_with_policy(signed_checkpoint(text, m_log, {}), *single)),
             "quorum not reached: witness 'W' did not cosign");
+}
+
+TEST_F(LogPolicy, QuorumFailureNamesOnlyTheWitnessesTheQuorumNeeds) {
+  // Z is a witness of the policy but not of the quorum group: it is neither missing nor counted.
+  const auto z = key_of(41);
+  auto policy = parse_policy(fmt::format("log {}\nwitness A {}\nwitness B {}\nwitness Z {}\ngroup g all A B\nquorum g\n",
+                                         log_vkey(m_log), witness_vkey("w1.example", m_w1),
+                                         witness_vkey("w2.example", m_w2), witness_vkey("z", z)));
+  ASSERT_TRUE(policy.has_value()) << policy.error().message;
+  const std::string text = checkpoint_of(9);
+  EXPECT_EQ(error_of(verify_checkpoint_with_policy(signed_checkpoint(text, m_log, {{"z", &z}, {"w2.example", &m_w2}}),
+                                                   *policy)),
+            "quorum not reached: 1 of 2 needed in group 'g'; cosigned by B; missing A");
+  EXPECT_EQ(error_of(verify_checkpoint_with_policy(signed_checkpoint(text, m_log, {{"z", &z}}), *policy)),
+            "quorum not reached: 0 of 2 needed in group 'g'; cosigned by none; missing A, B");
 }
 
 TEST_F(LogPolicy, UnknownSignatureLinesAreIgnoredEvenMany) {

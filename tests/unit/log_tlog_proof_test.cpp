@@ -247,7 +247,7 @@ TEST(LogTlogProof, EndToEndFromTilesWithPolicy) {
   TlogProof lonely = *parsed;
   lonely.checkpoint = *format_note(note);
   EXPECT_EQ(verify_tlog_proof(lonely, leaf, *policy).error().message,
-            "quorum not reached: 1 of 2 members of group 'g' needed (1 of 3 witnesses cosigned)");
+            "quorum not reached: 1 of 2 needed in group 'g'; cosigned by W1; missing W2, W3");
 }
 
 } // namespace
