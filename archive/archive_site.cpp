@@ -12,6 +12,7 @@
 #include <archive/record/record.hpp>
 #include <archive/site_assets.hpp>
 #include <archive/text/diff.hpp>
+#include <archive/text/html.hpp>
 #include <archive/util/bytes.hpp>
 #include <archive/verify/log_reader.hpp>
 
@@ -136,22 +137,8 @@ Expected<SiteData> read_site_data(const Archive::Impl& impl) {
 
 // --- HTML ---------------------------------------------------------------------------------------------------------
 
-// Escape `s` for HTML text and double- or single-quoted attribute values.
-std::string esc(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + s.size() / 8);
-  for (const char c : s) {
-    switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    case '\'': out += "&#39;"; break;
-    default: out += c;
-    }
-  }
-  return out;
-}
+// Escape `s` for HTML text and quoted attribute values (text::html_escape).
+std::string esc(std::string_view s) { return text::html_escape(s); }
 
 // A link to the source only for http(s) URIs: any other scheme (javascript:, data:, file:...) is shown as text.
 bool linkable(std::string_view uri) {

@@ -3,15 +3,15 @@
 // The HTML form of `avow audit`: one self-contained page to read on screen, print, or attach to a case file.
 
 #include <archive/audit.hpp>
+#include <archive/text/html.hpp>
 
 #include <string>
 #include <string_view>
 
 namespace avow::tool {
 
-// Return `s` escaped for HTML text and attribute values (& < > " '), as valid UTF-8: ill-formed sequences and
-// control characters other than tab, LF and CR become U+FFFD.
-std::string html_escape(std::string_view s);
+// HTML escaping is the library's (archive/text/html.hpp), shared with the static site.
+using text::html_escape;
 
 // Render `r` as one self-contained HTML5 page (UTF-8, inline CSS, no script, no external resource, and a
 // Content-Security-Policy that forbids loading any): summary, verification result, counts per publisher, archivist,

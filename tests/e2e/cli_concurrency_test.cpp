@@ -22,7 +22,7 @@ TEST(CliConcurrency, ReadersAndAWriterNeverFailEachOther) {
   std::atomic<int> reads{0};
   const auto fail_with = [&](const std::string& what, const RunResult& r) {
     std::lock_guard lock(mutex);
-    failures.push_back(what + " exit " + std::to_string(r.exit_code) + ": " + r.err);
+    failures.push_back(what + " exit " + std::to_string(r.exit_code) + ": " + r.err + " | stdout: " + r.out.substr(0, 2000));
   };
   const auto reader = [&](std::vector<std::string> args) {
     while (!done) {
