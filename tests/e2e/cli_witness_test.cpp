@@ -150,6 +150,19 @@ protected:
     return out;
   }
   // avow cosign on the archive at `dir` (default: m_a's), with the witnesses `urls`.
+  // A split view made with the log key: a copy B of the archive from the current prefix, then "What A says." archived
+  // into A and `b_text` from `b_source` into B. Returns B's folder.
+  fs::path split_view(const std::string& b_text, const std::string& b_source) {
+    const fs::path b = m_a.tmp() / "b";
+    fs::copy(m_a.dir(), b, fs::copy_options::recursive);
+    m_a.archive_text("What A says.\n");
+    write_file(m_a.tmp() / "b.txt", b_text);
+    EXPECT_EQ(m_a.avow_raw({"-C", b.string(), "archive", (m_a.tmp() / "b.txt").string(), "--source", b_source})
+                  .exit_code,
+              0);
+    return b;
+  }
+
   RunResult cosign(const TempArchive& a, const std::vector<std::string>& urls, const fs::path* dir = nullptr) {
     std::vector<std::string> args{"-C", (dir ? *dir : a.dir()).string(), "cosign", "--timeout", "5"};
     for (const auto& u : urls) {
@@ -307,12 +320,7 @@ TEST_F(CliWitness, WitnessAnswersFaultsWithTheRightStatusAndKeepsItsState) {
 TEST_F(CliWitness, SplitViewIsRefusedByTheWitness) {
   const fs::path d1 = make_witness("w1");
   // Two archives from one prefix, both written with the log key: A and B.
-  const fs::path b = m_a.tmp() / "b";
-  fs::copy(m_a.dir(), b, fs::copy_options::recursive);
-  m_a.archive_text("What A says.\n");
-  write_file(m_a.tmp() / "b.txt", "What B says instead.\n");
-  ASSERT_EQ(m_a.avow_raw({"-C", b.string(), "archive", (m_a.tmp() / "b.txt").string(), "--source",
-                          "https://example.org/split"}).exit_code, 0);
+  const fs::path b = split_view("What B says instead.\n", "https://example.org/split");
   auto s1 = start(d1);
   auto c = cosign(m_a, {s1->url()});
   ASSERT_EQ(c.exit_code, 0) << c.out << c.err;
@@ -339,12 +347,7 @@ TEST_F(CliWitness, SplitViewIsRefusedByTheWitness) {
 
 TEST_F(CliWitness, CrashedWitnessRestartsAndNeverCosignsAConflictingCheckpoint) {
   const fs::path d1 = make_witness("w1");
-  const fs::path b = m_a.tmp() / "b";
-  fs::copy(m_a.dir(), b, fs::copy_options::recursive);
-  m_a.archive_text("What A says.\n");
-  write_file(m_a.tmp() / "b.txt", "What B says instead.\n");
-  ASSERT_EQ(m_a.avow_raw({"-C", b.string(), "archive", (m_a.tmp() / "b.txt").string(), "--source",
-                          "https://example.org/crash"}).exit_code, 0);
+  const fs::path b = split_view("What B says instead.\n", "https://example.org/crash");
 
   // The witness dies right after persisting A's checkpoint, before it replies: cosign gets no answer.
   auto s1 = start(d1, {{"AVOW_TEST_WITNESS_CRASH_AFTER_PERSIST", "1"}});
