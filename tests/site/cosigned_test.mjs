@@ -5,13 +5,9 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import vm from 'node:vm';
-import { avow, expect_equal, expect_true, finish, temp_dir } from './lib.mjs';
+import { avow, expect_equal, expect_true, finish, load_verify, temp_dir } from './lib.mjs';
 
-const here = path.dirname(new URL(import.meta.url).pathname);
-const source_dir = process.env.AVOW_SOURCE_DIR || path.join(here, '..', '..');
-vm.runInThisContext(fs.readFileSync(path.join(source_dir, 'archive/site/verify.js'), 'utf8'));
-const V = globalThis.AvowVerify;
+const V = load_verify();
 
 const root = temp_dir('site-cosigned');
 const env = { XDG_CONFIG_HOME: path.join(root, 'config'), AVOW_ARCHIVE: path.join(root, 'archive') };

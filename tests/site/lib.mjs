@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import vm from 'node:vm';
 
 export const chromium_path = '/usr/bin/chromium';
 
@@ -132,4 +133,14 @@ export async function click_verify(page) {
     return t.startsWith('Verified') || t.startsWith('NOT verified');
   }, null, { timeout: 60000 });
   return page.textContent('#verify-result');
+}
+
+// The source tree (AVOW_SOURCE_DIR, else two folders up from this file).
+export const source_dir = process.env.AVOW_SOURCE_DIR ||
+  path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+
+// Load the site's Verify module (archive/site/verify.js, a classic script) into this node process; returns AvowVerify.
+export function load_verify() {
+  vm.runInThisContext(fs.readFileSync(path.join(source_dir, 'archive/site/verify.js'), 'utf8'));
+  return globalThis.AvowVerify;
 }

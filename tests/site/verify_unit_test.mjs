@@ -4,13 +4,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import vm from 'node:vm';
-import { expect_equal, finish } from './lib.mjs';
+import { expect_equal, finish, load_verify, source_dir } from './lib.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
-const source_dir = process.env.AVOW_SOURCE_DIR || path.join(here, '..', '..');
-vm.runInThisContext(fs.readFileSync(path.join(source_dir, 'archive/site/verify.js'), 'utf8'));
-const V = globalThis.AvowVerify;
+const V = load_verify();
 
 const raw = (key) => key.export({ format: 'der', type: 'spki' }).subarray(-32);
 const sha256 = (b) => crypto.createHash('sha256').update(b).digest();
