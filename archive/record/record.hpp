@@ -34,6 +34,9 @@ struct OriginalRef {
   std::string sha256;   // SHA-256 of the bytes as captured, 64 lowercase hex; differs from the text's
   std::uint64_t bytes = 0;
   std::string encoding; // the encoding they were read in ("UTF-8", "windows-1256", ...)
+  // A media type when the original is not the text's own bytes: "application/warc" for a web capture (FORMAT.md
+  // §6.2), whose final response's payload was decoded with `encoding` to extract the text. Absent otherwise.
+  std::optional<std::string> type = std::nullopt;
   friend bool operator==(const OriginalRef&, const OriginalRef&) = default;
 };
 struct Source {
