@@ -371,7 +371,8 @@ Expected<std::string> decode_content(std::string_view payload, std::string_view 
   }
   if (codings.size() > 4) return fail(ErrorCode::invalid_input, "more than 4 content codings");
   std::string data(payload);
-  if (data.size() > max_bytes) return fail(ErrorCode::invalid_input, "the payload is over {} bytes", max_bytes);
+  if (codings.empty() && data.size() > max_bytes)
+    return fail(ErrorCode::invalid_input, "the payload is over {} bytes", max_bytes);
   for (auto it = codings.rbegin(); it != codings.rend(); ++it) {
     Expected<std::string> out = std::string();
     if (*it == "gzip" || *it == "x-gzip") {
