@@ -6,6 +6,7 @@ Listens on 127.0.0.1 on a free port (HTTPS with CERT and KEY), writes the port t
 stops when its parent closes stdin. Paths:
   /page         200 text/html, Content-Length          /echo       200, the request head as the body
   /chunked      200, a chunked body with a trailer      /gzip       200, Content-Encoding: gzip
+  /chunked-html 200 text/html, the page of /page in two chunks
   /interim      a 100 Continue, then 200               /404        404 with a body
   /r1 -> /r2 -> /page (302, then 301)                  /loop-a -> /loop-b -> /loop-a
   /hops/N       a redirect to /hops/N-1; /hops/0 is 200
@@ -53,6 +54,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             self.wfile.write(b"4\r\nWiki\r\n5;ext=1\r\npedia\r\n0\r\nX-Trailer: t\r\n\r\n")
+        elif p == "/chunked-html":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            half = len(PAGE) // 2
+            for part in (PAGE[:half], PAGE[half:]):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
         elif p == "/gzip":
             self.reply(200, gzip.compress(PAGE, mtime=0), [("Content-Type", "text/html"), ("Content-Encoding", "gzip")])
         elif p == "/interim":

@@ -324,7 +324,9 @@ TEST(WarcReader, MalformedHeadsAreRefused) {
             "record 1: malformed Content-Length '-1'");
   EXPECT_EQ(error_of(read_capture(replace(p, "Content-Length: 184", "Content-Length: 185"))),
             "record 1: block not followed by CRLF CRLF (Content-Length wrong?)");
-  EXPECT_EQ(error_of(read_capture(p + "garbage")), "record 6: header not terminated by an empty line (truncated?)");
+  EXPECT_EQ(error_of(read_capture(p + "garbage")), "record 6: version line is not WARC/1.1 or WARC/1.0");
+  EXPECT_EQ(error_of(read_capture(p + "WARC/1.1\r\nWARC-Type: x\r\n")),
+            "record 6: header not terminated by an empty line (truncated?)");
   std::string long_head = "WARC/1.1\r\n";
   while (long_head.size() < 70000) long_head += "X-Filler: 0123456789012345678901234567890123456789\r\n";
   EXPECT_EQ(error_of(read_capture(long_head)), "record 1: header longer than 65536 bytes");
