@@ -37,7 +37,7 @@ protected:
     return r.json()["id"].get<std::string>();
   }
   nlohmann::json show(const std::string& id) {
-    auto r = a.avow({"show", id, "--json"});
+    auto r = a.avow({"show", id, "--json", "--text"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.json();
   }
@@ -216,7 +216,7 @@ TEST_F(CliCapture, TimeoutIsRefused) {
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.exit_code, 6) << r.err;
   EXPECT_TRUE(r.err.starts_with("avow: error: GET " + url("/slow?s=5") + ": ")) << r.err;
-  EXPECT_NE(r.err.find("imeout"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("timed out"), std::string::npos) << r.err;
   EXPECT_LT(took, std::chrono::seconds(4));
   EXPECT_EQ(a.state(), before);
 }
