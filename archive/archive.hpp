@@ -197,6 +197,15 @@ public:
   // for a malformed prefix. More than one match is returned as such (the caller lists the candidates).
   Expected<std::vector<RecordView>> find(std::string_view prefix, bool with_text) const;
 
+  // The original a statement names (a record `find` returned), read from the tree of main: nullopt when it has none;
+  // invalid_input when the record is not a statement; failed_precondition when the stored bytes do not hash to its
+  // original.sha256 (archive/archive_original.cpp).
+  struct Original {
+    record::OriginalRef ref;
+    std::string bytes;
+  };
+  Expected<std::optional<Original>> original(const RecordView& record) const;
+
   // --- Keys (archive/archive_keys.cpp; docs/FORMAT.md "Key state") ---
 
   // Every key the archive's key state names, in the order they were added: the genesis log key first.

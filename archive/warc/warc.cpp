@@ -215,6 +215,8 @@ Expected<void> parse_records(std::string_view bytes, std::vector<Record>& out, s
     if (out.size() >= max_records) return fail(ErrorCode::invalid_input, "more than {} records", max_records);
     Record record;
     const std::string_view rest = bytes.substr(pos);
+    if (!rest.starts_with("WARC/1.1\r\n") && !rest.starts_with("WARC/1.0\r\n"))
+      return fail(ErrorCode::invalid_input, "record {}: version line is not WARC/1.1 or WARC/1.0", n);
     const std::size_t head_end = rest.substr(0, k_max_record_head).find("\r\n\r\n");
     if (head_end == std::string_view::npos) {
       if (rest.size() >= k_max_record_head)
@@ -371,7 +373,8 @@ Expected<std::string> decode_content(std::string_view payload, std::string_view 
   }
   if (codings.size() > 4) return fail(ErrorCode::invalid_input, "more than 4 content codings");
   std::string data(payload);
-  if (data.size() > max_bytes) return fail(ErrorCode::invalid_input, "the payload is over {} bytes", max_bytes);
+  if (codings.empty() && data.size() > max_bytes)
+    return fail(ErrorCode::invalid_input, "the payload is over {} bytes", max_bytes);
   for (auto it = codings.rbegin(); it != codings.rend(); ++it) {
     Expected<std::string> out = std::string();
     if (*it == "gzip" || *it == "x-gzip") {
