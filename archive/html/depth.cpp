@@ -42,6 +42,7 @@ constexpr Known k_known[] = {
     {"svg", 0}, {"math", 0}, {"button", f_special}, {"table", f_scope | f_special},
     {"template", f_scope | f_marker | f_special}, {"address", f_closes_p | f_special}, {"div", f_closes_p | f_special},
     {"plaintext", f_closes_p | f_special}, {"caption", f_scope | f_marker | f_special}, {"colgroup", f_special},
+    {"select", f_special},
     // the rest
     {"area", f_void | f_special}, {"base", f_void | f_special}, {"col", f_void | f_special},
     {"embed", f_void | f_special}, {"hr", f_void | f_special}, {"img", f_void | f_special},
@@ -69,13 +70,12 @@ constexpr Known k_known[] = {
     {"pre", f_closes_p | f_special}, {"listing", f_closes_p | f_special}, {"form", f_closes_p | f_special},
     {"applet", f_scope | f_marker | f_special},
     {"marquee", f_scope | f_marker | f_special}, {"object", f_scope | f_marker | f_special},
-    {"select", f_special},
     {"mi", f_scope}, {"mo", f_scope}, {"mn", f_scope}, {"ms", f_scope}, {"mtext", f_scope},
     {"foreignobject", f_scope},
 };
 enum : int {
   k_html, k_body, k_head, k_br, k_p, k_li, k_dd, k_dt, k_option, k_optgroup, k_td, k_th, k_tr, k_tbody, k_thead,
-  k_tfoot, k_a, k_svg, k_math, k_button, k_table, k_template, k_address, k_div, k_plaintext, k_caption, k_colgroup
+  k_tfoot, k_a, k_svg, k_math, k_button, k_table, k_template, k_address, k_div, k_plaintext, k_caption, k_colgroup, k_select
 };
 
 class Names {
@@ -254,6 +254,16 @@ private:
       table_part(tag);
       return true;
     }
+    if (tag == k_select && m_selects > 0) {
+      // A <select> inside a select closes it.
+      for (std::size_t s = m_stack.size(); s-- > 0;) {
+        if (m_stack[s].tag == k_select) {
+          pop_to(s);
+          break;
+        }
+      }
+      return true;
+    }
     if (!foreign) implied_end_tags(tag);
     reconstruct();
     if (m_names.is(tag, f_formatting)) {
@@ -306,6 +316,7 @@ private:
 
   void push(int tag, int active) {
     if (tag == k_table) ++m_tables;
+    if (tag == k_select) ++m_selects;
     m_stack.push_back(Open{tag, active});
     if (m_stack.size() > m_limit) m_too_deep = true;
   }
@@ -317,6 +328,7 @@ private:
       m_stack.pop_back();
       if (top.tag == k_svg || top.tag == k_math) m_foreign = m_foreign > 0 ? m_foreign - 1 : 0;
       if (top.tag == k_table) --m_tables;
+      if (top.tag == k_select) --m_selects;
       if (top.active != 0) {
         for (auto& a : m_active)
           if (a.id == top.active) a.open = false;
@@ -454,7 +466,8 @@ private:
   std::vector<Active> m_active;
   int m_next_id = 0;
   int m_foreign = 0;
-  int m_tables = 0; // <table> elements on the stack
+  int m_tables = 0;  // <table> elements on the stack
+  int m_selects = 0; // <select> elements on the stack
   bool m_too_deep = false;
 };
 
