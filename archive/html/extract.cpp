@@ -821,11 +821,12 @@ Expected<Page> extract(std::string_view utf8, const ExtractOptions& options) {
     std::vector<const GumboNode*> matched;
     outermost_matches(output->document, *selector, matched);
     if (matched.empty())
-      return fail(ErrorCode::invalid_input, "selector '{}' matches no element", *options.selector);
+      return fail(ErrorCode::invalid_input, "selector '{}' matches no element", Selector::quoted(*options.selector));
     page.text = render(matched, Mode::selector, {});
     page.extractor = "selector";
     if (page.text.empty())
-      return fail(ErrorCode::invalid_input, "the elements selector '{}' matches have no text", *options.selector);
+      return fail(ErrorCode::invalid_input, "the elements selector '{}' matches have no text",
+                  Selector::quoted(*options.selector));
     return page;
   }
 

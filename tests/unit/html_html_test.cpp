@@ -610,6 +610,7 @@ TEST(HtmlSelector, NoMatchAndNoText) {
   EXPECT_EQ(error_of(k_selector_page, "[data-role=other]"), "selector '[data-role=other]' matches no element");
   EXPECT_EQ(error_of(k_selector_page, "section > div"), "selector 'section > div' matches no element");
   EXPECT_EQ(error_of(k_selector_page, "#e"), "the elements selector '#e' matches have no text");
+  EXPECT_EQ(error_of(k_selector_page, "#a\n#zz"), "selector '#a\\x0A#zz' matches no element");
 }
 
 TEST(HtmlSelector, SyntaxErrors) {
