@@ -4,19 +4,22 @@
 // these steps:
 //
 // 1. Dropped outright, with everything inside them, before anything is scored or rendered:
-//    - what is not text a reader reads: head, script, style, noscript, template, iframe, object, embed, svg, math,
-//      canvas, video, audio, map, img (image alt text is never included), button, input, select, textarea, and any
-//      element with the `hidden` attribute or an inline style `display: none` / `visibility: hidden`;
-//    - the page's chrome: nav, aside, footer, form, menu, dialog, and header unless it is inside an <article> (there
-//      it holds the headline and dateline); elements whose ARIA role is navigation, banner, contentinfo,
-//      complementary, search, menu, menubar, toolbar, dialog or alertdialog;
+//    - what is not text a reader reads: head, title, script, style, noscript, template, iframe, object, embed, svg,
+//      math, canvas, video, audio, map, picture, img (image alt text is never included), button, input, select,
+//      option, datalist, textarea, link, meta, base, frameset, and any element with the `hidden` attribute or an
+//      inline style `display: none` / `visibility: hidden`;
+//    - the page's chrome: nav, aside, footer, menu, dialog; header unless it is inside an <article> (there it holds
+//      the headline and dateline); form unless it holds 500 bytes of text or more (ASP.NET pages wrap the whole
+//      page in one); elements whose ARIA role is navigation, banner, contentinfo, complementary, search, menu,
+//      menubar, toolbar, dialog or alertdialog;
 //    - elements whose class or id has a negative hint and no positive hint (html, body, article and main are never
 //      dropped by hints). Class and id are cut into words at anything not a letter or digit and at lower-to-upper
 //      case changes ("relatedLinks" is "related" "links"), lowercased; a word is a hint when it equals one of the
 //      words below or starts with one (so "comments", "sharebar" and "navbar" are hints). Negative: nav, menu,
-//      breadcrumb, share, social, related, sidebar, footer, comment, promo, cookie, newsletter, subscribe, popup,
-//      and (whole words only) ad, ads, advert, advertisement, sponsor, sponsored. Positive: article, content, entry,
-//      main, post, story, body (so "body-text" and "articleBody").
+//      breadcrumb, share, sharing, social, related, sidebar, footer, comment, promo, cookie, newsletter, subscribe,
+//      popup (but not words starting with shareholder, commentar or navy), and (whole words only) ad, ads,
+//      advert, advertisement, sponsor, sponsored. Positive: article, content, entry, main, post, story, body (so
+//      "body-text" and "articleBody").
 // 2. Paragraphs are scored: every p, pre and td, and every div or section with no block child, whose text is at
 //    least 25 characters long scores 1 + its number of commas (, U+060C U+FF0C U+3001) + one per 100 characters
 //    (at most 3). The score is added to its parent, half of it to its grandparent and a sixth of it to its
@@ -110,17 +113,19 @@ std::string single_line(std::string_view s) {
 // ---------------------------------------------------------------------------------------------------------------
 // Which elements are dropped
 
-constexpr std::array<std::string_view, 26> k_never_text = {
+constexpr std::array<std::string_view, 27> k_never_text = {
     "head",  "script", "style", "noscript", "template", "iframe", "object", "embed",    "svg",      "math",
     "canvas", "video", "audio", "map",      "img",      "button", "input",  "select",   "textarea", "option",
-    "datalist", "link", "meta", "base",    "frameset", "picture"};
-constexpr std::array<std::string_view, 6> k_chrome = {"nav", "aside", "footer", "form", "menu", "dialog"};
+    "datalist", "link", "meta", "base",    "frameset", "picture", "title"};
+constexpr std::array<std::string_view, 5> k_chrome = {"nav", "aside", "footer", "menu", "dialog"};
 constexpr std::array<std::string_view, 10> k_chrome_roles = {"navigation", "banner",  "contentinfo", "complementary",
                                                              "search",     "menu",    "menubar",     "toolbar",
                                                              "dialog",     "alertdialog"};
-constexpr std::array<std::string_view, 14> k_negative = {"nav",     "menu",   "breadcrumb", "share",  "social",
-                                                         "related", "sidebar", "footer",    "comment", "promo",
-                                                         "cookie",  "newsletter", "subscribe", "popup"};
+constexpr std::array<std::string_view, 15> k_negative = {"nav",     "menu",   "breadcrumb", "share",  "sharing",
+                                                         "social",  "related", "sidebar",   "footer", "comment",
+                                                         "promo",   "cookie", "newsletter", "subscribe", "popup"};
+// Words that start with a negative hint but say nothing of the kind.
+constexpr std::array<std::string_view, 3> k_not_negative = {"shareholder", "commentar", "navy"};
 constexpr std::array<std::string_view, 6> k_negative_words = {"ad",     "ads",     "advert", "advertisement",
                                                               "sponsor", "sponsored"};
 constexpr std::array<std::string_view, 7> k_positive = {"article", "content", "entry", "main", "post", "story", "body"};
@@ -158,7 +163,8 @@ template <std::size_t N> bool starts_with_one(const std::string& word, const std
 Hints hints_of(std::string_view value) {
   Hints h;
   for (const auto& w : words(value)) {
-    if (starts_with_one(w, k_negative) || one_of(w, k_negative_words)) h.negative = true;
+    if ((starts_with_one(w, k_negative) && !starts_with_one(w, k_not_negative)) || one_of(w, k_negative_words))
+      h.negative = true;
     if (starts_with_one(w, k_positive)) h.positive = true;
   }
   return h;
@@ -185,12 +191,26 @@ bool inside_article(const GumboNode* e) {
   return false;
 }
 
+// Characters of text in `n`, counted up to `limit`.
+std::size_t text_length(const GumboNode* n, std::size_t limit) {
+  if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_CDATA) return std::string_view(n->v.text.text).size();
+  if (!dom::is_element(n) || one_of(dom::name(n), k_never_text)) return 0;
+  std::size_t total = 0;
+  const GumboVector& kids = dom::children(n);
+  for (unsigned i = 0; i < kids.length && total < limit; ++i) total += text_length(dom::child(n, i), limit - total);
+  return total;
+}
+
+// A form is a search box, a newsletter sign-up or a comment form, unless it wraps the page (as ASP.NET pages do).
+constexpr std::size_t k_form_wraps_page = 500;
+
 bool dropped(const GumboNode* e, Mode mode) {
   const std::string name = dom::name(e);
   if (one_of(name, k_never_text) || hidden(e)) return true;
   if (e->v.element.tag_namespace != GUMBO_NAMESPACE_HTML) return false; // inside svg/math, already dropped
   if (mode == Mode::selector) return false;
   if (one_of(name, k_chrome)) return true;
+  if (name == "form" && text_length(e, k_form_wraps_page) < k_form_wraps_page) return true;
   if (name == "header" && !inside_article(e)) return true;
   if (const auto role = dom::attribute(e, "role"); role && one_of(lower(*role), k_chrome_roles)) return true;
   if (name == "html" || name == "body" || name == "article" || name == "main") return false;

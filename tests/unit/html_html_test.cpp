@@ -670,6 +670,28 @@ TEST(HtmlScoring, SiblingParagraphsJoinTheWinner) {
             "Short one, no links.\n");
 }
 
+TEST(HtmlScoring, FormsWrappingThePageAndFalseFriendsAreKept) {
+  // ASP.NET pages wrap everything in one form; a search form is dropped.
+  const std::string para = "<p>A paragraph of the statement, long enough to be scored, with a comma.</p>";
+  auto p = extract("<body><form id=aspnetForm><form role=none><input name=q>Search</form><div class=navy-box>" +
+                   repeat(para, 8) + "</div></form></body>");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->text, repeat("A paragraph of the statement, long enough to be scored, with a comma.\n\n", 7) +
+                         "A paragraph of the statement, long enough to be scored, with a comma.\n");
+  // Words that merely start like a negative hint.
+  for (const char* cls : {"shareholder-letter", "commentary", "bg-navy"}) {
+    p = extract(std::string("<body><div class=") + cls + "><p>The text of this page, long enough, with commas.</p>"
+                "</div><div class=share-tools><p>Share this page with friends, colleagues, family, everyone.</p>"
+                "</div></body>");
+    ASSERT_TRUE(p) << p.error().message;
+    EXPECT_EQ(p->text, "The text of this page, long enough, with commas.\n") << cls;
+  }
+  // A <title> in the body is not text either.
+  p = extract("<body><p>Body text.</p><title>Not text</title></body>");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->text, "Body text.\n");
+}
+
 TEST(HtmlScoring, PageWithoutScoredParagraphsFallsBackToTheBody) {
   auto p = extract("<body><nav>Menu</nav><div>Short.</div><div>Also short.</div></body>");
   ASSERT_TRUE(p) << p.error().message;
