@@ -692,6 +692,13 @@ TEST(HtmlScoring, FormsWrappingThePageAndFalseFriendsAreKept) {
   EXPECT_EQ(p->text, "Body text.\n");
 }
 
+TEST(HtmlScoring, FragmentLinksWeighLessThanLinks) {
+  // A heading that links to itself is not a link list.
+  auto p = extract("<body><div class=content><main><h1><a href='#t'>Only a heading</a></h1></main></div></body>");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->text, "Only a heading\n");
+}
+
 TEST(HtmlScoring, PageWithoutScoredParagraphsFallsBackToTheBody) {
   auto p = extract("<body><nav>Menu</nav><div>Short.</div><div>Also short.</div></body>");
   ASSERT_TRUE(p) << p.error().message;
