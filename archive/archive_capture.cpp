@@ -14,6 +14,7 @@
 #include <archive/record/layout.hpp>
 #include <archive/record/record.hpp>
 #include <archive/text/canonical.hpp>
+#include <archive/text/metadata.hpp>
 #include <archive/version.hpp>
 #include <archive/warc/warc.hpp>
 
@@ -175,8 +176,22 @@ Expected<StatementInput> make_statement(const CaptureRequest& req, const Kept& k
     }
     if (extracted && extracted->metadata.*field) {
       const auto& found = *(extracted->metadata.*field);
-      page.metadata[name] = {found.value, found.from};
-      return found.value;
+      std::string value = found.value;
+      if (std::string_view(name) == "lang") std::replace(value.begin(), value.end(), '_', '-'); // "en_US"
+      // What a page says is kept only when a record can hold it; else a warning, and the flag is the way.
+      Expected<void> fits = text::check_single_line(name, value);
+      if (fits && value.empty()) fits = fail(ErrorCode::invalid_input, "{} is empty", name);
+      if (fits && std::string_view(name) == "lang") fits = text::check_lang(value);
+      if (fits && std::string_view(name) == "title" && value.size() > record::k_max_title_bytes)
+        fits = fail(ErrorCode::invalid_input, "title is {} bytes, more than the limit of {}", value.size(),
+                    record::k_max_title_bytes);
+      if (!fits) {
+        page.warnings.push_back(fmt::format("the page's {} (from {}) is not recorded: {}; give --{}", name, found.from,
+                                            fits.error().message, name));
+        return std::nullopt;
+      }
+      page.metadata[name] = {value, found.from};
+      return value;
     }
     return std::nullopt;
   };
@@ -248,6 +263,28 @@ std::vector<std::optional<std::string>> record_ids(const std::vector<StatementIn
   return ids;
 }
 
+// Append `inputs` in one call. When append refuses one input of the batch (an error naming its label: private key
+// material, a meta over its limit...), that page failed: it is dropped (`dropped(of[k], error)`) and the others are
+// appended, unless options.all_or_nothing (then the error is returned, as for any other append error).
+template <class Dropped>
+Expected<AppendResult> append_each_failure_apart(Archive& archive, std::vector<StatementInput>& inputs,
+                                                 std::vector<std::size_t>& of, const CaptureOptions& options,
+                                                 Dropped&& dropped) {
+  for (;;) {
+    if (inputs.empty()) return AppendResult{};
+    auto appended = archive.append(inputs, options.append);
+    if (appended || options.all_or_nothing || appended.error().code != ErrorCode::invalid_input) return appended;
+    const auto bad = std::find_if(inputs.begin(), inputs.end(), [&](const StatementInput& in) {
+      return appended.error().message.starts_with("'" + in.label + "': ");
+    });
+    if (bad == inputs.end()) return appended;
+    const auto k = static_cast<std::size_t>(bad - inputs.begin());
+    dropped(of[k], appended.error());
+    inputs.erase(bad);
+    of.erase(of.begin() + static_cast<std::ptrdiff_t>(k));
+  }
+}
+
 } // namespace
 
 Expected<CaptureResult> Archive::capture_batch(const std::vector<CaptureRequest>& requests, const CaptureOptions& options) {
@@ -281,7 +318,10 @@ Expected<CaptureResult> Archive::capture_batch(const std::vector<CaptureRequest>
     }
   }
   if (inputs.empty() || (options.all_or_nothing && result.failed > 0)) return result;
-  auto appended = append(inputs, options.append);
+  auto appended = append_each_failure_apart(*this, inputs, of_page, options, [&](std::size_t page, Error e) {
+    result.pages[page].error = std::move(e);
+    ++result.failed;
+  });
   if (!appended) return std::unexpected(appended.error());
   const auto ids = record_ids(inputs, *appended);
   for (std::size_t k = 0; k < inputs.size(); ++k) result.pages[of_page[k]].record_id = ids[k];
@@ -423,6 +463,13 @@ Expected<WatchResult> Archive::watch(const WatchOptions& options) {
       inputs.push_back(std::move(*made[i]));
       of_source.push_back(i);
     }
+  auto appended = append_each_failure_apart(*this, inputs, of_source, options.capture, [&](std::size_t i, Error e) {
+    result.sources[i].status = WatchedSource::Status::failed;
+    result.sources[i].error = std::move(e);
+  });
+  if (!appended) return std::unexpected(appended.error());
+  const auto ids = record_ids(inputs, *appended);
+  for (std::size_t k = 0; k < inputs.size(); ++k) result.sources[of_source[k]].record_id = ids[k];
   for (const auto& w : result.sources) {
     switch (w.status) {
     case WatchedSource::Status::unchanged: ++result.unchanged; break;
@@ -432,13 +479,7 @@ Expected<WatchResult> Archive::watch(const WatchOptions& options) {
     case WatchedSource::Status::failed: ++result.failed; break;
     }
   }
-  result.append.notices = std::move(notices);
-  if (inputs.empty()) return result;
-  auto appended = append(inputs, options.capture.append);
-  if (!appended) return std::unexpected(appended.error());
-  const auto ids = record_ids(inputs, *appended);
-  for (std::size_t k = 0; k < inputs.size(); ++k) result.sources[of_source[k]].record_id = ids[k];
-  appended->notices.insert(appended->notices.begin(), result.append.notices.begin(), result.append.notices.end());
+  appended->notices.insert(appended->notices.begin(), notices.begin(), notices.end());
   result.append = std::move(*appended);
   return result;
 }

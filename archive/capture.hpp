@@ -73,6 +73,7 @@ struct CapturedPage {
   std::string warc_sha256;              // of the WARC file, the record's original
   std::uint64_t warc_bytes = 0;
   std::string text;                     // the extracted text (before canonicalization)
+  std::vector<std::string> warnings;    // page metadata not recorded (a lang that is no language tag...)
   std::optional<std::string> record_id; // when a record was written (or would be, in a dry run)
 };
 

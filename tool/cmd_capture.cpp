@@ -146,6 +146,7 @@ nlohmann::json page_json(const CapturedPage& p, const AppendResult& appended, bo
   j["payload_sha256"] = p.payload_sha256;
   j["warc"] = {{"sha256", p.warc_sha256}, {"bytes", p.warc_bytes}};
   j["id"] = p.record_id ? nlohmann::json(*p.record_id) : nlohmann::json(nullptr);
+  j["page_warnings"] = p.warnings;
   for (const auto& rec : appended.records)
     if (p.record_id && rec.id == *p.record_id) {
       j["index"] = rec.index;
@@ -277,8 +278,10 @@ void run_capture(Globals& g, const CaptureOpts& o) {
   for (const auto& n : r->append.notices) note(g, n);
   for (const auto& rec : r->append.records)
     for (const auto& n : rec.notes) note(g, fmt::format("{}: {}", rec.label, n));
-  for (const auto& p : r->pages)
+  for (const auto& p : r->pages) {
+    for (const auto& w : p.warnings) warn(g, fmt::format("{}: {}", p.requested_uri, w));
     if (!p.error) note(g, summary_note(p));
+  }
   if (o.dry_run) {
     std::printf("dry run: nothing was written; %zu record%s would be signed\n", r->append.records.size(),
                 r->append.records.size() == 1 ? "" : "s");

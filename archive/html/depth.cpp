@@ -3,8 +3,9 @@
 #include <archive/html/dom.hpp>
 
 #include <algorithm>
-#include <array>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -16,47 +17,101 @@ bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
-template <std::size_t N> bool in(std::string_view s, const std::array<std::string_view, N>& set) {
-  return std::find(set.begin(), set.end(), s) != set.end();
-}
+// Tag names are interned as small integers with their categories as bits, so the stack scans compare integers.
+enum Flag : unsigned {
+  f_void = 1U << 0,       // no end tag, never on the stack
+  f_raw = 1U << 1,        // raw text or RCDATA: content is text up to its own end tag (outside svg and math)
+  f_formatting = 1U << 2, // in the list of active formatting elements
+  f_closes_p = 1U << 3,   // its start tag closes an open <p> ("a p element in button scope")
+  f_heading = 1U << 4,
+  f_scope = 1U << 5,   // where a search of the stack for an element in scope stops
+  f_marker = 1U << 6,  // pushes a marker on the list of active formatting elements
+  f_special = 1U << 7, // HTML's "special" category
+};
 
-constexpr std::array<std::string_view, 19> k_void = {"area",  "base", "br",    "col",    "embed",   "hr",   "img",
-                                                     "input", "keygen", "link", "meta",  "param",   "source", "track",
-                                                     "wbr",   "basefont", "bgsound", "frame", "image"};
-// Raw text and RCDATA elements: their content is text up to their own end tag (outside svg and math).
-constexpr std::array<std::string_view, 8> k_raw = {"script", "style",    "xmp",   "iframe",
-                                                   "noembed", "noframes", "textarea", "title"};
-constexpr std::array<std::string_view, 14> k_formatting = {"a",     "b",      "big", "code",   "em", "font", "i",
-                                                           "nobr",  "s",      "small", "strike", "strong", "tt", "u"};
-// Start tags that close an open <p> (HTML "in body": "if the stack has a p element in button scope, close it").
-constexpr std::array<std::string_view, 35> k_closes_p = {
-    "address", "article", "aside",  "blockquote", "center", "details", "dialog", "dir",  "div",     "dl",
-    "fieldset", "figcaption", "figure", "footer", "header", "hgroup",  "main",   "menu", "nav",     "ol",
-    "p",       "section", "summary", "ul",        "h1",     "h2",      "h3",     "h4",   "h5",      "h6",
-    "pre",     "listing", "form",   "xmp",        "plaintext"};
-constexpr std::array<std::string_view, 6> k_headings = {"h1", "h2", "h3", "h4", "h5", "h6"};
-// Where a search of the stack for an element in scope stops.
-constexpr std::array<std::string_view, 15> k_scope = {"applet", "caption", "html",  "table", "td",
-                                                      "th",     "marquee", "object", "template", "mi",
-                                                      "mo",     "mn",      "ms",     "mtext", "foreignobject"};
-// Elements with a marker in the list of active formatting elements.
-constexpr std::array<std::string_view, 7> k_markers = {"applet", "caption", "marquee", "object", "template", "td", "th"};
-// "Special" elements (HTML's category), less a few that never matter here.
-constexpr std::array<std::string_view, 56> k_special = {
-    "address", "applet",  "area",     "article", "aside",   "blockquote", "body",   "button",   "caption", "center",
-    "col",     "colgroup", "dd",      "details", "dir",     "div",        "dl",     "dt",       "fieldset", "figcaption",
-    "figure",  "footer",  "form",     "h1",      "h2",      "h3",         "h4",     "h5",       "h6",      "header",
-    "hgroup",  "html",    "iframe",   "li",      "listing", "main",       "marquee", "menu",    "nav",     "object",
-    "ol",      "p",       "plaintext", "pre",    "section", "select",     "summary", "table",   "tbody",   "td",
-    "template", "tfoot",  "th",       "thead",   "tr",      "ul"};
+struct Known {
+  std::string_view name;
+  unsigned flags;
+};
+// The first entries have fixed ids (the k_ constants below).
+constexpr Known k_known[] = {
+    {"html", f_scope | f_special}, {"body", f_special}, {"head", f_special}, {"br", f_void | f_special},
+    {"p", f_closes_p | f_special}, {"li", f_special}, {"dd", f_special}, {"dt", f_special}, {"option", 0},
+    {"optgroup", 0}, {"td", f_scope | f_marker | f_special}, {"th", f_scope | f_marker | f_special},
+    {"tr", f_special}, {"tbody", f_special}, {"thead", f_special}, {"tfoot", f_special}, {"a", f_formatting},
+    {"svg", 0}, {"math", 0}, {"button", f_special}, {"table", f_scope | f_special},
+    {"template", f_scope | f_marker | f_special}, {"address", f_closes_p | f_special}, {"div", f_closes_p | f_special},
+    {"plaintext", f_closes_p | f_special}, {"caption", f_scope | f_marker | f_special}, {"colgroup", f_special},
+    {"select", f_special},
+    // the rest
+    {"area", f_void | f_special}, {"base", f_void | f_special}, {"col", f_void | f_special},
+    {"embed", f_void | f_special}, {"hr", f_void | f_special}, {"img", f_void | f_special},
+    {"input", f_void | f_special}, {"keygen", f_void | f_special}, {"link", f_void | f_special},
+    {"meta", f_void | f_special}, {"param", f_void | f_special}, {"source", f_void | f_special},
+    {"track", f_void | f_special}, {"wbr", f_void | f_special}, {"basefont", f_void | f_special},
+    {"bgsound", f_void | f_special}, {"frame", f_void | f_special}, {"image", f_void},
+    {"script", f_raw | f_special}, {"style", f_raw | f_special}, {"xmp", f_raw | f_closes_p | f_special},
+    {"iframe", f_raw | f_special}, {"noembed", f_raw | f_special}, {"noframes", f_raw | f_special},
+    {"textarea", f_raw | f_special}, {"title", f_raw | f_special},
+    {"b", f_formatting}, {"big", f_formatting}, {"code", f_formatting}, {"em", f_formatting},
+    {"font", f_formatting}, {"i", f_formatting}, {"nobr", f_formatting}, {"s", f_formatting},
+    {"small", f_formatting}, {"strike", f_formatting}, {"strong", f_formatting}, {"tt", f_formatting},
+    {"u", f_formatting},
+    {"article", f_closes_p | f_special}, {"aside", f_closes_p | f_special}, {"blockquote", f_closes_p | f_special},
+    {"center", f_closes_p | f_special}, {"details", f_closes_p | f_special}, {"dialog", f_closes_p},
+    {"dir", f_closes_p | f_special}, {"dl", f_closes_p | f_special}, {"fieldset", f_closes_p | f_special},
+    {"figcaption", f_closes_p | f_special}, {"figure", f_closes_p | f_special}, {"footer", f_closes_p | f_special},
+    {"header", f_closes_p | f_special}, {"hgroup", f_closes_p | f_special}, {"main", f_closes_p | f_special},
+    {"menu", f_closes_p | f_special}, {"nav", f_closes_p | f_special}, {"ol", f_closes_p | f_special},
+    {"section", f_closes_p | f_special}, {"summary", f_closes_p | f_special}, {"ul", f_closes_p | f_special},
+    {"h1", f_closes_p | f_heading | f_special}, {"h2", f_closes_p | f_heading | f_special},
+    {"h3", f_closes_p | f_heading | f_special}, {"h4", f_closes_p | f_heading | f_special},
+    {"h5", f_closes_p | f_heading | f_special}, {"h6", f_closes_p | f_heading | f_special},
+    {"pre", f_closes_p | f_special}, {"listing", f_closes_p | f_special}, {"form", f_closes_p | f_special},
+    {"applet", f_scope | f_marker | f_special},
+    {"marquee", f_scope | f_marker | f_special}, {"object", f_scope | f_marker | f_special},
+    {"mi", f_scope}, {"mo", f_scope}, {"mn", f_scope}, {"ms", f_scope}, {"mtext", f_scope},
+    {"foreignobject", f_scope},
+};
+enum : int {
+  k_html, k_body, k_head, k_br, k_p, k_li, k_dd, k_dt, k_option, k_optgroup, k_td, k_th, k_tr, k_tbody, k_thead,
+  k_tfoot, k_a, k_svg, k_math, k_button, k_table, k_template, k_address, k_div, k_plaintext, k_caption, k_colgroup, k_select
+};
+
+class Names {
+public:
+  Names() {
+    for (const Known& k : k_known) {
+      if (m_ids.contains(std::string(k.name))) continue;
+      m_ids.emplace(k.name, static_cast<int>(m_flags.size()));
+      m_flags.push_back(k.flags);
+      m_names.emplace_back(k.name);
+    }
+  }
+  int id(const std::string& name) {
+    const auto [it, added] = m_ids.emplace(name, static_cast<int>(m_flags.size()));
+    if (added) {
+      m_flags.push_back(0);
+      m_names.push_back(name);
+    }
+    return it->second;
+  }
+  bool is(int id, unsigned flag) const { return (m_flags[static_cast<std::size_t>(id)] & flag) != 0; }
+  const std::string& name(int id) const { return m_names[static_cast<std::size_t>(id)]; }
+
+private:
+  std::unordered_map<std::string, int> m_ids;
+  std::vector<unsigned> m_flags;
+  std::vector<std::string> m_names;
+};
 
 struct Open {
-  std::string name;
+  int tag = 0;
   int active = 0; // id of its entry in the list of active formatting elements, 0 for none
 };
 struct Active {
   int id = 0; // 0 for a marker
-  std::string name;
+  int tag = 0;
   std::string key; // name and attributes, for the "Noah's Ark" clause
   bool open = true;
 };
@@ -74,11 +129,12 @@ public:
       }
       text(m_s.substr(m_pos, lt - m_pos));
       m_pos = lt;
-      if (!step()) break;
+      const bool more = step();
       if (m_too_deep) {
         return fail(ErrorCode::invalid_input,
                     "the page nests elements more than {} levels deep; avow does not parse it", m_limit);
       }
+      if (!more) break;
     }
     return {};
   }
@@ -88,11 +144,11 @@ private:
   bool step() {
     const std::string_view rest = m_s.substr(m_pos);
     if (rest.starts_with("<!--")) {
+      // A comment ends at the first "-->" or "--!>" (or "<!-->", "<!--->"): never later than the tokenizer's end.
       const std::size_t a = m_s.find("-->", m_pos + 2);
       const std::size_t b = m_s.find("--!>", m_pos + 2);
-      const std::size_t end = std::min(a == std::string_view::npos ? m_s.size() : a + 3,
-                                       b == std::string_view::npos ? m_s.size() : b + 4);
-      m_pos = end;
+      m_pos = std::min(a == std::string_view::npos ? m_s.size() : a + 3,
+                       b == std::string_view::npos ? m_s.size() : b + 4);
       return m_pos < m_s.size();
     }
     if (rest.size() >= 2 && is_alpha(rest[1])) return start_tag();
@@ -167,9 +223,10 @@ private:
     std::string attrs;
     bool self_closing = false;
     if (!attributes(attrs, self_closing)) return false;
+    const int tag = m_names.id(name);
     const bool foreign = m_foreign > 0;
 
-    if (!foreign && in(name, k_raw)) {
+    if (!foreign && m_names.is(tag, f_raw)) {
       // Skip to "</name" followed by whitespace, '/' or '>'.
       for (std::size_t at = m_pos;;) {
         const std::size_t lt = m_s.find("</", at);
@@ -179,27 +236,43 @@ private:
         while (j < name.size() && k < m_s.size() && lower(m_s[k]) == name[j]) ++k, ++j;
         if (j == name.size() && (k >= m_s.size() || is_ws(m_s[k]) || m_s[k] == '/' || m_s[k] == '>')) {
           m_pos = lt;
-          return true; // the end tag is read as any other (it closes nothing on our stack)
+          return true; // the end tag is then read as any other (it closes nothing on our stack)
         }
         at = lt + 2;
       }
     }
-    if (!foreign && name == "plaintext") return false; // everything after it is text
+    if (!foreign && tag == k_plaintext) return false; // everything after it is text
 
-    if (name == "html" || name == "body" || name == "head") return true; // merged into the existing ones
-    if (in(name, k_void) || (foreign && self_closing)) {
+    if (tag == k_html || tag == k_body || tag == k_head) return true; // merged into the existing ones
+    if (m_names.is(tag, f_void) || (foreign && self_closing)) {
       reconstruct();
       return true;
     }
-    if (!foreign) implied_end_tags(name);
-    reconstruct();
-    if (in(name, k_formatting)) {
-      formatting(name, name + attrs);
-    } else {
-      push(name, 0);
-      if (in(name, k_markers)) m_active.push_back(Active{0, name, {}, false});
+    if (!foreign && is_table_part(tag)) {
+      // Outside a table these are ignored; inside one, what they imply (tbody, tr) is opened with them.
+      if (m_tables == 0) return true;
+      table_part(tag);
+      return true;
     }
-    if (name == "svg" || name == "math") ++m_foreign;
+    if (tag == k_select && m_selects > 0) {
+      // A <select> inside a select closes it.
+      for (std::size_t s = m_stack.size(); s-- > 0;) {
+        if (m_stack[s].tag == k_select) {
+          pop_to(s);
+          break;
+        }
+      }
+      return true;
+    }
+    if (!foreign) implied_end_tags(tag);
+    reconstruct();
+    if (m_names.is(tag, f_formatting)) {
+      formatting(tag, name + attrs);
+    } else {
+      push(tag, 0);
+      if (m_names.is(tag, f_marker)) m_active.push_back(Active{0, tag, {}, false});
+    }
+    if (tag == k_svg || tag == k_math) ++m_foreign;
     return true;
   }
 
@@ -209,23 +282,21 @@ private:
     std::string attrs;
     bool self_closing = false;
     if (!attributes(attrs, self_closing)) return false;
-    if (name == "html" || name == "body" || name == "head" || name == "br" || name == "p") {
-      if (name == "p") close_in_scope("p", /*button=*/true);
-      return true;
-    }
-    if (in(name, k_formatting)) {
+    const int tag = m_names.id(name);
+    if (tag == k_html || tag == k_body || tag == k_head || tag == k_br) return true;
+    if (m_names.is(tag, f_formatting)) {
       // The adoption agency, bounded by what it can do to the stack: without a special element above it, the
       // formatting element is popped with everything above it; with one, only it leaves the stack.
       for (std::size_t k = m_active.size(); k-- > 0;) {
         if (m_active[k].id == 0) break;
-        if (m_active[k].name != name) continue;
+        if (m_active[k].tag != tag) continue;
         const int id = m_active[k].id;
         m_active.erase(m_active.begin() + static_cast<std::ptrdiff_t>(k));
         for (std::size_t s = m_stack.size(); s-- > 0;) {
           if (m_stack[s].active != id) continue;
           bool special_above = false;
-          for (std::size_t u = s + 1; u < m_stack.size(); ++u)
-            if (in(m_stack[u].name, k_special)) special_above = true;
+          for (std::size_t u = s + 1; u < m_stack.size() && !special_above; ++u)
+            special_above = m_names.is(m_stack[u].tag, f_special);
           if (special_above)
             m_stack.erase(m_stack.begin() + static_cast<std::ptrdiff_t>(s));
           else
@@ -235,7 +306,7 @@ private:
         return true;
       }
     }
-    close_in_scope(name, /*button=*/false);
+    close_in_scope(tag, /*button=*/tag == k_p);
     return true;
   }
 
@@ -243,98 +314,122 @@ private:
     if (std::any_of(t.begin(), t.end(), [](char c) { return !is_ws(c); })) reconstruct();
   }
 
-  void push(const std::string& name, int active) {
-    m_stack.push_back(Open{name, active});
+  void push(int tag, int active) {
+    if (tag == k_table) ++m_tables;
+    if (tag == k_select) ++m_selects;
+    m_stack.push_back(Open{tag, active});
     if (m_stack.size() > m_limit) m_too_deep = true;
   }
 
   // Pop the stack down to (and including) index `s`.
   void pop_to(std::size_t s) {
     while (m_stack.size() > s) {
-      const Open& top = m_stack.back();
-      if (top.name == "svg" || top.name == "math") m_foreign = m_foreign > 0 ? m_foreign - 1 : 0;
+      const Open top = m_stack.back();
+      m_stack.pop_back();
+      if (top.tag == k_svg || top.tag == k_math) m_foreign = m_foreign > 0 ? m_foreign - 1 : 0;
+      if (top.tag == k_table) --m_tables;
+      if (top.tag == k_select) --m_selects;
       if (top.active != 0) {
         for (auto& a : m_active)
           if (a.id == top.active) a.open = false;
       }
-      if (in(top.name, k_markers)) {
+      if (m_names.is(top.tag, f_marker)) {
         while (!m_active.empty()) {
           const bool marker = m_active.back().id == 0;
           m_active.pop_back();
           if (marker) break;
         }
       }
-      m_stack.pop_back();
     }
   }
 
-  // Index of the nearest `name` on the stack before a scope boundary (a button too for button scope).
-  std::optional<std::size_t> in_scope(std::string_view name, bool button) const {
+  // Index of the nearest `tag` on the stack before a scope boundary (a button too for button scope).
+  std::optional<std::size_t> in_scope(int tag, bool button) const {
     for (std::size_t s = m_stack.size(); s-- > 0;) {
-      if (m_stack[s].name == name) return s;
-      if (in(m_stack[s].name, k_scope) || (button && m_stack[s].name == "button")) return std::nullopt;
+      const int t = m_stack[s].tag;
+      if (t == tag) return s;
+      if (m_names.is(t, f_scope) || (button && t == k_button)) return std::nullopt;
     }
     return std::nullopt;
   }
 
-  void close_in_scope(std::string_view name, bool button) {
-    if (auto s = in_scope(name, button)) pop_to(*s);
+  void close_in_scope(int tag, bool button) {
+    if (auto s = in_scope(tag, button)) pop_to(*s);
   }
 
-  // Close the nearest of `names` unless a special element other than address, div and p comes first.
-  template <std::size_t N> void close_item(const std::array<std::string_view, N>& names) {
+  // Close the nearest `a` or `b` unless a special element other than address, div and p comes first.
+  void close_item(int a, int b) {
     for (std::size_t s = m_stack.size(); s-- > 0;) {
-      const std::string& n = m_stack[s].name;
-      if (in(n, names)) {
+      const int t = m_stack[s].tag;
+      if (t == a || t == b) {
         pop_to(s);
         return;
       }
-      if (in(n, k_special) && n != "address" && n != "div" && n != "p") return;
+      if (m_names.is(t, f_special) && t != k_address && t != k_div && t != k_p) return;
     }
   }
 
-  // Before stopping at a table boundary, the nearest of `names`.
-  template <std::size_t N> void close_in_table(const std::array<std::string_view, N>& names) {
+  // The nearest `a`, `b` or `c` before a table boundary.
+  void close_in_table(int a, int b, int c) {
     for (std::size_t s = m_stack.size(); s-- > 0;) {
-      const std::string& n = m_stack[s].name;
-      if (in(n, names)) {
+      const int t = m_stack[s].tag;
+      if (t == a || t == b || t == c) {
         pop_to(s);
         return;
       }
-      if (n == "table" || n == "html" || n == "template") return;
+      if (t == k_table || t == k_html || t == k_template) return;
     }
   }
 
-  void implied_end_tags(const std::string& name) {
-    if (name == "li") close_item(std::array<std::string_view, 1>{"li"});
-    if (name == "dd" || name == "dt") close_item(std::array<std::string_view, 2>{"dd", "dt"});
-    if (in(name, k_closes_p)) close_in_scope("p", /*button=*/true);
-    if (in(name, k_headings) && !m_stack.empty() && in(m_stack.back().name, k_headings)) pop_to(m_stack.size() - 1);
-    if ((name == "option" || name == "optgroup") && !m_stack.empty() && m_stack.back().name == "option")
+  bool is_table_part(int tag) const {
+    return tag == k_td || tag == k_th || tag == k_tr || tag == k_tbody || tag == k_thead || tag == k_tfoot ||
+           tag == k_caption || tag == k_colgroup;
+  }
+
+  void table_part(int tag) {
+    if (tag == k_td || tag == k_th) {
+      close_in_table(k_td, k_th, k_th);
+      if (!m_stack.empty() && m_stack.back().tag == k_table) push(k_tbody, 0);
+      if (!m_stack.empty() && (m_stack.back().tag == k_tbody || m_stack.back().tag == k_thead ||
+                               m_stack.back().tag == k_tfoot))
+        push(k_tr, 0);
+    } else if (tag == k_tr) {
+      close_in_table(k_tr, k_tr, k_tr);
+      if (!m_stack.empty() && m_stack.back().tag == k_table) push(k_tbody, 0);
+    } else if (tag == k_tbody || tag == k_thead || tag == k_tfoot) {
+      close_in_table(k_tbody, k_thead, k_tfoot);
+    }
+    push(tag, 0);
+    if (m_names.is(tag, f_marker)) m_active.push_back(Active{0, tag, {}, false});
+  }
+
+  void implied_end_tags(int tag) {
+    if (tag == k_li) close_item(k_li, k_li);
+    if (tag == k_dd || tag == k_dt) close_item(k_dd, k_dt);
+    if (m_names.is(tag, f_closes_p)) close_in_scope(k_p, /*button=*/true);
+    if (m_names.is(tag, f_heading) && !m_stack.empty() && m_names.is(m_stack.back().tag, f_heading))
       pop_to(m_stack.size() - 1);
-    if (name == "td" || name == "th") close_in_table(std::array<std::string_view, 2>{"td", "th"});
-    if (name == "tr") close_in_table(std::array<std::string_view, 1>{"tr"});
-    if (name == "tbody" || name == "thead" || name == "tfoot")
-      close_in_table(std::array<std::string_view, 3>{"tbody", "thead", "tfoot"});
-    if (name == "a") {
+    if ((tag == k_option || tag == k_optgroup) && !m_stack.empty() && m_stack.back().tag == k_option)
+      pop_to(m_stack.size() - 1);
+    if (tag == k_a) {
       // An <a> inside an open <a> closes it first.
       for (std::size_t k = m_active.size(); k-- > 0;) {
         if (m_active[k].id == 0) break;
-        if (m_active[k].name == "a") {
-          const int id = m_active[k].id;
-          m_active.erase(m_active.begin() + static_cast<std::ptrdiff_t>(k));
-          for (std::size_t s = m_stack.size(); s-- > 0;)
-            if (m_stack[s].active == id) {
-              m_stack.erase(m_stack.begin() + static_cast<std::ptrdiff_t>(s));
-              break;
-            }
-          break;
+        if (m_active[k].tag != k_a) continue;
+        const int id = m_active[k].id;
+        m_active.erase(m_active.begin() + static_cast<std::ptrdiff_t>(k));
+        for (std::size_t s = m_stack.size(); s-- > 0;) {
+          if (m_stack[s].active == id) {
+            m_stack.erase(m_stack.begin() + static_cast<std::ptrdiff_t>(s));
+            break;
+          }
         }
+        break;
       }
     }
   }
 
-  void formatting(const std::string& name, const std::string& key) {
+  void formatting(int tag, const std::string& key) {
     // Noah's Ark: at most three identical entries after the last marker.
     std::size_t same = 0;
     std::size_t earliest = m_active.size();
@@ -347,8 +442,8 @@ private:
     }
     if (same >= 3) m_active.erase(m_active.begin() + static_cast<std::ptrdiff_t>(earliest));
     const int id = ++m_next_id;
-    m_active.push_back(Active{id, name, key, true});
-    push(name, id);
+    m_active.push_back(Active{id, tag, key, true});
+    push(tag, id);
   }
 
   // Reopen every active formatting element after the last marker that is no longer open.
@@ -358,7 +453,7 @@ private:
     for (std::size_t k = first; k < m_active.size(); ++k) {
       if (m_active[k].open) continue;
       m_active[k].open = true;
-      push(m_active[k].name, m_active[k].id);
+      push(m_active[k].tag, m_active[k].id);
       if (m_too_deep) return;
     }
   }
@@ -366,10 +461,13 @@ private:
   std::string_view m_s;
   std::size_t m_limit;
   std::size_t m_pos = 0;
+  Names m_names;
   std::vector<Open> m_stack;
   std::vector<Active> m_active;
   int m_next_id = 0;
   int m_foreign = 0;
+  int m_tables = 0;  // <table> elements on the stack
+  int m_selects = 0; // <select> elements on the stack
   bool m_too_deep = false;
 };
 
@@ -382,7 +480,7 @@ Expected<void> check_tree_depth(const GumboInternalNode* document, std::size_t l
   while (!todo.empty()) {
     const auto [n, depth] = todo.back();
     todo.pop_back();
-    if (depth > limit + 16)
+    if (depth > 2 * limit)
       return fail(ErrorCode::invalid_input, "the page nests elements more than {} levels deep; avow does not parse it",
                   limit);
     if (!dom::is_element(n) && n->type != GUMBO_NODE_DOCUMENT) continue;

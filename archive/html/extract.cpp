@@ -4,19 +4,22 @@
 // these steps:
 //
 // 1. Dropped outright, with everything inside them, before anything is scored or rendered:
-//    - what is not text a reader reads: head, script, style, noscript, template, iframe, object, embed, svg, math,
-//      canvas, video, audio, map, img (image alt text is never included), button, input, select, textarea, and any
-//      element with the `hidden` attribute or an inline style `display: none` / `visibility: hidden`;
-//    - the page's chrome: nav, aside, footer, form, menu, dialog, and header unless it is inside an <article> (there
-//      it holds the headline and dateline); elements whose ARIA role is navigation, banner, contentinfo,
-//      complementary, search, menu, menubar, toolbar, dialog or alertdialog;
+//    - what is not text a reader reads: head, title, script, style, noscript, template, iframe, object, embed, svg,
+//      math, canvas, video, audio, map, picture, img (image alt text is never included), button, input, select,
+//      option, datalist, textarea, link, meta, base, frameset, and any element with the `hidden` attribute or an
+//      inline style `display: none` / `visibility: hidden`;
+//    - the page's chrome: nav, aside, footer, menu, dialog; header unless it is inside an <article> (there it holds
+//      the headline and dateline); form unless it holds 500 bytes of text or more (ASP.NET pages wrap the whole
+//      page in one); elements whose ARIA role is navigation, banner, contentinfo, complementary, search, menu,
+//      menubar, toolbar, dialog or alertdialog;
 //    - elements whose class or id has a negative hint and no positive hint (html, body, article and main are never
 //      dropped by hints). Class and id are cut into words at anything not a letter or digit and at lower-to-upper
 //      case changes ("relatedLinks" is "related" "links"), lowercased; a word is a hint when it equals one of the
 //      words below or starts with one (so "comments", "sharebar" and "navbar" are hints). Negative: nav, menu,
-//      breadcrumb, share, social, related, sidebar, footer, comment, promo, cookie, newsletter, subscribe, popup,
-//      and (whole words only) ad, ads, advert, advertisement, sponsor, sponsored. Positive: article, content, entry,
-//      main, post, story, body (so "body-text" and "articleBody").
+//      breadcrumb, share, sharing, social, related, sidebar, footer, comment, promo, cookie, newsletter, subscribe,
+//      popup (but not words starting with shareholder, commentar or navy), and (whole words only) ad, ads,
+//      advert, advertisement, sponsor, sponsored. Positive: article, content, entry, main, post, story, body (so
+//      "body-text" and "articleBody").
 // 2. Paragraphs are scored: every p, pre and td, and every div or section with no block child, whose text is at
 //    least 25 characters long scores 1 + its number of commas (, U+060C U+FF0C U+3001) + one per 100 characters
 //    (at most 3). The score is added to its parent, half of it to its grandparent and a sixth of it to its
@@ -24,8 +27,12 @@
 //    pre, td, blockquote +3; address, ol, ul, dl, dd, dt, li, form -3; h1-h6, th -5) plus 25 for a positive hint
 //    in its class, 25 for one in its id, minus 25 for a negative hint in its class and 25 for one in its id.
 // 3. Each candidate's score is multiplied by (1 - its link density), the link density being the share of its text
-//    inside <a> elements. The highest wins (the first in document order on a tie). No candidate: the body wins.
-// 4. A winner inside an <article> element is replaced by the nearest such <article>: its headline, dateline and
+//    inside <a> elements (the text of a link to a fragment of the page, href "#...", counting for 0.3). The highest wins (the first in document order on a tie). No candidate: the body wins.
+// 4. The winner is widened, as Readability does: to the nearest ancestor that holds at least three of its rivals
+//    (the best five other candidates scoring at least 3/4 of it), if any; then to the first scored ancestor whose
+//    score is higher than the last one seen on the way up (stopping at one under a third of it); then, while it is
+//    its parent's only element child (dropped elements aside), to that parent. The body is never passed. Then a
+//    winner inside an <article> element is replaced by the nearest such <article>: its headline, dateline and
 //    every paragraph of it belong to the statement.
 // 5. The winner's siblings are joined to it, in document order, when they are candidates scoring at least
 //    max(10, a fifth of the winner's score) (a sibling with the winner's class gets a fifth of the winner's score
@@ -33,7 +40,8 @@
 //    characters, no links, and a sentence end (. ! ? ۔ ؟ 。) in them.
 // 6. Inside what was chosen, a div, section, ul, ol, dl, table or figure (not the winner itself) is left out when
 //    it has a negative hint and a link density over 0.2 or fewer than 200 characters, or when its link density is
-//    over 0.5 and it has fewer than 10 commas (link lists: related stories, tags).
+//    over 0.5 and it has fewer than 10 commas (link lists: related stories, tags). Should that leave no text, the
+//    chosen elements are rendered without step 6, and should that leave none, the whole body.
 //
 // The text is rendered as a browser lays it out, simplified: block elements (p, div, h1-h6, li, blockquote, pre,
 // td, ... the HTML block-level elements) are paragraphs, separated by exactly one blank line; inline whitespace runs
@@ -110,17 +118,19 @@ std::string single_line(std::string_view s) {
 // ---------------------------------------------------------------------------------------------------------------
 // Which elements are dropped
 
-constexpr std::array<std::string_view, 26> k_never_text = {
+constexpr std::array<std::string_view, 27> k_never_text = {
     "head",  "script", "style", "noscript", "template", "iframe", "object", "embed",    "svg",      "math",
     "canvas", "video", "audio", "map",      "img",      "button", "input",  "select",   "textarea", "option",
-    "datalist", "link", "meta", "base",    "frameset", "picture"};
-constexpr std::array<std::string_view, 6> k_chrome = {"nav", "aside", "footer", "form", "menu", "dialog"};
+    "datalist", "link", "meta", "base",    "frameset", "picture", "title"};
+constexpr std::array<std::string_view, 5> k_chrome = {"nav", "aside", "footer", "menu", "dialog"};
 constexpr std::array<std::string_view, 10> k_chrome_roles = {"navigation", "banner",  "contentinfo", "complementary",
                                                              "search",     "menu",    "menubar",     "toolbar",
                                                              "dialog",     "alertdialog"};
-constexpr std::array<std::string_view, 14> k_negative = {"nav",     "menu",   "breadcrumb", "share",  "social",
-                                                         "related", "sidebar", "footer",    "comment", "promo",
-                                                         "cookie",  "newsletter", "subscribe", "popup"};
+constexpr std::array<std::string_view, 15> k_negative = {"nav",     "menu",   "breadcrumb", "share",  "sharing",
+                                                         "social",  "related", "sidebar",   "footer", "comment",
+                                                         "promo",   "cookie", "newsletter", "subscribe", "popup"};
+// Words that start with a negative hint but say nothing of the kind.
+constexpr std::array<std::string_view, 3> k_not_negative = {"shareholder", "commentar", "navy"};
 constexpr std::array<std::string_view, 6> k_negative_words = {"ad",     "ads",     "advert", "advertisement",
                                                               "sponsor", "sponsored"};
 constexpr std::array<std::string_view, 7> k_positive = {"article", "content", "entry", "main", "post", "story", "body"};
@@ -158,7 +168,8 @@ template <std::size_t N> bool starts_with_one(const std::string& word, const std
 Hints hints_of(std::string_view value) {
   Hints h;
   for (const auto& w : words(value)) {
-    if (starts_with_one(w, k_negative) || one_of(w, k_negative_words)) h.negative = true;
+    if ((starts_with_one(w, k_negative) && !starts_with_one(w, k_not_negative)) || one_of(w, k_negative_words))
+      h.negative = true;
     if (starts_with_one(w, k_positive)) h.positive = true;
   }
   return h;
@@ -185,12 +196,26 @@ bool inside_article(const GumboNode* e) {
   return false;
 }
 
+// Characters of text in `n`, counted up to `limit`.
+std::size_t text_length(const GumboNode* n, std::size_t limit) {
+  if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_CDATA) return std::string_view(n->v.text.text).size();
+  if (!dom::is_element(n) || one_of(dom::name(n), k_never_text)) return 0;
+  std::size_t total = 0;
+  const GumboVector& kids = dom::children(n);
+  for (unsigned i = 0; i < kids.length && total < limit; ++i) total += text_length(dom::child(n, i), limit - total);
+  return total;
+}
+
+// A form is a search box, a newsletter sign-up or a comment form, unless it wraps the page (as ASP.NET pages do).
+constexpr std::size_t k_form_wraps_page = 500;
+
 bool dropped(const GumboNode* e, Mode mode) {
   const std::string name = dom::name(e);
   if (one_of(name, k_never_text) || hidden(e)) return true;
   if (e->v.element.tag_namespace != GUMBO_NAMESPACE_HTML) return false; // inside svg/math, already dropped
   if (mode == Mode::selector) return false;
   if (one_of(name, k_chrome)) return true;
+  if (name == "form" && text_length(e, k_form_wraps_page) < k_form_wraps_page) return true;
   if (name == "header" && !inside_article(e)) return true;
   if (const auto role = dom::attribute(e, "role"); role && one_of(lower(*role), k_chrome_roles)) return true;
   if (name == "html" || name == "body" || name == "article" || name == "main") return false;
@@ -373,8 +398,8 @@ std::string render(const std::vector<const GumboNode*>& nodes, Mode mode,
 // Scoring
 
 struct Stats {
-  std::size_t chars = 0;      // characters of text, each whitespace run counted as one
-  std::size_t link_chars = 0; // of which inside <a>
+  std::size_t chars = 0;   // characters of text, each whitespace run counted as one
+  double link_chars = 0;   // of which inside <a> (a link to a fragment of the page, "#...", counts 0.3)
   std::size_t commas = 0;
 };
 
@@ -409,11 +434,11 @@ public:
 
   // Compute every element's text statistics, then score paragraphs and their ancestors.
   void run() {
-    stats(m_body, false);
+    stats(m_body, 0.0);
     paragraphs(m_body);
     for (auto& [node, score] : m_scores) {
       const Stats& s = m_stats[node];
-      const double density = s.chars == 0 ? 0.0 : static_cast<double>(s.link_chars) / static_cast<double>(s.chars);
+      const double density = s.chars == 0 ? 0.0 : s.link_chars / static_cast<double>(s.chars);
       score *= 1.0 - density;
     }
   }
@@ -429,6 +454,56 @@ public:
       }
     }
     return best;
+  }
+
+  // Step 4: the winner widened to the ancestor its rivals share, or whose score grows, or that holds only it.
+  const GumboNode* widen(const GumboNode* top) const {
+    if (top == m_body) return top;
+    const double top_score = score(top);
+    // Rivals: the best five other candidates scoring at least 3/4 of the winner.
+    std::vector<const GumboNode*> rivals;
+    for (const GumboNode* n : m_order)
+      if (n != top && m_scores.at(n) >= 0.75 * top_score) rivals.push_back(n);
+    std::stable_sort(rivals.begin(), rivals.end(),
+                     [&](const GumboNode* a, const GumboNode* b) { return m_scores.at(a) > m_scores.at(b); });
+    if (rivals.size() > 5) rivals.resize(5);
+    if (rivals.size() >= 3) {
+      for (const GumboNode* a = dom::parent_element(top); a != nullptr && a != m_body; a = dom::parent_element(a)) {
+        std::size_t inside = 0;
+        for (const GumboNode* r : rivals)
+          for (const GumboNode* p = dom::parent_element(r); p != nullptr; p = dom::parent_element(p))
+            if (p == a) {
+              ++inside;
+              break;
+            }
+        if (inside >= 3) {
+          top = a;
+          break;
+        }
+      }
+    }
+    // Climb while the ancestors' scores grow; stop when they fall under a third.
+    double last = score(top);
+    for (const GumboNode* a = dom::parent_element(top); a != nullptr && a != m_body; a = dom::parent_element(a)) {
+      if (!m_scores.contains(a)) continue;
+      const double s = m_scores.at(a);
+      if (s < last / 3) break;
+      if (s > last) {
+        top = a;
+        break;
+      }
+      last = s;
+    }
+    // An only child stands for its parent.
+    for (const GumboNode* a = dom::parent_element(top); a != nullptr && a != m_body; a = dom::parent_element(a)) {
+      std::size_t elements = 0;
+      const GumboVector& kids = dom::children(a);
+      for (unsigned i = 0; i < kids.length; ++i)
+        if (dom::is_element(dom::child(a, i)) && !dropped(dom::child(a, i), Mode::main_text)) ++elements;
+      if (elements != 1) break;
+      top = a;
+    }
+    return top;
   }
 
   // The winner and the siblings joined to it (step 5), in document order.
@@ -460,7 +535,7 @@ public:
         const Stats& st = stats_of(s);
         const double density = link_density(s);
         if (st.chars > 80 && density < 0.25) out.push_back(s);
-        else if (st.chars > 0 && st.chars <= 80 && st.link_chars == 0 && has_sentence_end(s)) out.push_back(s);
+        else if (st.chars > 0 && st.chars <= 80 && st.link_chars == 0.0 && has_sentence_end(s)) out.push_back(s);
       }
     }
     return out;
@@ -505,7 +580,7 @@ private:
 
   double link_density(const GumboNode* n) const {
     const Stats& s = stats_of(n);
-    return s.chars == 0 ? 0.0 : static_cast<double>(s.link_chars) / static_cast<double>(s.chars);
+    return s.chars == 0 ? 0.0 : s.link_chars / static_cast<double>(s.chars);
   }
 
   bool has_sentence_end(const GumboNode* n) const {
@@ -516,17 +591,18 @@ private:
   }
 
   // Post-order: the statistics of every element not dropped.
-  Stats stats(const GumboNode* n, bool in_link) {
+  // `link` is the weight of text here as link text: 0 outside links.
+  Stats stats(const GumboNode* n, double link) {
     Stats out;
     if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_CDATA || n->type == GUMBO_NODE_WHITESPACE) {
       bool in_space = false;
       out.chars = count_chars(n->v.text.text, in_space);
       out.commas = count_commas(n->v.text.text);
-      if (in_link) out.link_chars = out.chars;
+      out.link_chars = link * static_cast<double>(out.chars);
       return out;
     }
     if (!dom::is_element(n) || dropped(n, Mode::main_text)) return out;
-    const bool link = in_link || dom::name(n) == "a";
+    if (link == 0.0 && dom::name(n) == "a") link = dom::attribute(n, "href").value_or("").starts_with('#') ? 0.3 : 1.0;
     const GumboVector& kids = dom::children(n);
     for (unsigned i = 0; i < kids.length; ++i) {
       const Stats s = stats(dom::child(n, i), link);
@@ -821,11 +897,12 @@ Expected<Page> extract(std::string_view utf8, const ExtractOptions& options) {
     std::vector<const GumboNode*> matched;
     outermost_matches(output->document, *selector, matched);
     if (matched.empty())
-      return fail(ErrorCode::invalid_input, "selector '{}' matches no element", *options.selector);
+      return fail(ErrorCode::invalid_input, "selector '{}' matches no element", Selector::quoted(*options.selector));
     page.text = render(matched, Mode::selector, {});
     page.extractor = "selector";
     if (page.text.empty())
-      return fail(ErrorCode::invalid_input, "the elements selector '{}' matches have no text", *options.selector);
+      return fail(ErrorCode::invalid_input, "the elements selector '{}' matches have no text",
+                  Selector::quoted(*options.selector));
     return page;
   }
 
@@ -835,6 +912,7 @@ Expected<Page> extract(std::string_view utf8, const ExtractOptions& options) {
   scorer.run();
   const GumboNode* top = scorer.winner();
   if (top == nullptr) top = body;
+  top = scorer.widen(top);
   for (const GumboNode* a = dom::parent_element(top); a != nullptr; a = dom::parent_element(a)) {
     if (dom::name(a) == "article" && a->v.element.tag_namespace == GUMBO_NAMESPACE_HTML) {
       top = a;
@@ -843,6 +921,7 @@ Expected<Page> extract(std::string_view utf8, const ExtractOptions& options) {
   }
   const std::vector<const GumboNode*> chosen = scorer.with_siblings(top);
   page.text = render(chosen, Mode::main_text, scorer.cleaned(chosen));
+  if (page.text.empty()) page.text = render(chosen, Mode::main_text, {});
   if (page.text.empty() && top != body) page.text = render({body}, Mode::main_text, {});
   if (page.text.empty()) return fail(ErrorCode::invalid_input, "{}", k_no_text);
   page.extractor = "avow-main-text/1";

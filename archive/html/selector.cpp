@@ -18,24 +18,12 @@ bool is_name_char(char c) {
          u >= 0x80;
 }
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+std::string printable(std::string_view s) { return Selector::quoted(s); }
+
 std::uint32_t hex_value(char c) {
   if (c >= '0' && c <= '9') return static_cast<std::uint32_t>(c - '0');
   if (c >= 'a' && c <= 'f') return static_cast<std::uint32_t>(c - 'a' + 10);
   return static_cast<std::uint32_t>(c - 'A' + 10);
-}
-
-// The selector as quoted in a one-line message: control characters as \xNN, long ones cut.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (const char c : s.substr(0, 200)) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F)
-      out += fmt::format("\\x{:02X}", u);
-    else
-      out += c;
-  }
-  if (s.size() > 200) out += "...";
-  return out;
 }
 
 std::string to_lower(std::string s) {
@@ -76,7 +64,7 @@ public:
       out.push_back(std::move(*complex));
       skip_ws();
       if (m_pos == m_s.size()) return out;
-      if (m_s[m_pos] != ',') return error(fmt::format("unexpected '{}'", m_s[m_pos]));
+      if (m_s[m_pos] != ',') return error(fmt::format("unexpected '{}'", printable(m_s.substr(m_pos, 1))));
       ++m_pos;
     }
   }
@@ -109,7 +97,7 @@ private:
       } else if (m_pos > before) {
         child = false; // descendant
       } else {
-        return error(fmt::format("unexpected '{}'", m_s[m_pos]));
+        return error(fmt::format("unexpected '{}'", printable(m_s.substr(m_pos, 1))));
       }
     }
   }
@@ -153,7 +141,7 @@ private:
           ++m_pos;
           out.parts.push_back({Selector::Simple::Kind::attr_equals, to_lower(*name), *value});
         } else if (m_pos < m_s.size()) {
-          return error(fmt::format("unsupported attribute operator '{}'", m_s[m_pos]));
+          return error(fmt::format("unsupported attribute operator '{}'", printable(m_s.substr(m_pos, 1))));
         } else {
           return error("expected ']'");
         }
@@ -166,7 +154,7 @@ private:
     }
     if (!any) {
       if (m_pos >= m_s.size()) return error("expected a selector");
-      return error(fmt::format("unexpected '{}'", m_s[m_pos]));
+      return error(fmt::format("unexpected '{}'", printable(m_s.substr(m_pos, 1))));
     }
     return out;
   }
@@ -285,6 +273,19 @@ bool matches_from(const GumboNode* e, const Selector::Complex& complex, std::siz
 }
 
 } // namespace
+
+std::string Selector::quoted(std::string_view css) {
+  std::string out;
+  for (const char c : css.substr(0, 200)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F)
+      out += fmt::format("\\x{:02X}", u);
+    else
+      out += c;
+  }
+  if (css.size() > 200) out += "...";
+  return out;
+}
 
 Expected<Selector> Selector::parse(std::string_view css) {
   if (css.size() > k_max_selector)

@@ -20,6 +20,9 @@ public:
   // Parse `css`; invalid_input "selector 'X': <why> at offset N" when it is not in the subset above.
   static Expected<Selector> parse(std::string_view css);
 
+  // Return `css` as a one-line message quotes it: control characters as \xNN, cut after 200 bytes.
+  static std::string quoted(std::string_view css);
+
   // True when `element` (a gumbo element node) matches one of the list's selectors.
   bool matches(const GumboInternalNode* element) const;
 

@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 namespace avow::test {
 namespace {
 
@@ -22,7 +25,7 @@ protected:
     return r.json()["id"].get<std::string>();
   }
   nlohmann::json show(const std::string& id) {
-    auto r = a.avow({"show", id, "--json"});
+    auto r = a.avow({"show", id, "--json", "--text"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.json();
   }
@@ -75,6 +78,7 @@ TEST_F(CliWatch, UnchangedPageRecordsNothingUnlessRecaptured) {
   EXPECT_EQ(r.out, "unchanged  " + server.url("/press-release") +
                        "\nchecked 1: 1 unchanged, 0 changed, 0 gone, 0 moved, 0 failed\n");
   EXPECT_EQ(a.state(), before);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100)); // a new capture second: a new record id
   auto re = a.avow({"watch", "--recapture", "--json"});
   ASSERT_EQ(re.exit_code, 0) << re.err;
   const auto j = re.json();
@@ -137,7 +141,7 @@ TEST_F(CliWatch, MovedPageIsReported) {
 
 TEST_F(CliWatch, SummaryCountsEveryOutcomeAndOneCommitHoldsTheNewVersions) {
   for (const char* path : {"/press-release", "/changing", "/vanishing", "/moved", "/flaky"}) ASSERT_FALSE(capture(path).empty());
-  a.archive_text("Not a web page.\n", {"--source", "urn:example:not-web"});
+  ASSERT_EQ(a.archive_file("Not a web page.\n", {"--source", "urn:example:not-web"}).exit_code, 0);
   server.set("changing=2");
   server.set("vanishing=404");
   server.set("moved=1");
