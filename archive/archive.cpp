@@ -181,7 +181,12 @@ Expected<Prepared> prepare(const StatementInput& in, const std::string& archivis
 
   record::Statement s;
   s.text = {p.text_sha, p.canonical.size(), in.lang};
-  if (in.bytes != p.canonical) {
+  if (in.captured_original) {
+    // A web capture: the original is the WARC the text was extracted from, never the text's own bytes.
+    const auto& o = *in.captured_original;
+    p.original_sha = to_hex(crypto::sha256(o.bytes));
+    s.original = record::OriginalRef{*p.original_sha, o.bytes.size(), o.encoding, o.type};
+  } else if (in.bytes != p.canonical) {
     p.original_sha = to_hex(crypto::sha256(in.bytes));
     s.original = record::OriginalRef{*p.original_sha, in.bytes.size(), encoding};
   }
@@ -691,7 +696,9 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
         auto exists = store.exists(**head, opath);
         if (!exists) return std::unexpected(exists.error());
         if (!*exists)
-          if (auto ok = tx->put(opath, inputs[i].bytes); !ok) return std::unexpected(ok.error());
+          if (auto ok = tx->put(opath, inputs[i].captured_original ? inputs[i].captured_original->bytes : inputs[i].bytes);
+              !ok)
+            return std::unexpected(ok.error());
       }
     }
     envelopes.push_back(p.envelope);

@@ -90,6 +90,15 @@ struct StatementInput {
   std::optional<std::string> date_order;     // "dmy", "mdy" or "ymd" for numeric `published`; default from lang/locale
   std::optional<std::string> supersedes;     // record id
   std::map<std::string, std::string> meta;
+  // A web capture (Archive::capture): `bytes` is then the text extracted from the page (UTF-8, `encoding` absent), and
+  // the original stored is `captured_original.bytes` (a WARC file), recorded as original {sha256, bytes,
+  // encoding = captured_original.encoding, type = captured_original.type}.
+  struct CapturedOriginal {
+    std::string bytes;
+    std::string type;     // "application/warc"
+    std::string encoding; // the charset the page was decoded with ("UTF-8", "windows-1256"...), or "binary"
+  };
+  std::optional<CapturedOriginal> captured_original;
 };
 
 struct AppendOptions {
@@ -139,6 +148,13 @@ struct RecordView {
   std::optional<std::string> text; // canonical text, when asked for
 };
 
+// Web captures (archive/capture.hpp, included at the end of this header: its types use the ones above).
+struct CaptureRequest;
+struct CaptureOptions;
+struct CaptureResult;
+struct WatchOptions;
+struct WatchResult;
+
 class Archive {
 public:
   Archive(Archive&&) noexcept;
@@ -180,6 +196,15 @@ public:
   // Find the records whose id starts with `prefix` (at least 8 hex digits); not_found when none, invalid_input
   // for a malformed prefix. More than one match is returned as such (the caller lists the candidates).
   Expected<std::vector<RecordView>> find(std::string_view prefix, bool with_text) const;
+
+  // The original a statement names (a record `find` returned), read from the tree of main: nullopt when it has none;
+  // invalid_input when the record is not a statement; failed_precondition when the stored bytes do not hash to its
+  // original.sha256 (archive/archive_original.cpp).
+  struct Original {
+    record::OriginalRef ref;
+    std::string bytes;
+  };
+  Expected<std::optional<Original>> original(const RecordView& record) const;
 
   // --- Keys (archive/archive_keys.cpp; docs/FORMAT.md "Key state") ---
 
@@ -414,6 +439,22 @@ public:
   };
   Expected<SiteResult> site(const SiteOptions& options) const;
 
+  // --- Web captures (archive/archive_capture.cpp; docs/FORMAT.md §21) ---
+
+  // Fetch `request.url` (every redirect hop kept), keep the exchange as a WARC/1.1 file, extract the page's main text
+  // and metadata, and append it as one statement whose original is that WARC (source.uri: the final URL). Errors:
+  // io ("GET <url>: ...") when it cannot be fetched, times out, loops, is too big, fails TLS, or answers 4xx/5xx
+  // without allow_status; invalid_input for a URL that is not http(s), a body that is not HTML without `text`, an
+  // unknown or wrong charset, a page with no text; then append's errors. Nothing is written on any error.
+  Expected<CaptureResult> capture(const CaptureRequest& request, const CaptureOptions& options);
+  // Capture every request, `options.jobs` fetches at a time; the pages that succeed are appended in one commit
+  // (none with options.all_or_nothing when one failed). Per-page failures are in the result, not errors; the
+  // error is append's (then nothing was written).
+  Expected<CaptureResult> capture_batch(const std::vector<CaptureRequest>& requests, const CaptureOptions& options);
+  // Fetch again the http(s) sources of the archive (the latest version of each, filtered by `options`), extract each
+  // as its last capture was, and append a new version of every one whose text changed (one commit); see WatchResult.
+  Expected<WatchResult> watch(const WatchOptions& options);
+
   // --- Replication (archive/archive_remote.cpp; docs/FORMAT.md §18) ---
 
   // Add the git remote `name` with `url` (remote.<name>.url in .git/config; a path, file://, git://, ssh:// or
@@ -452,3 +493,5 @@ private:
 };
 
 } // namespace avow
+
+#include <archive/capture.hpp>

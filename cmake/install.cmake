@@ -14,6 +14,10 @@ install(TARGETS archive archive_verify archive_index archive_store archive_log a
         EXPORT avowTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS archive_warc EXPORT avowTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+# archive/html (the capture's HTML layer), exported with the others.
+install(TARGETS archive_html EXPORT avowTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 # Public headers only: the façade's private state and the RAII wrappers of OpenSSL and libgit2 handles stay inside.
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/archive DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.hpp"

@@ -209,6 +209,8 @@ void build_app(CLI::App& app, Globals& g) {
                        "Print the version, git revision and library versions, and exit.");
   add_init(app, g);
   add_archive(app, g);
+  add_capture(app, g);
+  add_watch(app, g);
   add_verify(app, g);
   add_show(app, g);
   add_key(app, g);

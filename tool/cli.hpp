@@ -77,5 +77,7 @@ void add_timestamp(CLI::App& app, Globals& g);
 void add_site(CLI::App& app, Globals& g);
 void add_remote(CLI::App& app, Globals& g);
 void add_witness(CLI::App& app, Globals& g);
+void add_capture(CLI::App& app, Globals& g);
+void add_watch(CLI::App& app, Globals& g);
 
 } // namespace avow::tool

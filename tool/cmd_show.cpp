@@ -4,10 +4,32 @@
 
 namespace avow::tool {
 
+namespace {
+
+// `show ID --warc FILE`: the record's original WARC, written like `proof -o`; exit 3 when it has no WARC original.
+int write_warc(const Archive& archive, const RecordView& r, const std::string& file, const Globals& g) {
+  auto original = archive.original(r);
+  if (!original) return report(original.error());
+  if (!*original || (*original)->ref.type != std::optional<std::string>("application/warc"))
+    return report(Error{ErrorCode::invalid_input,
+                        fmt::format("record {} has no WARC original (it is not a web capture)", r.id.substr(0, 16))});
+  const std::string& bytes = (*original)->bytes;
+  if (auto ok = write_file_atomic(file, bytes, FileMode::public_0644, Overwrite::yes); !ok) return report(ok.error());
+  if (g.json) {
+    print_json({{"file", file}, {"id", r.id}, {"bytes", bytes.size()}, {"sha256", (*original)->ref.sha256}});
+  } else if (!g.quiet) {
+    std::printf("WARC of record %s written to %s (%zu bytes)\n", r.id.c_str(), file.c_str(), bytes.size());
+  }
+  return 0;
+}
+
+} // namespace
+
 void add_show(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("show", "Show one record, its signature status and its log index.");
   cmd->footer("Examples:\n  avow -C archive show 3f2a9c1e\n  avow -C archive show 3f2a9c1e --text\n"
-              "  avow -C archive show 3f2a9c1e --tsa-cert tsa-ca.pem");
+              "  avow -C archive show 3f2a9c1e --tsa-cert tsa-ca.pem\n"
+              "  avow -C archive show 3f2a9c1e --warc page.warc.gz   # a web capture's WARC, byte for byte");
   cmd->fallthrough();
   auto id = std::make_shared<std::string>();
   auto with_text = std::make_shared<bool>(false);
@@ -16,7 +38,10 @@ void add_show(CLI::App& app, Globals& g) {
   auto tsa_cert = std::make_shared<std::string>();
   cmd->add_option("--tsa-cert", *tsa_cert,
                   "PEM certificate(s) of the TSA's CA: say \"existed by\" only from time-stamp tokens that verify under it.");
-  cmd->callback([&g, id, with_text, tsa_cert] {
+  auto warc = std::make_shared<std::string>();
+  cmd->add_option("--warc", *warc,
+                  "Write the record's original WARC file (a web capture's, avow capture) to this file, byte for byte.");
+  cmd->callback([&g, id, with_text, tsa_cert, warc] {
     std::optional<std::string> cert;
     if (!tsa_cert->empty()) {
       auto pem = read_file(*tsa_cert, crypto::k_max_tsa_cert_bytes);
@@ -41,6 +66,10 @@ void add_show(CLI::App& app, Globals& g) {
       return;
     }
     const auto& r = found->front();
+    if (!warc->empty()) {
+      g.exit_code = write_warc(*archive, r, *warc, g);
+      return;
+    }
     const auto record = nlohmann::json::parse(r.payload);
     // "Existed by": the earliest genTime among the RFC 3161 tokens over checkpoints that include this entry.
     auto tokens = archive->timestamps(cert);

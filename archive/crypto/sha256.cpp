@@ -33,6 +33,11 @@ const EVP_MD* sha512_md() {
   return md;
 }
 
+const EVP_MD* sha1_md() {
+  static const EVP_MD* md = fetched_md("SHA1");
+  return md;
+}
+
 // One-shot digest; OpenSSL failing here means memory exhaustion or a broken library: a bug, not input.
 template <std::size_t N> std::array<std::uint8_t, N> one_shot(const EVP_MD* md, ByteView data) {
   std::array<std::uint8_t, N> out{};
@@ -84,6 +89,8 @@ Digest Sha256::finish() {
 Digest sha256(ByteView data) { return one_shot<32>(sha256_md(), data); }
 
 std::array<std::uint8_t, 64> sha512(ByteView data) { return one_shot<64>(sha512_md(), data); }
+
+std::array<std::uint8_t, 20> sha1(ByteView data) { return one_shot<20>(sha1_md(), data); }
 
 bool equal_constant_time(ByteView a, ByteView b) {
   if (a.size() != b.size())

@@ -31,6 +31,8 @@ Digest sha256(ByteView data);
 inline Digest sha256(std::string_view data) { return sha256(as_bytes(data)); }
 // Return SHA-512 of `data` (used only for SSHSIG message hashing).
 std::array<std::uint8_t, 64> sha512(ByteView data);
+// Return SHA-1 of `data`: only to check the `sha1:` WARC digests other tools write; never for anything avow signs.
+std::array<std::uint8_t, 20> sha1(ByteView data);
 
 // Compare two byte strings in constant time for equal lengths (CRYPTO_memcmp); false if lengths differ.
 bool equal_constant_time(ByteView a, ByteView b);

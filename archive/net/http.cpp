@@ -1,5 +1,7 @@
 #include <archive/net/http.hpp>
 
+#include <archive/net/curl_common.hpp>
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -10,12 +12,9 @@
 namespace avow::net {
 namespace {
 
-struct CurlFree {
-  void operator()(CURL* c) const noexcept { curl_easy_cleanup(c); }
-};
-struct SlistFree {
-  void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
-};
+using detail::CurlFree;
+using detail::has_scheme;
+using detail::SlistFree;
 
 struct Sink {
   std::string body;
@@ -34,13 +33,6 @@ std::size_t on_data(char* data, std::size_t size, std::size_t count, void* user)
   return n;
 }
 
-bool has_scheme(std::string_view url, std::string_view scheme) {
-  if (url.size() < scheme.size()) return false;
-  for (std::size_t i = 0; i < scheme.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(url[i])) != scheme[i]) return false;
-  return true;
-}
-
 } // namespace
 
 Expected<HttpReply> post(std::string_view url, std::string_view content_type, std::string_view body,
@@ -49,10 +41,7 @@ Expected<HttpReply> post(std::string_view url, std::string_view content_type, st
     return fail(ErrorCode::invalid_input, "URL '{}' is not http:// or https://", url);
   if (url.find_first_of(std::string_view("\0\r\n ", 4)) != std::string_view::npos)
     return fail(ErrorCode::invalid_input, "URL '{}' holds a space or control character", url);
-  static std::once_flag once;
-  static CURLcode global = CURLE_OK;
-  std::call_once(once, [] { global = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  if (global != CURLE_OK) return fail(ErrorCode::io, "cannot start libcurl: {}", curl_easy_strerror(global));
+  if (auto started = detail::global_init(); !started) return std::unexpected(started.error());
 
   std::unique_ptr<CURL, CurlFree> curl(curl_easy_init());
   if (!curl) return fail(ErrorCode::io, "cannot start libcurl");

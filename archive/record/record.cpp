@@ -273,6 +273,8 @@ Expected<void> validate(const Statement& s) {
     if (!is_encoding_name(s.original->encoding))
       return bad("original.encoding '{}' is not a charset name", printable(s.original->encoding));
     if (s.original->sha256 == s.text.sha256) return bad("original equals the canonical text; omit it");
+    if (s.original->type && *s.original->type != "application/warc")
+      return bad("original.type '{}' is not application/warc", printable(*s.original->type));
   }
   if (s.title) {
     AVOW_TRY(check_line("title", *s.title));
@@ -319,8 +321,10 @@ Expected<json::Value> to_json(const Statement& s) {
   json::Value text = {{"sha256", s.text.sha256}, {"bytes", s.text.bytes}};
   if (s.text.lang) text["lang"] = *s.text.lang;
   v["text"] = std::move(text);
-  if (s.original)
+  if (s.original) {
     v["original"] = {{"sha256", s.original->sha256}, {"bytes", s.original->bytes}, {"encoding", s.original->encoding}};
+    if (s.original->type) v["original"]["type"] = *s.original->type;
+  }
   if (s.title) v["title"] = *s.title;
   json::Value source = {{"uri", s.source.uri}};
   if (s.source.publisher) source["publisher"] = *s.source.publisher;
@@ -372,7 +376,7 @@ Expected<Statement> from_json(const json::Value& v) {
   auto original = object_member(v, "original", false);
   if (!original) return std::unexpected(original.error());
   if (*original != nullptr) {
-    AVOW_TRY(check_members(**original, "original", {"bytes", "encoding", "sha256"}));
+    AVOW_TRY(check_members(**original, "original", {"bytes", "encoding", "sha256", "type"}));
     OriginalRef o;
     auto sha = required_string(**original, "original", "sha256");
     if (!sha) return std::unexpected(sha.error());
@@ -383,6 +387,9 @@ Expected<Statement> from_json(const json::Value& v) {
     auto encoding = required_string(**original, "original", "encoding");
     if (!encoding) return std::unexpected(encoding.error());
     o.encoding = std::move(*encoding);
+    auto type = optional_string(**original, "original", "type");
+    if (!type) return std::unexpected(type.error());
+    o.type = std::move(*type);
     s.original = std::move(o);
   }
 
@@ -462,6 +469,7 @@ Expected<std::string> payload(const Statement& s) {
     o.integer("bytes", s.original->bytes);
     AVOW_TRY(o.string("encoding", s.original->encoding));
     AVOW_TRY(o.string("sha256", s.original->sha256));
+    AVOW_TRY(o.optional("type", s.original->type));
     o.close();
   }
   if (s.published) {

@@ -6,6 +6,7 @@
 #include <archive/record/layout.hpp>
 #include <archive/text/canonical.hpp>
 #include <archive/text/encoding.hpp>
+#include <archive/warc/warc.hpp>
 
 #include <charconv>
 
@@ -152,6 +153,23 @@ EntryKey entry_key(record::KeyState& state, const ParsedEntry& p, std::uint64_t 
   return out;
 }
 
+TextClaim text_claim(std::uint64_t entry, const record::Statement& st) {
+  TextClaim claim{entry, st.text.sha256, st.text.bytes, st.original, std::nullopt};
+  if (st.original && st.original->type) {
+    if (const auto it = st.meta.find("capture.payload_sha256"); it != st.meta.end()) claim.payload_sha256 = it->second;
+  }
+  return claim;
+}
+
+std::string claim_key(const TextClaim& c) {
+  std::string key = fmt::format("{}/{}", c.text_sha, c.text_bytes);
+  if (c.original) {
+    key += fmt::format("/{}/{}/{}", c.original->sha256, c.original->bytes, c.original->encoding);
+    if (c.original->type) key += "/" + *c.original->type + "/" + c.payload_sha256.value_or("-");
+  }
+  return key;
+}
+
 std::optional<Problem> check_text_claim(const store::GitStore& store, const store::Oid& head, const TextClaim& claim,
                                         bool quick) {
   const auto bad = [&](std::string kind, const std::string& path, std::string message) {
@@ -181,6 +199,19 @@ std::optional<Problem> check_text_claim(const store::GitStore& store, const stor
   if (!want || !crypto::equal_constant_time(crypto::sha256(*original), *want) ||
       original->size() != claim.original->bytes) {
     return bad("original_mismatch", opath, fmt::format("original '{}' does not hash to its name (altered)", opath));
+  }
+  if (claim.original->type) {
+    // A web capture: the text was extracted from the final response's payload (no decoder here can repeat the
+    // extraction), so check what the WARC itself proves and that its payload is the one the record names.
+    auto view = warc::read_capture(*original);
+    if (!view)
+      return bad("original_mismatch", opath,
+                 fmt::format("original '{}' is not a valid WARC: {}", opath, view.error().message));
+    if (claim.payload_sha256 && *claim.payload_sha256 != view->payload_sha256)
+      return bad("original_mismatch", opath,
+                 fmt::format("original '{}': the final response payload is sha256 {}, the record says {}", opath,
+                             view->payload_sha256, *claim.payload_sha256));
+    return std::nullopt;
   }
   std::string decoded = *original;
   if (claim.original->encoding != "UTF-8") {

@@ -68,10 +68,17 @@ struct TextClaim {
   std::string text_sha;
   std::uint64_t text_bytes = 0;
   std::optional<record::OriginalRef> original;
+  std::optional<std::string> payload_sha256; // a web capture's meta "capture.payload_sha256", when the record has it
 };
+// Return the claim statement `st` (entry `entry`) makes about its text and original.
+TextClaim text_claim(std::uint64_t entry, const record::Statement& st);
+// Return a key that is equal for two claims exactly when checking one checks the other.
+std::string claim_key(const TextClaim& claim);
 // Check `claim` against the tree of `head`: the text is present, hashes to its name, has the claimed length and is
-// canonical; the original, if any, is present, hashes to its name and decodes and canonicalizes to the text. With
-// `quick`, only presence and the text's length. Returns the first problem found, if any.
+// canonical; the original, if any, is present, hashes to its name and decodes and canonicalizes to the text, or, for
+// a WARC original (type application/warc), parses as WARC with every record's digests right and, when the claim has
+// a payload_sha256, its final response's payload has that SHA-256. With `quick`, only presence and the text's
+// length. Returns the first problem found, if any.
 std::optional<Problem> check_text_claim(const store::GitStore& store, const store::Oid& head, const TextClaim& claim,
                                         bool quick);
 

@@ -158,7 +158,7 @@ private:
         const auto& st = *p.statement;
         if (st.supersedes && !m_statements.contains(*st.supersedes)) m_report.supersedes_before.emplace_back(i, *st.supersedes);
         m_statements.insert(id);
-        m_claims.push_back({i, st.text.sha256, st.text.bytes, st.original});
+        m_claims.push_back(text_claim(i, st));
       }
       ++m_report.entries;
     }
@@ -368,9 +368,7 @@ private:
   void check_texts() {
     std::set<std::string> seen;
     for (const auto& c : m_claims) {
-      std::string key = fmt::format("{}/{}", c.text_sha, c.text_bytes);
-      if (c.original) key += fmt::format("/{}/{}/{}", c.original->sha256, c.original->bytes, c.original->encoding);
-      if (!seen.insert(key).second) continue;
+      if (!seen.insert(claim_key(c)).second) continue;
       ++m_report.texts;
       if (auto bad = check_text_claim(m_store, m_tip, c, m_options.quick)) m_report.problems.push_back(std::move(*bad));
     }

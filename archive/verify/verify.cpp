@@ -553,13 +553,10 @@ private:
       m_expected_files.insert(tpath);
       // Every distinct claim is checked: the same text named with another byte count, or with another original,
       // is a separate job.
-      std::string key = fmt::format("{}/{}", st.text.sha256, st.text.bytes);
-      if (st.original) {
-        m_expected_files.insert(record::original_path(st.original->sha256));
-        key += fmt::format("/{}/{}/{}", st.original->sha256, st.original->bytes, st.original->encoding);
-      }
+      if (st.original) m_expected_files.insert(record::original_path(st.original->sha256));
       distinct_texts.insert(st.text.sha256);
-      if (seen.insert(key).second) jobs.push_back({i, st.text.sha256, st.text.bytes, st.original});
+      TextClaim claim = text_claim(i, st);
+      if (seen.insert(claim_key(claim)).second) jobs.push_back(std::move(claim));
     }
     m_report.texts = distinct_texts.size();
     const unsigned threads = job_count(m_options.jobs);

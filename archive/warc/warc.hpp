@@ -48,6 +48,15 @@ struct Record {
 // (1-based) and what is wrong.
 Expected<std::vector<Record>> read(std::string_view bytes);
 
+// The reader's bounds: a gzip member that inflates to more than `max_member` bytes, a file over `max_total` bytes
+// (inflated), or more than `max_records` records is refused (invalid_input), whatever the headers claim.
+struct ReadLimits {
+  std::size_t max_member = std::size_t{256} << 20;
+  std::size_t max_total = std::size_t{512} << 20;
+  std::size_t max_records = 10000;
+};
+Expected<std::vector<Record>> read(std::string_view bytes, const ReadLimits& limits);
+
 // An HTTP message taken apart.
 struct HttpMessage {
   long status = 0;                  // responses; 0 for requests

@@ -292,6 +292,49 @@ namespace {
 
 // A Hijri date is marked by published.calendar; its bytes sort between as_written and local (JCS), and old records
 // without it still parse.
+TEST(RecordOriginalType, WarcOriginalsRoundTripWithTheirTypeLast) {
+  Statement s = minimal();
+  s.original = OriginalRef{"042409cc84a2b495a0692f05f5796976ed105bb78e49ca26488f9e3bd1935c64", 2419, "windows-1256",
+                           "application/warc"};
+  auto p = payload(s);
+  ASSERT_TRUE(p.has_value()) << p.error().message;
+  EXPECT_NE(p->find(R"("original":{"bytes":2419,"encoding":"windows-1256",)"
+                    R"("sha256":"042409cc84a2b495a0692f05f5796976ed105bb78e49ca26488f9e3bd1935c64",)"
+                    R"("type":"application/warc"},)"),
+            std::string::npos)
+      << *p;
+  EXPECT_EQ(canonical_of(s), *p);
+  auto back = parse_payload(*p);
+  ASSERT_TRUE(back.has_value()) << back.error().message;
+  ASSERT_TRUE(back->original.has_value());
+  EXPECT_EQ(back->original->type, "application/warc");
+  EXPECT_EQ(*back, s);
+  // Without a type the payload is exactly as before: no "type" member.
+  s.original->type = std::nullopt;
+  p = payload(s);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->find("\"type\""), std::string::npos);
+  // The binary "encoding" of a capture whose text was given with --text-from is a valid name.
+  s.original->type = "application/warc";
+  s.original->encoding = "binary";
+  EXPECT_TRUE(validate(s).has_value());
+}
+
+TEST(RecordOriginalType, OnlyApplicationWarcIsAccepted) {
+  Statement s = minimal();
+  s.original = OriginalRef{"042409cc84a2b495a0692f05f5796976ed105bb78e49ca26488f9e3bd1935c64", 10, "UTF-8",
+                           "text/html"};
+  expect_invalid(s, "original.type 'text/html' is not application/warc");
+  s.original->type = "";
+  expect_invalid(s, "original.type '' is not application/warc");
+  s.original->type = "application/warc";
+  json::Value v = *to_json(s);
+  v["original"]["type"] = "application/WARC";
+  expect_rejected(v, "original.type 'application/WARC' is not application/warc");
+  v["original"]["type"] = 1;
+  expect_rejected(v, "field 'original.type' must be a string");
+}
+
 TEST(RecordPublishedCalendar, RoundTripsAndSortsBetweenAsWrittenAndLocal) {
   Statement s = minimal();
   s.published = Published{"22 \xD8\xB1\xD8\xAC\xD8\xA8 1440 \xD9\x87\xD9\x80", std::nullopt, "2019-03-29", "Asia/Riyadh",

@@ -128,6 +128,9 @@ std::map<std::string, Statement> good_statements() {
   Statement hijri = base();
   hijri.published = Published{"22 \xD8\xB1\xD8\xAC\xD8\xA8 1440", std::nullopt, "2019-03-29", std::nullopt, "islamic-umalqura"};
   out["gen-hijri.json"] = hijri;
+  Statement warc = out["gen-full.json"];
+  warc.original->type = "application/warc";
+  out["gen-warc.json"] = warc;
   return out;
 }
 
@@ -165,6 +168,8 @@ std::map<std::string, json::Value> bad_records() {
   add("bad-utc.json", [](auto& v) { v["published"]["utc"] = "2019-03-29T15:36:00"; });
   add("bad-local.json", [](auto& v) { v["published"]["local"] = "2019-03-29T15:36:00Z"; });
   add("bad-encoding.json", [](auto& v) { v["original"]["encoding"] = "utf 8"; });
+  add("bad-original-type.json", [](auto& v) { v["original"]["type"] = "text/html"; });
+  add("bad-original-type-number.json", [](auto& v) { v["original"]["type"] = 1; });
   add("bad-calendar-gregory.json", [](auto& v) { v["published"]["calendar"] = "gregory"; });
   add("bad-calendar-upper.json", [](auto& v) { v["published"]["calendar"] = "Islamic-Umalqura"; });
   add("bad-calendar-number.json", [](auto& v) { v["published"]["calendar"] = 1; });
