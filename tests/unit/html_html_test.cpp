@@ -569,9 +569,10 @@ TEST(HtmlRender, HiddenAndNonTextElementsAreLeftOut) {
   EXPECT_EQ(text_of("<div id=s><p hidden>h</p><p style='DISPLAY : none'>n</p><p style='visibility:hidden'>v</p>"
                     "<script>s()</script><style>p{}</style><noscript>ns</noscript><template>t</template>"
                     "<button>b</button><select><option>o</option></select><textarea>ta</textarea>"
-                    "<svg><text>svg</text></svg><iframe>if</iframe><p>kept</p></div>",
+                    "<svg><text>svg</text></svg><iframe>if</iframe><p>kept <span class='x sr-only'>sr</span>"
+                    "<span class=visually-hidden>vh</span><span class=hidden-xs>shown</span></p></div>",
                     "#s"),
-            "kept\n");
+            "kept shown\n");
   // What the user named is taken as it is: nav, footer and forms in it stay.
   EXPECT_EQ(text_of("<div id=s><nav>N</nav><form>F</form><footer>Foot</footer><p class=share>S</p></div>", "#s"),
             "N\n\nF\n\nFoot\n\nS\n");
