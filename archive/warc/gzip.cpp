@@ -76,7 +76,7 @@ std::string outcome_message(Outcome o, std::size_t max_bytes) {
 std::string gzip_member(std::string_view bytes) {
   z_stream z{};
   // windowBits 15 + 16: a gzip wrapper with zlib's default header (no name, mtime 0).
-  if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+  if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     throw std::runtime_error("zlib: deflateInit2 failed");
   std::string out;
   std::array<unsigned char, 64 * 1024> buffer{};

@@ -171,8 +171,9 @@ Expected<std::string> write_capture(const Capture& capture) {
                                                info));
   for (std::size_t i = 0; i < capture.exchanges.size(); ++i) {
     const Exchange& e = capture.exchanges[i];
-    for (const auto* v : {&e.url, &e.ip, &e.date})
-      if (auto ok = check_field("WARC-Target-URI", *v); !ok) return std::unexpected(ok.error());
+    for (const auto& [name, value] : {std::pair<const char*, const std::string*>{"WARC-Target-URI", &e.url},
+                                      {"WARC-IP-Address", &e.ip}, {"WARC-Date", &e.date}})
+      if (auto ok = check_field(name, *value); !ok) return std::unexpected(ok.error());
     if (e.url.empty()) return fail(ErrorCode::invalid_input, "exchange {}: no target URI", i + 1);
     auto request = detail::split_http(e.request, false);
     if (!request) return fail(ErrorCode::invalid_input, "exchange {}: request: {}", i + 1, request.error().message);

@@ -211,6 +211,19 @@ TEST_F(CliWarcVerify, AValidLibraryCaptureVerifies) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
+TEST_F(CliWarcVerify, TwoRecordsOfOneWarcAreCheckedEachAgainstTheirOwnPayloadHash) {
+  // The same WARC (one original blob) named by two records: the one whose payload hash is wrong is reported.
+  append_capture(plain_warc(), {{"capture.payload_sha256", k_payload_sha}}, "http://example.test/p");
+  const std::string bad = append_capture(plain_warc(), {{"capture.payload_sha256", std::string(64, '0')}},
+                                         "http://example.test/q");
+  auto r = a.avow({"verify", "--json"});
+  ASSERT_EQ(r.exit_code, 1) << r.out;
+  const auto j = r.json();
+  ASSERT_EQ(j["problems"].size(), 1U) << j["problems"].dump(2);
+  EXPECT_EQ(j["problems"][0]["kind"], "original_mismatch");
+  EXPECT_EQ(j["problems"][0]["entry"], a.avow({"show", bad, "--json"}).json()["index"]);
+}
+
 TEST_F(CliWarcVerify, NotAWarcAtAllIsCaught) {
   const std::string id = append_capture("<html>not a warc</html>", {});
   const std::string path = original_path(record(id)["original"]["sha256"]);
