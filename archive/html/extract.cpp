@@ -6,8 +6,9 @@
 // 1. Dropped outright, with everything inside them, before anything is scored or rendered:
 //    - what is not text a reader reads: head, title, script, style, noscript, template, iframe, object, embed, svg,
 //      math, canvas, video, audio, map, picture, img (image alt text is never included), button, input, select,
-//      option, datalist, textarea, link, meta, base, frameset, and any element with the `hidden` attribute or an
-//      inline style `display: none` / `visibility: hidden`;
+//      option, datalist, textarea, link, meta, base, frameset, and any element with the `hidden` attribute, an
+//      inline style `display: none` / `visibility: hidden`, or a class that hides it (hidden, sr-only,
+//      visually-hidden, visuallyhidden, screen-reader-text, d-none, element-invisible, u-hidden);
 //    - the page's chrome: nav, aside, footer, menu, dialog; header unless it is inside an <article> (there it holds
 //      the headline and dateline); form unless it holds 500 bytes of text or more (ASP.NET pages wrap the whole
 //      page in one); elements whose ARIA role is navigation, banner, contentinfo, complementary, search, menu,
@@ -178,8 +179,24 @@ Hints hints_of(std::string_view value) {
 Hints class_hints(const GumboNode* e) { return hints_of(dom::attribute(e, "class").value_or("")); }
 Hints id_hints(const GumboNode* e) { return hints_of(dom::attribute(e, "id").value_or("")); }
 
+// Class names that hide an element from sight in the common CSS frameworks (screen-reader-only text included: a
+// reader of the page does not see it).
+constexpr std::array<std::string_view, 8> k_hiding_classes = {"hidden",   "sr-only",           "visually-hidden",
+                                                              "visuallyhidden", "screen-reader-text", "d-none",
+                                                              "element-invisible", "u-hidden"};
+
 bool hidden(const GumboNode* e) {
   if (dom::attribute(e, "hidden")) return true;
+  if (const auto cls = dom::attribute(e, "class")) {
+    std::size_t i = 0;
+    while (i < cls->size()) {
+      while (i < cls->size() && is_ascii_ws((*cls)[i])) ++i;
+      std::size_t j = i;
+      while (j < cls->size() && !is_ascii_ws((*cls)[j])) ++j;
+      if (j > i && one_of(lower(cls->substr(i, j - i)), k_hiding_classes)) return true;
+      i = j;
+    }
+  }
   const auto style = dom::attribute(e, "style");
   if (!style) return false;
   std::string compact;

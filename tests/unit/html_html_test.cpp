@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
+#include <ctime>
 #include <random>
 #include <string>
 
@@ -67,9 +67,10 @@ std::string repeat(std::string_view s, std::size_t n) {
   return out;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
+// CPU seconds this process has used since `t0` (std::clock): the bound holds on a loaded machine too.
+using CpuTime = std::clock_t;
+CpuTime cpu_now() { return std::clock(); }
+double seconds_since(CpuTime t0) { return static_cast<double>(std::clock() - t0) / CLOCKS_PER_SEC; }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fixtures: every extraction byte for byte
@@ -568,9 +569,10 @@ TEST(HtmlRender, HiddenAndNonTextElementsAreLeftOut) {
   EXPECT_EQ(text_of("<div id=s><p hidden>h</p><p style='DISPLAY : none'>n</p><p style='visibility:hidden'>v</p>"
                     "<script>s()</script><style>p{}</style><noscript>ns</noscript><template>t</template>"
                     "<button>b</button><select><option>o</option></select><textarea>ta</textarea>"
-                    "<svg><text>svg</text></svg><iframe>if</iframe><p>kept</p></div>",
+                    "<svg><text>svg</text></svg><iframe>if</iframe><p>kept <span class='x sr-only'>sr</span>"
+                    "<span class=visually-hidden>vh</span><span class=hidden-xs>shown</span></p></div>",
                     "#s"),
-            "kept\n");
+            "kept shown\n");
   // What the user named is taken as it is: nav, footer and forms in it stay.
   EXPECT_EQ(text_of("<div id=s><nav>N</nav><form>F</form><footer>Foot</footer><p class=share>S</p></div>", "#s"),
             "N\n\nF\n\nFoot\n\nS\n");
@@ -713,7 +715,7 @@ TEST(HtmlHostile, DeepNestingIsRefusedQuickly) {
   const std::string refused = "the page nests elements more than 400 levels deep; avow does not parse it";
   for (const std::string_view unit : {"<div>", "<b><p>x", "<span>", "<svg><style><div>", "<td><div>",
                                       "<table><td>", "<b><div></b>", "<a><div>", "<noscript><div>", "<div/>"}) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const CpuTime t0 = cpu_now();
     EXPECT_EQ(error_of(repeat(unit, 100000)), refused) << unit;
     EXPECT_LT(seconds_since(t0), 2.0) << unit;
   }
@@ -734,7 +736,7 @@ TEST(HtmlHostile, DeepButRealNestingIsParsed) {
 }
 
 TEST(HtmlHostile, ManyEndTagsUnderDeepNestingTakeBoundedTime) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const CpuTime t0 = cpu_now();
   auto p = extract(repeat("<div>", 390) + repeat("</x>", 1000000) + "<p>A paragraph at the end of the page.</p>");
   ASSERT_TRUE(p) << p.error().message;
   EXPECT_EQ(p->text, "A paragraph at the end of the page.\n");
@@ -742,7 +744,7 @@ TEST(HtmlHostile, ManyEndTagsUnderDeepNestingTakeBoundedTime) {
 }
 
 TEST(HtmlHostile, HugeAttributesAndBrokenMarkup) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const CpuTime t0 = cpu_now();
   auto p = extract("<p title=\"" + std::string(10'000'000, 'a') + "\">text after a huge attribute</p>");
   ASSERT_TRUE(p) << p.error().message;
   EXPECT_EQ(p->text, "text after a huge attribute\n");
