@@ -126,7 +126,10 @@ void describe(const Kept& kept, const std::string& requested, CapturedPage& page
 
 // The statement for a page that was fetched: its text (extracted, or the request's own), metadata (flags first), the
 // capture.* meta, and the WARC as its original. `page` gets what was used.
-Expected<StatementInput> make_statement(const CaptureRequest& req, const Kept& kept, CapturedPage& page) {
+// `previous` (watch): the version being checked again, whose title, publisher and lang are kept when the page gives
+// none (they may have come from flags), with from = "previous version".
+Expected<StatementInput> make_statement(const CaptureRequest& req, const Kept& kept, CapturedPage& page,
+                                        const index::Row* previous = nullptr) {
   const auto& response = kept.view.response;
   if ((page.status < 200 || page.status > 299) && !req.allow_status)
     return fail(ErrorCode::io, "GET {}: the server answered {} (give --allow-status to archive the response anyway)",
@@ -192,6 +195,16 @@ Expected<StatementInput> make_statement(const CaptureRequest& req, const Kept& k
       }
       page.metadata[name] = {value, found.from};
       return value;
+    }
+    if (previous) {
+      const std::string_view n = name;
+      const std::string& kept_value = n == "title" ? previous->title : n == "publisher" ? previous->publisher
+                                      : n == "lang"  ? previous->lang
+                                                     : std::string();
+      if (!kept_value.empty()) {
+        page.metadata[name] = {kept_value, "previous version"};
+        return kept_value;
+      }
     }
     return std::nullopt;
   };
@@ -380,8 +393,11 @@ Expected<WatchResult> Archive::watch(const WatchOptions& options) {
     CaptureRequest req;
     req.url = row.source;
     req.allow_status = true;
-    if (auto meta = nlohmann::json::parse(row.meta_json, nullptr, false); meta.is_object())
+    std::string given_text_payload; // the payload whose text the user gave (--text-from), when that was so
+    if (auto meta = nlohmann::json::parse(row.meta_json, nullptr, false); meta.is_object()) {
       if (auto it = meta.find("capture.selector"); it != meta.end() && it->is_string()) req.selector = it->get<std::string>();
+      if (meta.value("capture.extractor", "") == "text-from") given_text_payload = meta.value("capture.payload_sha256", "");
+    }
     const auto failed = [&](Error e) {
       w.status = WatchedSource::Status::failed;
       w.error = std::move(e);
@@ -403,13 +419,13 @@ Expected<WatchResult> Archive::watch(const WatchOptions& options) {
       if (options.record_gone) {
         // The evidence of the removal: the response's WARC, with the error page's text, else the status line(s).
         Expected<StatementInput> in = std::unexpected(Error{ErrorCode::invalid_input, "moved"});
-        if (!moved) in = make_statement(req, *kept, page);
+        if (!moved) in = make_statement(req, *kept, page, &row);
         if (!in) {
           CaptureRequest bare = req;
           const auto& first = kept->fetched.hops.front().response;
           bare.text = moved ? fmt::format("{}\nLocation: {}\n", first.substr(0, first.find("\r\n")), page.final_uri)
                             : kept->view.response.start_line + "\n";
-          in = make_statement(bare, *kept, page);
+          in = make_statement(bare, *kept, page, &row);
           if (in) in->meta["capture.extractor"] = "status-line";
         }
         if (!in) {
@@ -423,7 +439,26 @@ Expected<WatchResult> Archive::watch(const WatchOptions& options) {
       progress.tick(req.url);
       return;
     }
-    auto in = make_statement(req, *kept, page);
+    if (!given_text_payload.empty() && (page.status >= 200 && page.status <= 299)) {
+      // A text the user gave for a payload avow cannot read (a PDF...): the same payload is the same statement; a
+      // new one needs its text from the user again.
+      if (page.payload_sha256 != given_text_payload) {
+        failed(Error{ErrorCode::invalid_input,
+                     fmt::format("{}: the response changed (payload sha256 {}, was {}) and its text was given with "
+                                 "--text-from: capture it again with avow capture --text-from FILE",
+                                 page.final_uri, page.payload_sha256, given_text_payload)});
+        progress.tick(req.url);
+        return;
+      }
+      auto old_text = m_impl->store.read(**head, record::text_path(row.text_sha256));
+      if (!old_text) {
+        failed(old_text.error());
+        progress.tick(req.url);
+        return;
+      }
+      req.text = std::move(*old_text);
+    }
+    auto in = make_statement(req, *kept, page, &row);
     if (in && (page.status < 200 || page.status > 299))
       in = fail(ErrorCode::io, "GET {}: the server answered {}", page.final_uri, status_text(kept->view.response));
     if (!in) {

@@ -139,6 +139,28 @@ TEST_F(CliWatch, MovedPageIsReported) {
   EXPECT_EQ(s["text"], "HTTP/1.1 301 Moved Permanently\nLocation: " + server.url("/press-release") + "\n");
 }
 
+TEST_F(CliWatch, TextGivenByTheUserIsComparedByPayload) {
+  const std::string text = "Annual report 2025.\n\nThe text of the PDF, as read by the archivist.\n";
+  auto r = a.avow({"capture", server.url("/pdf"), "--text-from", a.file("report.txt", text), "--title", "Annual report",
+                   "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string first = r.json()["id"];
+  const std::string before = a.state();
+  auto w = a.avow({"watch"});
+  EXPECT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_EQ(w.out, "unchanged  " + server.url("/pdf") + "\nchecked 1: 1 unchanged, 0 changed, 0 gone, 0 moved, 0 failed\n");
+  EXPECT_EQ(a.state(), before);
+  // A recapture keeps the given text and, as the PDF says none, the title of the version before.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto re = a.avow({"watch", "--recapture", "--json"});
+  ASSERT_EQ(re.exit_code, 0) << re.err;
+  const auto s = show(re.json()["sources"][0]["record"]);
+  EXPECT_EQ(s["text"], text);
+  EXPECT_EQ(s["record"]["title"], "Annual report");
+  EXPECT_EQ(s["record"]["meta"]["capture.extractor"], "text-from");
+  EXPECT_FALSE(s["record"].contains("supersedes")); // the same text: a recapture, not a new version
+}
+
 TEST_F(CliWatch, SummaryCountsEveryOutcomeAndOneCommitHoldsTheNewVersions) {
   for (const char* path : {"/press-release", "/changing", "/vanishing", "/moved", "/flaky"}) ASSERT_FALSE(capture(path).empty());
   ASSERT_EQ(a.archive_file("Not a web page.\n", {"--source", "urn:example:not-web"}).exit_code, 0);
