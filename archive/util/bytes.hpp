@@ -20,6 +20,9 @@ inline ByteView as_bytes(std::string_view s) {
 // Copy `b` into a std::string.
 inline std::string to_string(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
+// Append the UTF-8 encoding of code point `cp` to `out`; U+FFFD for NUL, a surrogate or a value above U+10FFFF.
+void append_utf8(std::string& out, char32_t cp);
+
 // Return lowercase hex of `b`.
 std::string to_hex(ByteView b);
 // Decode hex (either case, even length); invalid_input otherwise.

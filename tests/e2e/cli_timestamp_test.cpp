@@ -53,21 +53,6 @@ private:
   std::string m_url;
 };
 
-// A TCP port on 127.0.0.1 that nothing listens on (bound, then closed).
-int closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    throw std::runtime_error("cannot find a free port");
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 std::string utc_in(std::chrono::seconds offset) {
   return format_rfc3339_utc(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) + offset);
 }

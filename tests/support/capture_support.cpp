@@ -67,20 +67,6 @@ void CaptureServer::set(const std::string& query) const {
   if (r.exit_code != 0) throw std::runtime_error("cannot set " + query + ": " + r.err);
 }
 
-int closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    throw std::runtime_error("cannot find a free port");
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 std::string sha256sum(const std::string& data) {
   auto r = run_process({"sha256sum"}, data);
   return r.out.substr(0, 64);

@@ -37,8 +37,6 @@ private:
   std::string m_base;
 };
 
-// A TCP port on 127.0.0.1 that nothing listens on.
-int closed_port();
 
 // SHA-256 of `data`, lowercase hex, by stock sha256sum.
 std::string sha256sum(const std::string& data);

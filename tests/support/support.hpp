@@ -111,4 +111,7 @@ void make_legacy_copy(const std::filesystem::path& from, const std::filesystem::
 // answer "not proven", never an error; the failures name the offset and the bytes around it.
 void expect_every_bit_flip_unproven(const std::string& bundle, const std::string& policy);
 
+// A TCP port on 127.0.0.1 that nothing listens on (bound, then closed): for "cannot connect" tests.
+int closed_port();
+
 } // namespace avow::test

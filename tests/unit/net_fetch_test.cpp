@@ -200,22 +200,8 @@ TEST_F(NetFetch, TimesOut) {
       << r.error().message;
 }
 
-// A TCP port on 127.0.0.1 that nothing listens on (bound, then closed).
-int closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    throw std::runtime_error("cannot find a free port");
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 TEST(NetFetchErrors, RefusedConnectionsUnknownHostsAndBadUrls) {
-  const std::string closed = "http://127.0.0.1:" + std::to_string(closed_port()) + "/";
+  const std::string closed = "http://127.0.0.1:" + std::to_string(avow::test::closed_port()) + "/";
   auto r = fetch(closed);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::io);
