@@ -115,6 +115,7 @@ struct AppendOptions {
   // Archive a text decoded with `encoding` even when it looks like the wrong decoding (a warning instead of
   // invalid_input).
   bool force = false;
+  Progress progress; // statements prepared/written of the batch
 };
 
 struct AppendedRecord {
@@ -350,7 +351,7 @@ public:
   // the log names; invalid_input when it is malformed or ambiguous.
   Expected<std::vector<index::Row>> log(const index::Filter& filter, std::vector<std::string>& notices) const;
   // Rebuild the derived index from the archive; returns the number of entries indexed.
-  Expected<std::uint64_t> reindex(std::vector<std::string>& notices) const;
+  Expected<std::uint64_t> reindex(std::vector<std::string>& notices, const Progress& progress = {}) const;
 
   // Is this text in the archive? Byte-identical matches (the bytes are a stored canonical text or original) and
   // canonically identical ones; when there is none and `source` is given, the closest version of that source with a

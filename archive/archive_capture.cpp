@@ -255,7 +255,7 @@ template <class Fn> void run_bounded(std::size_t n, unsigned jobs, Fn&& fn) {
 }
 
 // Tell `progress` (one call at a time) that one more of `total` is done.
-struct Progress {
+struct CaptureProgress {
   const std::function<void(std::size_t, std::size_t, const std::string&)>& callback;
   std::size_t total;
   std::mutex mutex;
@@ -305,7 +305,7 @@ Expected<CaptureResult> Archive::capture_batch(const std::vector<CaptureRequest>
   CaptureResult result;
   result.pages.resize(requests.size());
   std::vector<std::optional<StatementInput>> made(requests.size());
-  Progress progress{options.progress, requests.size(), {}, 0};
+  CaptureProgress progress{options.progress, requests.size(), {}, 0};
   run_bounded(requests.size(), options.jobs, [&](std::size_t i) {
     const auto& req = requests[i];
     auto& page = result.pages[i];
@@ -382,7 +382,7 @@ Expected<WatchResult> Archive::watch(const WatchOptions& options) {
   WatchResult result;
   result.sources.resize(watched.size());
   std::vector<std::optional<StatementInput>> made(watched.size());
-  Progress progress{options.capture.progress, watched.size(), {}, 0};
+  CaptureProgress progress{options.capture.progress, watched.size(), {}, 0};
   const auto& settings = options.capture.fetch;
   const bool recapture = options.capture.append.recapture;
   run_bounded(watched.size(), options.capture.jobs, [&](std::size_t i) {

@@ -257,7 +257,8 @@ Expected<std::vector<index::Row>> Archive::log(const index::Filter& filter, std:
   return rows;
 }
 
-Expected<std::uint64_t> Archive::reindex(std::vector<std::string>& notices) const {
+Expected<std::uint64_t> Archive::reindex(std::vector<std::string>& notices, const Progress& progress) const {
+  (void)progress; // reported by the index rebuild (issue 11, progress bars)
   if (auto ok = index::Index::remove(detail::index_path(m_impl->store)); !ok) return std::unexpected(ok.error());
   auto head = head_of(*m_impl);
   if (!head) return std::unexpected(head.error());

@@ -23,6 +23,7 @@ struct PullOptions {
   std::optional<std::filesystem::path> evidence_file; // where split-view evidence goes; default .git/avow/evidence/
   std::chrono::milliseconds lock_timeout{10000};
   unsigned jobs = 0;
+  Progress progress; // new entries verified of those fetched
 };
 
 struct PullResult {

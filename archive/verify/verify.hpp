@@ -2,6 +2,7 @@
 
 #include <archive/record/layout.hpp>
 #include <archive/store/git_store.hpp>
+#include <archive/util/progress.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -55,6 +56,7 @@ struct Options {
   // Verify the history ending at this commit instead of refs/heads/main (a clone checks what it fetched before it
   // becomes main).
   std::optional<store::Oid> tip;
+  Progress progress; // entries checked of the tree size
 };
 
 // Check everything SPEC section 7 lists (items 1 to 5) for the archive in `store`, reading each commit of main once
