@@ -1,5 +1,6 @@
 #include <archive/archive.hpp>
 
+#include <archive/archive_append.hpp>
 #include <archive/archive_impl.hpp>
 #include <archive/proof_bundle.hpp>
 
@@ -40,34 +41,6 @@ namespace avow {
 namespace fs = std::filesystem;
 
 namespace {
-
-unsigned job_count(unsigned jobs) {
-  if (jobs != 0) return jobs;
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
-// Run `fn(i)` for i in [0, n) on up to `jobs` threads; `fn` must be safe to call concurrently for distinct i.
-template <class Fn> void parallel_for(std::size_t n, unsigned jobs, Fn&& fn) {
-  const unsigned threads = static_cast<unsigned>(std::min<std::size_t>(job_count(jobs), std::max<std::size_t>(1, n / 64)));
-  if (threads <= 1) {
-    for (std::size_t i = 0; i < n; ++i) fn(i);
-    return;
-  }
-  std::atomic<std::size_t> next{0};
-  std::vector<std::jthread> pool;
-  for (unsigned t = 0; t < threads; ++t)
-    pool.emplace_back([&] {
-      for (;;) {
-        const std::size_t start = next.fetch_add(64);
-        if (start >= n) return;
-        for (std::size_t i = start; i < std::min(n, start + 64); ++i) fn(i);
-      }
-    });
-}
-
-Error with_context(const Error& e, std::string_view context) {
-  return Error{e.code, fmt::format("{}: {}", context, e.message)};
-}
 
 // Open the key named by `path`: a private key file, or an agent key ("ssh-agent:SHA256:...") whose private half never
 // reaches this process.
@@ -130,96 +103,6 @@ std::string commit_message(std::string_view summary, std::uint64_t first, std::u
   if (records.size() <= 32)
     for (const auto& [index, id] : records) msg += fmt::format("Avow-Record: {} {}\n", index, id);
   return msg;
-}
-
-// A statement checked and turned into a signed log entry, not yet written.
-struct Prepared {
-  std::string canonical;
-  std::string text_sha;
-  std::optional<std::string> original_sha;
-  std::string payload;
-  std::string id;
-  std::string envelope;
-  std::vector<std::string> warnings;
-  std::string encoding;                      // "UTF-8" or the canonical name of the encoding it was decoded from
-  std::optional<std::string> decoding_doubt; // why the decoded text looks wrong for its encoding (refused unless forced)
-};
-
-Expected<Prepared> prepare(const StatementInput& in, const std::string& archivist, const std::string& captured,
-                           bool strict_dates) {
-  Prepared p;
-  if (in.bytes.size() > k_max_statement_bytes)
-    return fail(ErrorCode::invalid_input, "statement is {} bytes, over the limit of {} bytes", in.bytes.size(),
-                k_max_statement_bytes);
-  std::string encoding = "UTF-8"; // the name text::encoding_name gives UTF-8
-  std::string decoded_storage;
-  std::string_view decoded = in.bytes;
-  if (in.encoding) {
-    auto name = text::encoding_name(*in.encoding);
-    if (!name) return std::unexpected(name.error());
-    encoding = *name;
-    auto utf8 = text::to_utf8(in.bytes, *in.encoding);
-    if (!utf8) return std::unexpected(utf8.error());
-    decoded_storage = std::move(*utf8);
-    decoded = decoded_storage;
-    p.decoding_doubt = text::decoding_doubt(in.bytes, *in.encoding, decoded);
-    if (p.decoding_doubt) p.warnings.push_back(*p.decoding_doubt + "; archived as decoded (--force)");
-  }
-  p.encoding = encoding;
-  auto canon = text::canonicalize(decoded);
-  if (!canon && !in.encoding && canon.error().message.starts_with("invalid UTF-8"))
-    if (auto hint = text::encoding_hint(in.bytes))
-      return fail(ErrorCode::invalid_input, "{}; {}", canon.error().message, *hint);
-  if (!canon) return std::unexpected(canon.error());
-  // Whatever its origin (a file, standard input, a manifest's text or path), a key is never made a public statement.
-  if (auto key = text::private_key_material(canon->text))
-    return fail(ErrorCode::invalid_input, "the text holds private key material ({}); private keys are never archived",
-                *key);
-  for (const auto& w : canon->warnings) p.warnings.push_back(w.message);
-  p.canonical = std::move(canon->text);
-  p.text_sha = to_hex(crypto::sha256(p.canonical));
-
-  record::Statement s;
-  s.text = {p.text_sha, p.canonical.size(), in.lang};
-  if (in.captured_original) {
-    // A web capture: the original is the WARC the text was extracted from, never the text's own bytes.
-    const auto& o = *in.captured_original;
-    p.original_sha = to_hex(crypto::sha256(o.bytes));
-    s.original = record::OriginalRef{*p.original_sha, o.bytes.size(), o.encoding, o.type};
-  } else if (in.bytes != p.canonical) {
-    p.original_sha = to_hex(crypto::sha256(in.bytes));
-    s.original = record::OriginalRef{*p.original_sha, in.bytes.size(), encoding};
-  }
-  s.title = in.title;
-  s.source = {in.source, in.publisher};
-  if (auto w = text::iri_bidi_warning(in.source)) p.warnings.push_back(std::move(*w));
-  if (in.published) {
-    text::DateOptions date_options{std::nullopt, in.lang, std::nullopt};
-    if (in.date_order && !(date_options.order = text::date_order_from_name(*in.date_order)))
-      return fail(ErrorCode::invalid_input, "date order '{}' is not dmy, mdy or ymd", *in.date_order);
-    auto parsed = text::parse_published(*in.published, in.tz ? std::optional<std::string_view>(*in.tz) : std::nullopt,
-                                        date_options);
-    if (!parsed) return std::unexpected(with_context(parsed.error(), "published"));
-    for (auto& w : parsed->warnings) p.warnings.push_back(std::move(w));
-    if (!parsed->understood) {
-      if (strict_dates)
-        return fail(ErrorCode::invalid_input, "published '{}' is not a date any parser understands", *in.published);
-      p.warnings.push_back(fmt::format("published '{}' is not a date any parser understands; kept as written",
-                                       *in.published));
-    }
-    s.published = record::Published{parsed->as_written, parsed->utc, parsed->local, parsed->tz, parsed->calendar};
-  } else if (in.tz) {
-    return fail(ErrorCode::invalid_input, "--tz needs --published");
-  }
-  s.captured = captured;
-  s.archivist = archivist;
-  s.supersedes = in.supersedes;
-  s.meta = in.meta;
-  auto payload = record::payload(s);
-  if (!payload) return std::unexpected(payload.error());
-  p.payload = std::move(*payload);
-  p.id = record::record_id(p.payload);
-  return p;
 }
 
 Expected<std::string> sign_entry(std::string_view payload, const crypto::Signer& key) {
@@ -328,6 +211,35 @@ Expected<std::string> read_entry(const store::GitStore& store, const store::Oid&
 
 void detail::remember_seen_checkpoint(const store::GitStore& store, std::string_view note) {
   remember_checkpoint(store, note);
+}
+
+Expected<std::string> detail::read_log_entry(const store::GitStore& store, const store::Oid& head, std::uint64_t size,
+                                             std::uint64_t i) {
+  return read_entry(store, head, size, i);
+}
+
+Expected<void> detail::check_seen(const store::GitStore& store, const store::Oid& head, const log::Checkpoint& now,
+                                  const record::KeyState& keys) {
+  return check_seen_checkpoint(store, head, now, keys);
+}
+
+Expected<std::string> detail::sign_log_entry(std::string_view payload, const crypto::Signer& key) {
+  return sign_entry(payload, key);
+}
+
+Expected<std::uint64_t> detail::append_entries(const store::GitStore& store, const store::Oid& base,
+                                               store::Transaction& tx, std::uint64_t old_size,
+                                               const std::vector<std::string>& envelopes,
+                                               const record::ArchiveConfig& config, const crypto::Signer& log_key,
+                                               const log::Hash& old_root, const record::KeyState& keys) {
+  return append_to_log(store, base, tx, old_size, envelopes, config, log_key, old_root, keys);
+}
+
+Expected<store::Oid> detail::commit_entries(store::Transaction& tx, std::string_view summary, std::uint64_t first,
+                                            std::uint64_t new_size,
+                                            const std::vector<std::pair<std::uint64_t, std::string>>& records,
+                                            const crypto::Signer& log_key) {
+  return tx.commit(commit_message(summary, first, new_size, records), commit_signer(log_key));
 }
 
 Expected<std::string> detail::write_key_entries(Archive::Impl& impl, const store::Oid& head,
@@ -482,263 +394,6 @@ Expected<Archive> Archive::open(const fs::path& dir) {
   auto verifier = verify::log_verifier(*config);
   if (!verifier) return fail(ErrorCode::failed_precondition, "'{}': {}", dir.string(), verifier.error().message);
   return Archive(std::make_unique<Impl>(Impl{std::move(*store), std::move(*config), std::move(*verifier), dir}));
-}
-
-Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs, const AppendOptions& options) {
-  if (inputs.empty()) return fail(ErrorCode::invalid_input, "nothing to archive");
-  auto& store = m_impl->store;
-  const auto& config = m_impl->config;
-
-  // Keys.
-  std::optional<fs::path> key_file = options.key;
-  if (!key_file) {
-    auto configured = store.config_get("avow.key");
-    if (!configured) return std::unexpected(configured.error());
-    if (!*configured) return fail(ErrorCode::key, "no archivist key: give --key FILE or set AVOW_KEY");
-    key_file = fs::path(**configured);
-  }
-  auto archivist = load_key(*key_file, options.passphrase);
-  if (!archivist) return std::unexpected(archivist.error());
-  auto log_key_file = store.config_get("avow.logkey");
-  if (!log_key_file) return std::unexpected(log_key_file.error());
-  if (!*log_key_file)
-    return fail(ErrorCode::key, "this copy of the archive has no log key (avow.logkey in .git/config): only the "
-                                "archive's operator can append");
-  auto log_key = load_key(fs::path(**log_key_file), options.passphrase);
-  if (!log_key) return std::unexpected(log_key.error());
-  const std::string archivist_id = crypto::key_id(archivist->public_key());
-  if (archivist_id == config.log_key_id || archivist_id == crypto::key_id(log_key->public_key()))
-    return fail(ErrorCode::key, "the log key signs checkpoints and commits, not statements: give an archivist key");
-
-  // 1. Check every statement (in parallel) before anything else: nothing is written unless all are good.
-  const std::string captured = format_rfc3339_utc(now_seconds());
-  std::vector<Expected<Prepared>> prepared(inputs.size(), std::unexpected(Error{ErrorCode::internal, "not prepared"}));
-  parallel_for(inputs.size(), options.jobs,
-               [&](std::size_t i) { prepared[i] = prepare(inputs[i], archivist_id, captured, options.strict_dates); });
-  for (std::size_t i = 0; i < inputs.size(); ++i)
-    if (!prepared[i]) return std::unexpected(with_context(prepared[i].error(), fmt::format("'{}'", inputs[i].label)));
-  for (std::size_t i = 0; i < inputs.size(); ++i)
-    if (prepared[i]->decoding_doubt && !options.force)
-      return fail(ErrorCode::invalid_input, "'{}': {}; check --encoding, or give --force to archive it as decoded",
-                  inputs[i].label, *prepared[i]->decoding_doubt);
-
-  // 2. The writer lock, and the state we build on. A dry run only reads: it takes no lock and leaves no lock file.
-  std::optional<store::WriterLock> lock;
-  if (!options.dry_run) {
-    auto acquired = store::WriterLock::acquire(store.git_dir(), options.lock_timeout);
-    if (!acquired) return std::unexpected(acquired.error());
-    lock = std::move(*acquired);
-  }
-  auto head = store.head();
-  if (!head) return std::unexpected(head.error());
-  if (!*head) return fail(ErrorCode::failed_precondition, "archive has no commit");
-  auto cp = verify::read_checkpoint(store, **head, m_impl->log_verifier, config.origin);
-  if (!cp) return fail(ErrorCode::failed_precondition, "cannot append: {}", cp.error().message);
-  // The key state at the checkpoint we build on: the log key must be the one in force, the archivist key one added by a
-  // key.add entry and not revoked.
-  auto keys = verify::key_state_at(store, **head, *cp, m_impl->log_verifier);
-  if (!keys) return std::unexpected(keys.error());
-  if (auto ok = check_seen_checkpoint(store, **head, cp->checkpoint, *keys); !ok) return std::unexpected(ok.error());
-  if (auto ok = detail::check_log_key(*keys, log_key->public_key(), **log_key_file); !ok)
-    return std::unexpected(ok.error());
-  if (auto ok = detail::check_archivist_key(*keys, archivist_id); !ok) return std::unexpected(ok.error());
-  if (!options.dry_run)
-    if (auto ok = detail::check_clock(store, **head); !ok) return std::unexpected(ok.error());
-
-  // 3. Revisions, from the derived index: a new text under a source that has another links to it with supersedes; the
-  // same text under the same source again records nothing unless it is a deliberate recapture.
-  AppendResult result;
-  if (lock) result.notices = lock->recovered(); // leftovers of an interrupted write, removed under the lock
-  auto idx = detail::fresh_index(*m_impl, **head, result.notices);
-  if (!idx) return std::unexpected(idx.error());
-  // The index is a cache anyone with access to this folder can edit: what it says is checked against the signed
-  // log before it shapes a record (a supersedes link, or skipping an input). If it lied, it is rebuilt from the log.
-  const auto confirmed = [&](const index::Row& row) {
-    auto entry = read_entry(store, **head, cp->checkpoint.size, row.index);
-    if (!entry) return false;
-    auto env = record::parse(*entry);
-    if (!env || record::record_id(env->payload) != row.id) return false;
-    auto st = record::parse_payload(env->payload);
-    return st && st->source.uri == row.source && st->text.sha256 == row.text_sha256;
-  };
-  bool rebuilt = false;
-  const auto distrust = [&]() -> Expected<void> {
-    if (rebuilt) return fail(ErrorCode::internal, "the rebuilt index still disagrees with the log");
-    rebuilt = true;
-    result.notices.push_back("the index disagreed with the signed log; rebuilding it");
-    idx = std::unexpected(Error{ErrorCode::internal, "closed"}); // close the connection before removing the files
-    if (auto ok = index::Index::remove(detail::index_path(store)); !ok) return std::unexpected(ok.error());
-    std::vector<std::string> ignored;
-    idx = detail::fresh_index(*m_impl, **head, ignored);
-    if (!idx) return std::unexpected(idx.error());
-    return {};
-  };
-  const auto latest = [&](const std::string& source) -> Expected<std::optional<index::Row>> {
-    for (;;) {
-      auto row = idx->latest_version(source);
-      if (!row || !*row || confirmed(**row)) return row;
-      if (auto ok = distrust(); !ok) return std::unexpected(ok.error());
-    }
-  };
-  const auto statement_exists = [&](const std::string& id) -> Expected<bool> {
-    for (;;) {
-      auto rows = idx->by_id_prefix(id);
-      if (!rows) return std::unexpected(rows.error());
-      auto it = std::find_if(rows->begin(), rows->end(), [&](const auto& r) { return r.id == id && r.kind == "statement"; });
-      if (it == rows->end()) return false;
-      if (confirmed(*it)) return true;
-      if (auto ok = distrust(); !ok) return std::unexpected(ok.error());
-    }
-  };
-  std::vector<bool> keep(inputs.size(), true);
-  std::vector<std::vector<std::string>> notes(inputs.size());
-  std::unordered_map<std::string, std::pair<std::string, std::string>> batch_latest; // source -> (id, text sha)
-  std::unordered_set<std::string> batch_ids;
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    const auto& in = inputs[i];
-    auto& p = *prepared[i];
-    if (in.supersedes && !batch_ids.contains(*in.supersedes)) {
-      auto known = statement_exists(*in.supersedes);
-      if (!known) return std::unexpected(known.error());
-      if (!*known)
-        return fail(ErrorCode::invalid_input, "'{}': supersedes names no statement in this archive: {}", in.label,
-                    *in.supersedes);
-    }
-    std::optional<std::pair<std::string, std::string>> prev;
-    if (auto it = batch_latest.find(in.source); it != batch_latest.end()) {
-      prev = it->second;
-    } else {
-      auto row = latest(in.source);
-      if (!row) return std::unexpected(row.error());
-      if (*row) prev = std::make_pair((*row)->id, (*row)->text_sha256);
-    }
-    if (prev && prev->second == p.text_sha && !options.recapture) {
-      keep[i] = false;
-      result.notices.push_back(fmt::format("'{}': this text from this source is already archived as {}; nothing "
-                                           "recorded (use --recapture to record a new capture)",
-                                           in.label, prev->first));
-      continue;
-    }
-    if (prev && prev->second != p.text_sha && !in.supersedes) {
-      StatementInput linked = in;
-      linked.supersedes = prev->first;
-      auto again = prepare(linked, archivist_id, captured, options.strict_dates);
-      if (!again) return std::unexpected(with_context(again.error(), fmt::format("'{}'", in.label)));
-      p = std::move(*again);
-      notes[i].push_back(fmt::format("supersedes {}, the previous version from this source", prev->first));
-    }
-    // One entry per record: an identical statement captured in the same second (a --recapture) has the same id.
-    if (auto dup = batch_ids.contains(p.id) ? Expected<bool>(true) : statement_exists(p.id); !dup || *dup) {
-      if (!dup) return std::unexpected(dup.error());
-      keep[i] = false;
-      result.notices.push_back(fmt::format("'{}': already recorded as {} (same statement, same capture second); "
-                                           "nothing recorded", in.label, p.id));
-      continue;
-    }
-    if (prev && prev->second != p.text_sha) {
-      // A new text equal to an older version of this source (a revert): recorded as a new version, and said so.
-      auto versions = idx->versions(in.source);
-      if (!versions) return std::unexpected(versions.error());
-      for (std::size_t k = versions->size(); k-- > 0;) {
-        const auto& v = (*versions)[k];
-        if (v.text_sha256 != p.text_sha || v.kind != "statement" || !confirmed(v)) continue;
-        notes[i].push_back(fmt::format("same text as version {} (record {})", k + 1, v.id));
-        break;
-      }
-    }
-    batch_latest[in.source] = {p.id, p.text_sha};
-    batch_ids.insert(p.id);
-  }
-  std::vector<std::size_t> kept;
-  for (std::size_t i = 0; i < inputs.size(); ++i)
-    if (keep[i]) kept.push_back(i);
-  result.tree_size = cp->checkpoint.size;
-  if (kept.empty()) return result;
-  if (options.dry_run) {
-    for (std::size_t k = 0; k < kept.size(); ++k) {
-      const std::size_t i = kept[k];
-      const auto& p = *prepared[i];
-      result.records.push_back({p.id, cp->checkpoint.size + k, inputs[i].label, p.warnings, std::move(notes[i]),
-                                p.payload, p.text_sha, p.canonical.size(), p.encoding, p.canonical});
-    }
-    return result;
-  }
-
-  // 4. Sign (in parallel).
-  std::vector<Expected<std::string>> signed_envelopes(kept.size(), std::unexpected(Error{ErrorCode::internal, "unsigned"}));
-  parallel_for(kept.size(), options.jobs,
-               [&](std::size_t k) { signed_envelopes[k] = sign_entry(prepared[kept[k]]->payload, *archivist); });
-  for (std::size_t k = 0; k < kept.size(); ++k) {
-    if (!signed_envelopes[k])
-      return std::unexpected(with_context(signed_envelopes[k].error(), fmt::format("'{}'", inputs[kept[k]].label)));
-    prepared[kept[k]]->envelope = std::move(*signed_envelopes[k]);
-  }
-
-  // 5. One transaction: texts, originals, tiles, checkpoint; one signed commit.
-  auto tx = store.begin();
-  if (!tx) return std::unexpected(tx.error());
-  if (tx->base() != *head) return fail(ErrorCode::failed_precondition, "archive changed during the write (another writer?)");
-  std::unordered_set<std::string> written;
-  std::vector<std::string> envelopes;
-  envelopes.reserve(kept.size());
-  for (std::size_t i : kept) {
-    const auto& p = *prepared[i];
-    const std::string tpath = record::text_path(p.text_sha);
-    if (written.insert(tpath).second) {
-      auto exists = store.exists(**head, tpath);
-      if (!exists) return std::unexpected(exists.error());
-      if (!*exists)
-        if (auto ok = tx->put(tpath, p.canonical); !ok) return std::unexpected(ok.error());
-    }
-    if (p.original_sha) {
-      const std::string opath = record::original_path(*p.original_sha);
-      if (written.insert(opath).second) {
-        auto exists = store.exists(**head, opath);
-        if (!exists) return std::unexpected(exists.error());
-        if (!*exists)
-          if (auto ok = tx->put(opath, inputs[i].captured_original ? inputs[i].captured_original->bytes : inputs[i].bytes);
-              !ok)
-            return std::unexpected(ok.error());
-      }
-    }
-    envelopes.push_back(p.envelope);
-  }
-  const std::uint64_t first = cp->checkpoint.size;
-  auto new_size = append_to_log(store, *head, *tx, first, envelopes, config, *log_key, cp->checkpoint.root, *keys);
-  if (!new_size) return std::unexpected(new_size.error());
-
-  std::vector<std::pair<std::uint64_t, std::string>> named;
-  for (std::size_t k = 0; k < kept.size(); ++k) {
-    const std::size_t i = kept[k];
-    auto warnings = prepared[i]->warnings;
-    result.records.push_back({prepared[i]->id, first + k, inputs[i].label, std::move(warnings), std::move(notes[i]),
-                              prepared[i]->payload, prepared[i]->text_sha, prepared[i]->canonical.size(),
-                              prepared[i]->encoding, {}});
-    named.emplace_back(first + k, prepared[i]->id);
-  }
-  const std::string summary =
-      kept.size() == 1 ? std::string("archive 1 statement") : fmt::format("archive {} statements", kept.size());
-  auto commit = tx->commit(commit_message(summary, first, *new_size, named), commit_signer(*log_key));
-  if (!commit) return std::unexpected(commit.error());
-  result.tree_size = *new_size;
-  result.commit = commit->hex();
-
-  // 6. After the commit stands: remember its checkpoint, and bring the index along in the same write. An index that
-  // fails here is only stale: it is rebuilt on next use.
-  auto note = store.read(*commit, record::k_checkpoint_path);
-  if (note) {
-    remember_checkpoint(store, *note);
-    std::vector<index::IndexEntry> added;
-    bool ok = true;
-    for (std::size_t k = 0; k < kept.size() && ok; ++k) {
-      auto st = record::parse_payload(prepared[kept[k]]->payload);
-      if (!st) ok = false;
-      else added.push_back({first + k, prepared[kept[k]]->id, std::move(*st), prepared[kept[k]]->canonical});
-    }
-    if (!ok || !detail::add_written(store, *idx, added, *note))
-      result.notices.push_back("the index could not be updated; it will be rebuilt");
-  }
-  return result;
 }
 
 Expected<verify::Report> Archive::verify(const verify::Options& options) const {

@@ -1,0 +1,523 @@
+// Archive::append as a pipeline of named stages (archive/archive_append.hpp); docs/ARCHITECTURE.md "Data flow of
+// avow archive" describes each.
+
+#include <archive/archive_append.hpp>
+
+#include <archive/crypto/keyfile.hpp>
+#include <archive/crypto/sha256.hpp>
+#include <archive/record/dsse.hpp>
+#include <archive/record/layout.hpp>
+#include <archive/record/record.hpp>
+#include <archive/text/canonical.hpp>
+#include <archive/text/date.hpp>
+#include <archive/text/encoding.hpp>
+#include <archive/text/key_material.hpp>
+#include <archive/text/metadata.hpp>
+#include <archive/util/time.hpp>
+
+#include <algorithm>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace avow {
+namespace fs = std::filesystem;
+
+namespace {
+
+unsigned job_count(unsigned jobs) {
+  if (jobs != 0) return jobs;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// Run `fn(i)` for i in [0, n) on up to `jobs` threads; `fn` must be safe to call concurrently for distinct i.
+template <class Fn> void parallel_for(std::size_t n, unsigned jobs, Fn&& fn) {
+  const unsigned threads = static_cast<unsigned>(std::min<std::size_t>(job_count(jobs), std::max<std::size_t>(1, n / 64)));
+  if (threads <= 1) {
+    for (std::size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::atomic<std::size_t> next{0};
+  std::vector<std::jthread> pool;
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (;;) {
+        const std::size_t start = next.fetch_add(64);
+        if (start >= n) return;
+        for (std::size_t i = start; i < std::min(n, start + 64); ++i) fn(i);
+      }
+    });
+}
+
+Error with_context(const Error& e, std::string_view context) {
+  return Error{e.code, fmt::format("{}: {}", context, e.message)};
+}
+
+} // namespace
+
+namespace detail {
+
+ProgressMeter::ProgressMeter(const Progress& progress, std::uint64_t total_units, std::uint64_t total_reported)
+    : m_progress(progress), m_units(std::max<std::uint64_t>(1, total_units)), m_total(total_reported),
+      m_step(std::max<std::uint64_t>(1, total_units / 200)) {}
+
+void ProgressMeter::add(std::uint64_t n) {
+  if (!m_progress) return;
+  const std::uint64_t before = m_done.fetch_add(n);
+  const std::uint64_t after = before + n;
+  if (before / m_step == after / m_step) return;
+  std::lock_guard guard(m_mutex);
+  // Scaled to the reported total; never the final done == total, which only the driver reports.
+  const std::uint64_t done = std::min(m_total > 0 ? m_total - 1 : 0, after * m_total / m_units);
+  m_progress(done, m_total);
+}
+
+void ProgressMeter::finish() {
+  if (!m_progress) return;
+  std::lock_guard guard(m_mutex);
+  m_progress(m_total, m_total);
+}
+
+// --- 1. Keys ---
+
+Expected<SigningKeys> load_signing_keys(const Archive::Impl& impl, const AppendOptions& options) {
+  const auto& store = impl.store;
+  std::optional<fs::path> key_file = options.key;
+  if (!key_file) {
+    auto configured = store.config_get("avow.key");
+    if (!configured) return std::unexpected(configured.error());
+    if (!*configured) return fail(ErrorCode::key, "no archivist key: give --key FILE or set AVOW_KEY");
+    key_file = fs::path(**configured);
+  }
+  auto archivist = crypto::open_signer(key_file->string(), options.passphrase);
+  if (!archivist) return std::unexpected(archivist.error());
+  auto log_key = open_log_key(store, options.passphrase, "append");
+  if (!log_key) return std::unexpected(log_key.error());
+  std::string archivist_id = crypto::key_id((*archivist)->public_key());
+  if (archivist_id == impl.config.log_key_id || archivist_id == crypto::key_id(log_key->key.public_key()))
+    return fail(ErrorCode::key, "the log key signs checkpoints and commits, not statements: give an archivist key");
+  return SigningKeys{crypto::OwnedSigner(std::move(*archivist)), std::move(archivist_id), std::move(*log_key)};
+}
+
+// --- 2. Prepare ---
+
+Expected<Prepared> prepare(const StatementInput& in, const std::string& archivist, const std::string& captured,
+                           bool strict_dates) {
+  Prepared p;
+  if (in.bytes.size() > k_max_statement_bytes)
+    return fail(ErrorCode::invalid_input, "statement is {} bytes, over the limit of {} bytes", in.bytes.size(),
+                k_max_statement_bytes);
+  std::string encoding = "UTF-8"; // the name text::encoding_name gives UTF-8
+  std::string decoded_storage;
+  std::string_view decoded = in.bytes;
+  if (in.encoding) {
+    auto name = text::encoding_name(*in.encoding);
+    if (!name) return std::unexpected(name.error());
+    encoding = *name;
+    auto utf8 = text::to_utf8(in.bytes, *in.encoding);
+    if (!utf8) return std::unexpected(utf8.error());
+    decoded_storage = std::move(*utf8);
+    decoded = decoded_storage;
+    p.decoding_doubt = text::decoding_doubt(in.bytes, *in.encoding, decoded);
+    if (p.decoding_doubt) p.warnings.push_back(*p.decoding_doubt + "; archived as decoded (--force)");
+  }
+  p.encoding = encoding;
+  auto canon = text::canonicalize(decoded);
+  if (!canon && !in.encoding && canon.error().message.starts_with("invalid UTF-8"))
+    if (auto hint = text::encoding_hint(in.bytes))
+      return fail(ErrorCode::invalid_input, "{}; {}", canon.error().message, *hint);
+  if (!canon) return std::unexpected(canon.error());
+  // Whatever its origin (a file, standard input, a manifest's text or path), a key is never made a public statement.
+  if (auto key = text::private_key_material(canon->text))
+    return fail(ErrorCode::invalid_input, "the text holds private key material ({}); private keys are never archived",
+                *key);
+  for (const auto& w : canon->warnings) p.warnings.push_back(w.message);
+  p.canonical = std::move(canon->text);
+  p.text_sha = to_hex(crypto::sha256(p.canonical));
+
+  record::Statement s;
+  s.text = {p.text_sha, p.canonical.size(), in.lang};
+  if (in.captured_original) {
+    // A web capture: the original is the WARC the text was extracted from, never the text's own bytes.
+    const auto& o = *in.captured_original;
+    p.original_sha = to_hex(crypto::sha256(o.bytes));
+    s.original = record::OriginalRef{*p.original_sha, o.bytes.size(), o.encoding, o.type};
+  } else if (in.bytes != p.canonical) {
+    p.original_sha = to_hex(crypto::sha256(in.bytes));
+    s.original = record::OriginalRef{*p.original_sha, in.bytes.size(), encoding};
+  }
+  s.title = in.title;
+  s.source = {in.source, in.publisher};
+  if (auto w = text::iri_bidi_warning(in.source)) p.warnings.push_back(std::move(*w));
+  if (in.published) {
+    text::DateOptions date_options{std::nullopt, in.lang, std::nullopt};
+    if (in.date_order && !(date_options.order = text::date_order_from_name(*in.date_order)))
+      return fail(ErrorCode::invalid_input, "date order '{}' is not dmy, mdy or ymd", *in.date_order);
+    auto parsed = text::parse_published(*in.published, in.tz ? std::optional<std::string_view>(*in.tz) : std::nullopt,
+                                        date_options);
+    if (!parsed) return std::unexpected(with_context(parsed.error(), "published"));
+    for (auto& w : parsed->warnings) p.warnings.push_back(std::move(w));
+    if (!parsed->understood) {
+      if (strict_dates)
+        return fail(ErrorCode::invalid_input, "published '{}' is not a date any parser understands", *in.published);
+      p.warnings.push_back(fmt::format("published '{}' is not a date any parser understands; kept as written",
+                                       *in.published));
+    }
+    s.published = record::Published{parsed->as_written, parsed->utc, parsed->local, parsed->tz, parsed->calendar};
+  } else if (in.tz) {
+    return fail(ErrorCode::invalid_input, "--tz needs --published");
+  }
+  s.captured = captured;
+  s.archivist = archivist;
+  s.supersedes = in.supersedes;
+  s.meta = in.meta;
+  auto payload = record::payload(s);
+  if (!payload) return std::unexpected(payload.error());
+  p.payload = std::move(*payload);
+  p.id = record::record_id(p.payload);
+  return p;
+}
+
+Expected<std::vector<Prepared>> prepare_all(std::span<const StatementInput> inputs, const std::string& archivist_id,
+                                            const std::string& captured, const AppendOptions& options,
+                                            ProgressMeter& meter) {
+  std::vector<Expected<Prepared>> prepared(inputs.size(), std::unexpected(Error{ErrorCode::internal, "not prepared"}));
+  parallel_for(inputs.size(), options.jobs, [&](std::size_t i) {
+    prepared[i] = prepare(inputs[i], archivist_id, captured, options.strict_dates);
+    meter.add();
+  });
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (!prepared[i]) return std::unexpected(with_context(prepared[i].error(), fmt::format("'{}'", inputs[i].label)));
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (prepared[i]->decoding_doubt && !options.force)
+      return fail(ErrorCode::invalid_input, "'{}': {}; check --encoding, or give --force to archive it as decoded",
+                  inputs[i].label, *prepared[i]->decoding_doubt);
+  std::vector<Prepared> out;
+  out.reserve(inputs.size());
+  for (auto& p : prepared) out.push_back(std::move(*p));
+  return out;
+}
+
+// --- 3. Lock and read the state ---
+
+Expected<WriteState> lock_and_read_state(Archive::Impl& impl, const SigningKeys& keys, const AppendOptions& options) {
+  auto& store = impl.store;
+  WriteState state;
+  // A dry run only reads: it takes no lock and leaves no lock file.
+  if (!options.dry_run) {
+    auto acquired = store::WriterLock::acquire(store.git_dir(), options.lock_timeout);
+    if (!acquired) return std::unexpected(acquired.error());
+    state.lock = std::move(*acquired);
+  }
+  auto head = store.head();
+  if (!head) return std::unexpected(head.error());
+  if (!*head) return fail(ErrorCode::failed_precondition, "archive has no commit");
+  state.head = **head;
+  auto cp = verify::read_checkpoint(store, state.head, impl.log_verifier, impl.config.origin);
+  if (!cp) return fail(ErrorCode::failed_precondition, "cannot append: {}", cp.error().message);
+  state.checkpoint = std::move(*cp);
+  // The key state at the checkpoint we build on: the log key must be the one in force, the archivist key one added by a
+  // key.add entry and not revoked.
+  auto key_state = verify::key_state_at(store, state.head, state.checkpoint, impl.log_verifier);
+  if (!key_state) return std::unexpected(key_state.error());
+  state.keys = std::move(*key_state);
+  if (auto ok = check_seen(store, state.head, state.checkpoint.checkpoint, state.keys); !ok)
+    return std::unexpected(ok.error());
+  if (auto ok = check_log_key(state.keys, keys.log.key.public_key(), keys.log.spec); !ok)
+    return std::unexpected(ok.error());
+  if (auto ok = check_archivist_key(state.keys, keys.archivist_id); !ok) return std::unexpected(ok.error());
+  if (!options.dry_run)
+    if (auto ok = check_clock(store, state.head); !ok) return std::unexpected(ok.error());
+  return state;
+}
+
+// --- 4. Resolve revisions ---
+
+Expected<RevisionPlan> resolve_revisions(std::span<const StatementInput> inputs, std::vector<Prepared>& prepared,
+                                         const RevisionLookup& lookup,
+                                         const std::function<Expected<Prepared>(const StatementInput&)>& reprepare,
+                                         bool recapture, std::vector<std::string>& notices) {
+  RevisionPlan plan;
+  plan.notes.resize(inputs.size());
+  std::unordered_map<std::string, std::pair<std::string, std::string>> batch_latest; // source -> (id, text sha)
+  std::unordered_set<std::string> batch_ids;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const auto& in = inputs[i];
+    auto& p = prepared[i];
+    if (in.supersedes && !batch_ids.contains(*in.supersedes)) {
+      auto known = lookup.statement_exists(*in.supersedes);
+      if (!known) return std::unexpected(known.error());
+      if (!*known)
+        return fail(ErrorCode::invalid_input, "'{}': supersedes names no statement in this archive: {}", in.label,
+                    *in.supersedes);
+    }
+    std::optional<std::pair<std::string, std::string>> prev;
+    if (auto it = batch_latest.find(in.source); it != batch_latest.end()) {
+      prev = it->second;
+    } else {
+      auto row = lookup.latest(in.source);
+      if (!row) return std::unexpected(row.error());
+      if (*row) prev = std::make_pair((*row)->id, (*row)->text_sha256);
+    }
+    if (prev && prev->second == p.text_sha && !recapture) {
+      notices.push_back(fmt::format("'{}': this text from this source is already archived as {}; nothing "
+                                    "recorded (use --recapture to record a new capture)",
+                                    in.label, prev->first));
+      continue;
+    }
+    if (prev && prev->second != p.text_sha && !in.supersedes) {
+      StatementInput linked = in;
+      linked.supersedes = prev->first;
+      auto again = reprepare(linked);
+      if (!again) return std::unexpected(with_context(again.error(), fmt::format("'{}'", in.label)));
+      p = std::move(*again);
+      plan.notes[i].push_back(fmt::format("supersedes {}, the previous version from this source", prev->first));
+    }
+    // One entry per record: an identical statement captured in the same second (a --recapture) has the same id.
+    if (auto dup = batch_ids.contains(p.id) ? Expected<bool>(true) : lookup.statement_exists(p.id); !dup || *dup) {
+      if (!dup) return std::unexpected(dup.error());
+      notices.push_back(fmt::format("'{}': already recorded as {} (same statement, same capture second); "
+                                    "nothing recorded", in.label, p.id));
+      continue;
+    }
+    if (prev && prev->second != p.text_sha) {
+      // A new text equal to an older version of this source (a revert): recorded as a new version, and said so.
+      auto versions = lookup.versions(in.source);
+      if (!versions) return std::unexpected(versions.error());
+      for (std::size_t k = versions->size(); k-- > 0;) {
+        const auto& v = (*versions)[k];
+        if (v.text_sha256 != p.text_sha || v.kind != "statement" || !lookup.confirmed(v)) continue;
+        plan.notes[i].push_back(fmt::format("same text as version {} (record {})", k + 1, v.id));
+        break;
+      }
+    }
+    batch_latest[in.source] = {p.id, p.text_sha};
+    batch_ids.insert(p.id);
+    plan.kept.push_back(i);
+  }
+  return plan;
+}
+
+// --- 5. Sign ---
+
+Expected<void> sign_all(std::span<const StatementInput> inputs, std::vector<Prepared>& prepared,
+                        std::span<const std::size_t> kept, const crypto::Signer& archivist, unsigned jobs,
+                        ProgressMeter& meter) {
+  std::vector<Expected<std::string>> signed_envelopes(kept.size(), std::unexpected(Error{ErrorCode::internal, "unsigned"}));
+  parallel_for(kept.size(), jobs, [&](std::size_t k) {
+    signed_envelopes[k] = sign_log_entry(prepared[kept[k]].payload, archivist);
+    meter.add();
+  });
+  for (std::size_t k = 0; k < kept.size(); ++k) {
+    if (!signed_envelopes[k])
+      return std::unexpected(with_context(signed_envelopes[k].error(), fmt::format("'{}'", inputs[kept[k]].label)));
+    prepared[kept[k]].envelope = std::move(*signed_envelopes[k]);
+  }
+  return {};
+}
+
+// --- 6. Write ---
+
+Expected<Written> write_commit(Archive::Impl& impl, const WriteState& state, const SigningKeys& keys,
+                               std::span<const StatementInput> inputs, const std::vector<Prepared>& prepared,
+                               std::span<const std::size_t> kept) {
+  auto& store = impl.store;
+  auto tx = store.begin();
+  if (!tx) return std::unexpected(tx.error());
+  if (tx->base() != state.head)
+    return fail(ErrorCode::failed_precondition, "archive changed during the write (another writer?)");
+  std::unordered_set<std::string> written;
+  std::vector<std::string> envelopes;
+  envelopes.reserve(kept.size());
+  for (std::size_t i : kept) {
+    const auto& p = prepared[i];
+    const std::string tpath = record::text_path(p.text_sha);
+    if (written.insert(tpath).second) {
+      auto exists = store.exists(state.head, tpath);
+      if (!exists) return std::unexpected(exists.error());
+      if (!*exists)
+        if (auto ok = tx->put(tpath, p.canonical); !ok) return std::unexpected(ok.error());
+    }
+    if (p.original_sha) {
+      const std::string opath = record::original_path(*p.original_sha);
+      if (written.insert(opath).second) {
+        auto exists = store.exists(state.head, opath);
+        if (!exists) return std::unexpected(exists.error());
+        if (!*exists)
+          if (auto ok = tx->put(opath, inputs[i].captured_original ? inputs[i].captured_original->bytes : inputs[i].bytes);
+              !ok)
+            return std::unexpected(ok.error());
+      }
+    }
+    envelopes.push_back(p.envelope);
+  }
+  Written out;
+  out.first = state.checkpoint.checkpoint.size;
+  auto new_size = append_entries(store, state.head, *tx, out.first, envelopes, impl.config, keys.log.key,
+                                 state.checkpoint.checkpoint.root, state.keys);
+  if (!new_size) return std::unexpected(new_size.error());
+  out.new_size = *new_size;
+  std::vector<std::pair<std::uint64_t, std::string>> named;
+  named.reserve(kept.size());
+  for (std::size_t k = 0; k < kept.size(); ++k) named.emplace_back(out.first + k, prepared[kept[k]].id);
+  const std::string summary =
+      kept.size() == 1 ? std::string("archive 1 statement") : fmt::format("archive {} statements", kept.size());
+  auto commit = commit_entries(*tx, summary, out.first, out.new_size, named, keys.log.key);
+  if (!commit) return std::unexpected(commit.error());
+  out.commit = *commit;
+  if (auto note = store.read(out.commit, record::k_checkpoint_path)) out.checkpoint = std::move(*note);
+  return out;
+}
+
+// --- 7. Index ---
+
+bool update_index(const store::GitStore& store, index::Index& idx, const Written& written,
+                  const std::vector<Prepared>& prepared, std::span<const std::size_t> kept) {
+  if (written.checkpoint.empty()) return true; // as before: without the note there is nothing to follow on from
+  remember_seen_checkpoint(store, written.checkpoint);
+  std::vector<index::IndexEntry> added;
+  added.reserve(kept.size());
+  for (std::size_t k = 0; k < kept.size(); ++k) {
+    auto st = record::parse_payload(prepared[kept[k]].payload);
+    if (!st) return false;
+    added.push_back({written.first + k, prepared[kept[k]].id, std::move(*st), prepared[kept[k]].canonical});
+  }
+  return add_written(store, idx, added, written.checkpoint);
+}
+
+} // namespace detail
+
+namespace {
+
+// The derived index as resolve_revisions sees it. The index is a cache anyone with access to this folder can edit:
+// what it says is checked against the signed log before it shapes a record (a supersedes link, or skipping an
+// input). If it lied, it is rebuilt from the log (once).
+class ConfirmedIndex {
+ public:
+  ConfirmedIndex(Archive::Impl& impl, const detail::WriteState& state, std::vector<std::string>& notices)
+      : m_impl(impl), m_state(state), m_notices(notices) {}
+  ConfirmedIndex(const ConfirmedIndex&) = delete;
+  ConfirmedIndex& operator=(const ConfirmedIndex&) = delete;
+
+  Expected<void> open() {
+    m_idx = detail::fresh_index(m_impl, m_state.head, m_notices);
+    if (!m_idx) return std::unexpected(m_idx.error());
+    return {};
+  }
+  index::Index& index() { return *m_idx; }
+
+  detail::RevisionLookup lookup() {
+    return {[this](const std::string& source) { return latest(source); },
+            [this](const std::string& id) { return statement_exists(id); },
+            [this](const std::string& source) { return m_idx->versions(source); },
+            [this](const index::Row& row) { return confirmed(row); }};
+  }
+
+ private:
+  bool confirmed(const index::Row& row) const {
+    auto entry = detail::read_log_entry(m_impl.store, m_state.head, m_state.checkpoint.checkpoint.size, row.index);
+    if (!entry) return false;
+    auto env = record::parse(*entry);
+    if (!env || record::record_id(env->payload) != row.id) return false;
+    auto st = record::parse_payload(env->payload);
+    return st && st->source.uri == row.source && st->text.sha256 == row.text_sha256;
+  }
+  Expected<void> distrust() {
+    if (m_rebuilt) return fail(ErrorCode::internal, "the rebuilt index still disagrees with the log");
+    m_rebuilt = true;
+    m_notices.push_back("the index disagreed with the signed log; rebuilding it");
+    m_idx = std::unexpected(Error{ErrorCode::internal, "closed"}); // close the connection before removing the files
+    if (auto ok = index::Index::remove(detail::index_path(m_impl.store)); !ok) return std::unexpected(ok.error());
+    std::vector<std::string> ignored;
+    m_idx = detail::fresh_index(m_impl, m_state.head, ignored);
+    if (!m_idx) return std::unexpected(m_idx.error());
+    return {};
+  }
+  Expected<std::optional<index::Row>> latest(const std::string& source) {
+    for (;;) {
+      auto row = m_idx->latest_version(source);
+      if (!row || !*row || confirmed(**row)) return row;
+      if (auto ok = distrust(); !ok) return std::unexpected(ok.error());
+    }
+  }
+  Expected<bool> statement_exists(const std::string& id) {
+    for (;;) {
+      auto rows = m_idx->by_id_prefix(id);
+      if (!rows) return std::unexpected(rows.error());
+      auto it = std::find_if(rows->begin(), rows->end(), [&](const auto& r) { return r.id == id && r.kind == "statement"; });
+      if (it == rows->end()) return false;
+      if (confirmed(*it)) return true;
+      if (auto ok = distrust(); !ok) return std::unexpected(ok.error());
+    }
+  }
+
+  Archive::Impl& m_impl;
+  const detail::WriteState& m_state;
+  std::vector<std::string>& m_notices;
+  Expected<index::Index> m_idx = std::unexpected(Error{ErrorCode::internal, "not opened"});
+  bool m_rebuilt = false;
+};
+
+} // namespace
+
+Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs, const AppendOptions& options) {
+  if (inputs.empty()) return fail(ErrorCode::invalid_input, "nothing to archive");
+  // Progress counts each input twice (prepared, then signed) and reports it against the number of inputs.
+  detail::ProgressMeter meter(options.progress, 2 * inputs.size(), inputs.size());
+
+  auto keys = detail::load_signing_keys(*m_impl, options);
+  if (!keys) return std::unexpected(keys.error());
+  const std::string captured = format_rfc3339_utc(now_seconds());
+  auto prepared = detail::prepare_all(inputs, keys->archivist_id, captured, options, meter);
+  if (!prepared) return std::unexpected(prepared.error());
+  auto state = detail::lock_and_read_state(*m_impl, *keys, options);
+  if (!state) return std::unexpected(state.error());
+
+  AppendResult result;
+  if (state->lock) result.notices = state->lock->recovered(); // leftovers of an interrupted write, removed under the lock
+  ConfirmedIndex idx(*m_impl, *state, result.notices);
+  if (auto ok = idx.open(); !ok) return std::unexpected(ok.error());
+  const auto reprepare = [&](const StatementInput& in) {
+    return detail::prepare(in, keys->archivist_id, captured, options.strict_dates);
+  };
+  auto plan = detail::resolve_revisions(inputs, *prepared, idx.lookup(), reprepare, options.recapture, result.notices);
+  if (!plan) return std::unexpected(plan.error());
+  const std::uint64_t first = state->checkpoint.checkpoint.size;
+  result.tree_size = first;
+  if (plan->kept.empty()) {
+    meter.finish();
+    return result;
+  }
+  if (options.dry_run) {
+    for (std::size_t k = 0; k < plan->kept.size(); ++k) {
+      const std::size_t i = plan->kept[k];
+      const auto& p = (*prepared)[i];
+      result.records.push_back({p.id, first + k, inputs[i].label, p.warnings, std::move(plan->notes[i]), p.payload,
+                                p.text_sha, p.canonical.size(), p.encoding, p.canonical});
+    }
+    meter.finish();
+    return result;
+  }
+
+  if (auto ok = detail::sign_all(inputs, *prepared, plan->kept, keys->archivist, options.jobs, meter); !ok)
+    return std::unexpected(ok.error());
+  auto written = detail::write_commit(*m_impl, *state, *keys, inputs, *prepared, plan->kept);
+  if (!written) return std::unexpected(written.error());
+  for (std::size_t k = 0; k < plan->kept.size(); ++k) {
+    const std::size_t i = plan->kept[k];
+    const auto& p = (*prepared)[i];
+    result.records.push_back({p.id, first + k, inputs[i].label, p.warnings, std::move(plan->notes[i]), p.payload,
+                              p.text_sha, p.canonical.size(), p.encoding, {}});
+  }
+  result.tree_size = written->new_size;
+  result.commit = written->commit.hex();
+  meter.finish();
+
+  // After the commit stands: remember its checkpoint and bring the index along in the same write. An index that fails
+  // here is only stale: it is rebuilt on next use.
+  if (!detail::update_index(m_impl->store, idx.index(), *written, *prepared, plan->kept))
+    result.notices.push_back("the index could not be updated; it will be rebuilt");
+  return result;
+}
+
+} // namespace avow

@@ -1,0 +1,172 @@
+#pragma once
+
+// Private to the façade: the stages of Archive::append (archive/archive_append.cpp), each a function whose inputs and
+// outputs are in its signature, called in order by the short driver Archive::append:
+//
+//   load_signing_keys -> prepare_all -> lock_and_read_state -> resolve_revisions -> sign_all -> write_commit
+//   -> update_index
+//
+// Nothing is written to the archive before write_commit; update_index only touches the derived index (a cache).
+
+#include <archive/archive.hpp>
+#include <archive/archive_impl.hpp>
+#include <archive/crypto/signer.hpp>
+#include <archive/index/index.hpp>
+#include <archive/record/key_state.hpp>
+#include <archive/store/git_store.hpp>
+#include <archive/store/writer_lock.hpp>
+#include <archive/verify/log_reader.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace avow::detail {
+
+// Report `done` of `total` units of work through `progress` from any thread: calls are serialised, at most about one
+// per 1/200 of the work (and never with done == total: the driver makes that last call itself, after the commit).
+class ProgressMeter {
+ public:
+  ProgressMeter(const Progress& progress, std::uint64_t total_units, std::uint64_t total_reported);
+  // Count `n` more units done.
+  void add(std::uint64_t n = 1);
+  // Report done == total.
+  void finish();
+
+ private:
+  const Progress& m_progress;
+  std::uint64_t m_units;
+  std::uint64_t m_total;
+  std::uint64_t m_step;
+  std::atomic<std::uint64_t> m_done{0};
+  std::mutex m_mutex;
+};
+
+// --- 1. Keys ---
+// The archivist key (`options.key`, else avow.key of .git/config) and the log key (avow.logkey), opened. Whether they
+// are in force is checked against the key state in lock_and_read_state. key error when either is missing or
+// unusable, or when the archivist key is the log key.
+struct SigningKeys {
+  crypto::OwnedSigner archivist;
+  std::string archivist_id;
+  LogKey log;
+};
+Expected<SigningKeys> load_signing_keys(const Archive::Impl& impl, const AppendOptions& options);
+
+// --- 2. Prepare ---
+// A statement checked and turned into a record, not yet signed or written.
+struct Prepared {
+  std::string canonical;
+  std::string text_sha;
+  std::optional<std::string> original_sha;
+  std::string payload;
+  std::string id;
+  std::string envelope;                      // filled by sign_all
+  std::vector<std::string> warnings;
+  std::string encoding;                      // "UTF-8" or the canonical name of the encoding it was decoded from
+  std::optional<std::string> decoding_doubt; // why the decoded text looks wrong for its encoding (refused unless forced)
+};
+// Check one input and build its statement record, signed by nobody yet: size limit, optional transcoding,
+// canonical form, private key material, the published date, the record's JCS payload and id. invalid_input naming
+// what is wrong.
+Expected<Prepared> prepare(const StatementInput& in, const std::string& archivist, const std::string& captured,
+                           bool strict_dates);
+// Prepare every input on up to `options.jobs` threads; the first bad input (in input order) fails the call, its label
+// in the message; so does a doubtful decoding unless `options.force`.
+Expected<std::vector<Prepared>> prepare_all(std::span<const StatementInput> inputs, const std::string& archivist_id,
+                                            const std::string& captured, const AppendOptions& options,
+                                            ProgressMeter& meter);
+
+// --- 3. Lock and read the state ---
+// The writer lock (none for a dry run), the tip of main, its checkpoint verified with the log key, the key state at
+// it; the seen checkpoint must be extended by the tip's log, the keys must be in force, and (unless a dry run) the
+// clock must not be behind the tip. failed_precondition, key or io errors; nothing is written.
+struct WriteState {
+  std::optional<store::WriterLock> lock;
+  store::Oid head;
+  verify::SignedCheckpoint checkpoint;
+  record::KeyState keys;
+};
+Expected<WriteState> lock_and_read_state(Archive::Impl& impl, const SigningKeys& keys, const AppendOptions& options);
+
+// --- 4. Resolve revisions ---
+// What resolve_revisions asks of the archive. Each answer comes from the derived index and is confirmed against the
+// signed log by the caller's functions (archive/archive_append.cpp does so, rebuilding the index when it lied).
+struct RevisionLookup {
+  // The newest version of `source`, or nullopt.
+  std::function<Expected<std::optional<index::Row>>(const std::string& source)> latest;
+  // Whether a statement with record id `id` is in the log.
+  std::function<Expected<bool>(const std::string& id)> statement_exists;
+  // Every version of `source`, oldest first (unconfirmed rows; see `confirmed`).
+  std::function<Expected<std::vector<index::Row>>(const std::string& source)> versions;
+  // Whether `row` is what the signed log holds at its index.
+  std::function<bool(const index::Row& row)> confirmed;
+};
+// Which inputs to write, in input order, and the notes of each input (by input index).
+struct RevisionPlan {
+  std::vector<std::size_t> kept;
+  std::vector<std::vector<std::string>> notes;
+};
+// For each input in order: an explicit supersedes must name a known statement (else invalid_input); the same text as
+// the source's latest version is dropped unless `recapture`; another text without supersedes is prepared again by
+// `reprepare` with supersedes = the latest version's id; a record id already in the log or earlier in the batch is
+// dropped; a text equal to an older version gets a note. Dropped inputs add a line to `notices`.
+Expected<RevisionPlan> resolve_revisions(std::span<const StatementInput> inputs, std::vector<Prepared>& prepared,
+                                         const RevisionLookup& lookup,
+                                         const std::function<Expected<Prepared>(const StatementInput&)>& reprepare,
+                                         bool recapture, std::vector<std::string>& notices);
+
+// --- 5. Sign ---
+// Sign the DSSE envelope of each kept record with `archivist` on up to `jobs` threads (Prepared::envelope).
+Expected<void> sign_all(std::span<const StatementInput> inputs, std::vector<Prepared>& prepared,
+                        std::span<const std::size_t> kept, const crypto::Signer& archivist, unsigned jobs,
+                        ProgressMeter& meter);
+
+// --- 6. Write ---
+// One transaction on top of `state.head`: the new texts and originals, the log entries, tiles, checkpoint and
+// log/keys, one commit signed by the log key; main moved by compare-and-swap. failed_precondition when main moved.
+struct Written {
+  store::Oid commit;
+  std::uint64_t first = 0;    // log index of the first new entry
+  std::uint64_t new_size = 0; // the new checkpoint's size
+  std::string checkpoint;     // the new signed checkpoint note, empty if it could not be read back
+};
+Expected<Written> write_commit(Archive::Impl& impl, const WriteState& state, const SigningKeys& keys,
+                               std::span<const StatementInput> inputs, const std::vector<Prepared>& prepared,
+                               std::span<const std::size_t> kept);
+
+// --- 7. Index ---
+// Remember the new checkpoint (.git/avow/seen-checkpoint) and add the written entries to `idx`; false when the index
+// could not be updated (it is then only stale). Never fails the write.
+bool update_index(const store::GitStore& store, index::Index& idx, const Written& written,
+                  const std::vector<Prepared>& prepared, std::span<const std::size_t> kept);
+
+// --- Shared with archive/archive.cpp (defined there) ---
+
+// Read log entry `i` of a log of `size` entries at `head` (one entry bundle).
+Expected<std::string> read_log_entry(const store::GitStore& store, const store::Oid& head, std::uint64_t size,
+                                     std::uint64_t i);
+// Refuse to write on top of a history that contradicts the checkpoint this copy saw last; O(log n).
+Expected<void> check_seen(const store::GitStore& store, const store::Oid& head, const log::Checkpoint& now,
+                          const record::KeyState& keys);
+// Serialise the DSSE envelope of `payload` signed by `key`.
+Expected<std::string> sign_log_entry(std::string_view payload, const crypto::Signer& key);
+// Append `envelopes` to the log at `base` (size `old_size`, signed root `old_root`) inside `tx` and write the new
+// signed checkpoint and log/keys (`keys`, the state after the new entries); returns the new size.
+Expected<std::uint64_t> append_entries(const store::GitStore& store, const store::Oid& base, store::Transaction& tx,
+                                       std::uint64_t old_size, const std::vector<std::string>& envelopes,
+                                       const record::ArchiveConfig& config, const crypto::Signer& log_key,
+                                       const log::Hash& old_root, const record::KeyState& keys);
+// Commit `tx` with the avow commit message (summary, Avow-Entries, Avow-Tree-Size, Avow-Record lines for `records`),
+// signed by `log_key` (SSHSIG).
+Expected<store::Oid> commit_entries(store::Transaction& tx, std::string_view summary, std::uint64_t first,
+                                    std::uint64_t new_size,
+                                    const std::vector<std::pair<std::uint64_t, std::string>>& records,
+                                    const crypto::Signer& log_key);
+
+} // namespace avow::detail
