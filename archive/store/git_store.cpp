@@ -1,16 +1,12 @@
 #include <archive/store/git_store.hpp>
 
-#include <archive/store/git_handles.hpp>
+#include <archive/store/git_internal.hpp>
 #include <archive/util/bytes.hpp>
 #include <archive/util/file.hpp>
-
-#include <git2/sys/mempack.h>
-#include <git2/sys/odb_backend.h>
 
 #include <algorithm>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <map>
 #include <set>
 #include <system_error>
@@ -21,9 +17,6 @@ namespace fs = std::filesystem;
 using namespace detail;
 
 namespace {
-
-constexpr const char* k_main_ref = "refs/heads/main";
-constexpr int k_mempack_priority = 1000; // above the loose (1) and packed (2) backends
 
 // <git dir>/avow/libgit2.config, written by init() and added (app level) to the config of every
 // handle that opens the archive. libgit2 1.5 takes its pack "big file threshold" from the key
@@ -43,6 +36,10 @@ fs::path folder_path(const char* s) {
   while (text.size() > 1 && text.back() == '/') text.pop_back();
   return fs::path(text);
 }
+
+} // namespace
+
+namespace detail {
 
 bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
 
@@ -80,15 +77,6 @@ Expected<CommitPtr> lookup_commit(git_repository* repo, const Oid& id) {
   return CommitPtr{raw};
 }
 
-Expected<TreePtr> commit_tree(git_repository* repo, const Oid& id) {
-  auto commit = lookup_commit(repo, id);
-  if (!commit) return std::unexpected(commit.error());
-  git_tree* raw = nullptr;
-  if (int rc = git_commit_tree(&raw, commit->get()); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot read the tree of commit {}", id.hex());
-  return TreePtr{raw};
-}
-
 // Return the entry at `path` in `tree`, nullopt when absent.
 Expected<std::optional<TreeEntryPtr>> entry_at(git_tree* tree, std::string_view path) {
   const std::string p(path);
@@ -104,20 +92,6 @@ Expected<std::optional<TreeEntryPtr>> entry_at(git_tree* tree, std::string_view 
 }
 
 bool is_blob_entry(const git_tree_entry* e) { return git_tree_entry_type(e) == GIT_OBJECT_BLOB; }
-
-// Read the blob at `path` of `tree`; nullopt when absent or not a blob.
-Expected<std::optional<std::string>> read_blob(git_repository* repo, git_tree* tree, std::string_view path) {
-  if (auto ok = check_path(path); !ok) return std::unexpected(ok.error());
-  auto entry = entry_at(tree, path);
-  if (!entry) return std::unexpected(entry.error());
-  if (!*entry || !is_blob_entry((*entry)->get())) return std::optional<std::string>{};
-  git_blob* raw = nullptr;
-  if (int rc = git_blob_lookup(&raw, repo, git_tree_entry_id((*entry)->get())); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot read blob '{}'", path);
-  BlobPtr blob{raw};
-  const auto size = static_cast<std::size_t>(git_blob_rawsize(blob.get()));
-  return std::optional<std::string>{std::string(static_cast<const char*>(git_blob_rawcontent(blob.get())), size)};
-}
 
 Expected<std::optional<Oid>> read_head(git_repository* repo) {
   git_reference* raw = nullptr;
@@ -152,6 +126,33 @@ Expected<OdbPtr> repo_odb(git_repository* repo) {
   return OdbPtr{raw};
 }
 
+} // namespace detail
+
+namespace {
+
+Expected<TreePtr> commit_tree(git_repository* repo, const Oid& id) {
+  auto commit = lookup_commit(repo, id);
+  if (!commit) return std::unexpected(commit.error());
+  git_tree* raw = nullptr;
+  if (int rc = git_commit_tree(&raw, commit->get()); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot read the tree of commit {}", id.hex());
+  return TreePtr{raw};
+}
+
+// Read the blob at `path` of `tree`; nullopt when absent or not a blob.
+Expected<std::optional<std::string>> read_blob(git_repository* repo, git_tree* tree, std::string_view path) {
+  if (auto ok = check_path(path); !ok) return std::unexpected(ok.error());
+  auto entry = entry_at(tree, path);
+  if (!entry) return std::unexpected(entry.error());
+  if (!*entry || !is_blob_entry((*entry)->get())) return std::optional<std::string>{};
+  git_blob* raw = nullptr;
+  if (int rc = git_blob_lookup(&raw, repo, git_tree_entry_id((*entry)->get())); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot read blob '{}'", path);
+  BlobPtr blob{raw};
+  const auto size = static_cast<std::size_t>(git_blob_rawsize(blob.get()));
+  return std::optional<std::string>{std::string(static_cast<const char*>(git_blob_rawcontent(blob.get())), size)};
+}
+
 Expected<ConfigPtr> local_config(git_repository* repo) {
   git_config* all = nullptr;
   if (int rc = git_repository_config(&all, repo); rc < 0)
@@ -163,114 +164,9 @@ Expected<ConfigPtr> local_config(git_repository* repo) {
   return ConfigPtr{local};
 }
 
-struct WritepackFree {
-  void operator()(git_odb_writepack* w) const noexcept { w->free(w); }
-};
-using WritepackPtr = std::unique_ptr<git_odb_writepack, WritepackFree>;
-
-struct PackFile {
-  fs::path base; // objects/pack/pack-<hash> without extension
-  std::uint32_t count = 0;
-};
-
-// Read the object ids of a version 2 pack index (objects/pack/*.idx).
-Expected<std::vector<git_oid>> read_idx_oids(const fs::path& idx, std::uint32_t* count_only) {
-  std::ifstream in(idx, std::ios::binary);
-  if (!in) return fail(ErrorCode::io, "cannot read pack index '{}'", idx.string());
-  unsigned char head[8 + 256 * 4];
-  if (!in.read(reinterpret_cast<char*>(head), sizeof head))
-    return fail(ErrorCode::git, "pack index '{}' is truncated", idx.string());
-  static const unsigned char k_magic[8] = {0xff, 't', 'O', 'c', 0, 0, 0, 2};
-  if (std::memcmp(head, k_magic, sizeof k_magic) != 0)
-    return fail(ErrorCode::git, "pack index '{}' is not version 2", idx.string());
-  const unsigned char* last = head + 8 + 255 * 4;
-  const std::uint32_t n = (std::uint32_t{last[0]} << 24) | (std::uint32_t{last[1]} << 16) |
-                          (std::uint32_t{last[2]} << 8) | std::uint32_t{last[3]};
-  if (count_only) {
-    *count_only = n;
-    return std::vector<git_oid>{};
-  }
-  std::vector<git_oid> out(n);
-  for (auto& oid : out)
-    if (!in.read(reinterpret_cast<char*>(oid.id), GIT_OID_RAWSZ))
-      return fail(ErrorCode::git, "pack index '{}' is truncated", idx.string());
-  return out;
-}
-
-// Choose the packs to roll up so that the rest form a geometric progression (factor 2) by object
-// count, as `git repack --geometric=2` does: each object is rewritten O(log n) times in all, and the
-// number of packs stays O(log n), so appending does not slow down as the archive grows.
-std::vector<PackFile> packs_to_merge(std::vector<PackFile> packs) {
-  std::sort(packs.begin(), packs.end(), [](const PackFile& a, const PackFile& b) {
-    return a.count != b.count ? a.count < b.count : a.base < b.base;
-  });
-  std::size_t split = 0; // packs[0, split) are merged
-  for (std::size_t i = 1; i < packs.size(); ++i)
-    if (std::uint64_t{packs[i - 1].count} * 2 > packs[i].count) split = i + 1;
-  std::uint64_t total = 0;
-  for (std::size_t i = 0; i < split; ++i) total += packs[i].count;
-  while (split > 0 && split < packs.size() && total * 2 > packs[split].count) total += packs[split++].count;
-  if (split < 2) return {};
-  packs.resize(split);
-  return packs;
-}
-
-constexpr std::size_t k_min_packs_to_consolidate = 8;
-
-// Merge small packs into one when there are many (see packs_to_merge). Safe at any instant: the new
-// pack is complete and fsynced before an old one is deleted, and it holds every object of them.
-Expected<bool> consolidate_packs(git_repository* repo, git_odb* odb, const fs::path& git_dir) {
-  const fs::path folder = git_dir / "objects" / "pack";
-  std::vector<PackFile> packs;
-  std::error_code ec;
-  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
-    const fs::path& p = it->path();
-    if (p.extension() != ".pack") continue;
-    fs::path base = p;
-    base.replace_extension();
-    const auto sibling = [&](const char* ext) { return fs::path(base).concat(ext); };
-    if (fs::exists(sibling(".keep")) || fs::exists(sibling(".promisor")) || !fs::exists(sibling(".idx"))) continue;
-    PackFile pf{base, 0};
-    if (auto r = read_idx_oids(sibling(".idx"), &pf.count); !r) return std::unexpected(r.error());
-    packs.push_back(std::move(pf));
-  }
-  if (ec) return fail(ErrorCode::io, "cannot list '{}': {}", folder.string(), ec.message());
-  if (packs.size() < k_min_packs_to_consolidate) return false;
-  const std::vector<PackFile> merge = packs_to_merge(std::move(packs));
-  if (merge.empty()) return false;
-
-  git_packbuilder* pb_raw = nullptr;
-  if (int rc = git_packbuilder_new(&pb_raw, repo); rc < 0) return git_failure(rc, ErrorCode::git, "cannot merge packs");
-  std::unique_ptr<git_packbuilder, CFree<&git_packbuilder_free>> pb{pb_raw};
-  for (const auto& pf : merge) {
-    auto oids = read_idx_oids(fs::path(pf.base).concat(".idx"), nullptr);
-    if (!oids) return std::unexpected(oids.error());
-    for (const auto& oid : *oids)
-      if (int rc = git_packbuilder_insert(pb.get(), &oid, nullptr); rc < 0)
-        return git_failure(rc, ErrorCode::git, "cannot merge packs");
-  }
-  Buf pack;
-  if (int rc = git_packbuilder_write_buf(&pack.buf, pb.get()); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot merge packs");
-  git_indexer* idx_raw = nullptr;
-  git_indexer_options opts = GIT_INDEXER_OPTIONS_INIT;
-  if (int rc = git_indexer_new(&idx_raw, folder.c_str(), 0, odb, &opts); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot merge packs");
-  std::unique_ptr<git_indexer, CFree<&git_indexer_free>> indexer{idx_raw};
-  git_indexer_progress stats{};
-  if (int rc = git_indexer_append(indexer.get(), pack.buf.ptr, pack.buf.size, &stats); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot merge packs");
-  if (int rc = git_indexer_commit(indexer.get(), &stats); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot merge packs");
-  const std::string fresh = std::string("pack-") + git_indexer_name(indexer.get());
-  for (const auto& pf : merge) {
-    if (pf.base.filename() == fresh) continue;
-    for (const char* ext : {".idx", ".pack", ".rev", ".bitmap"}) fs::remove(fs::path(pf.base).concat(ext), ec);
-  }
-  return true;
-}
-
 } // namespace
+
+// ---------------------------------------------------------------------------------------------
 
 // ---------------------------------------------------------------------------------------------
 
@@ -297,291 +193,6 @@ LibGit2Session::LibGit2Session() {
 LibGit2Session::LibGit2Session(const LibGit2Session&) : LibGit2Session() {}
 LibGit2Session::LibGit2Session(LibGit2Session&&) noexcept : LibGit2Session() {}
 LibGit2Session::~LibGit2Session() { git_libgit2_shutdown(); }
-
-namespace detail {
-
-struct RepoState {
-  LibGit2Session session; // first: outlives the handles
-  RepoPtr repo;
-  OdbPtr odb;
-  fs::path workdir;
-  fs::path git_dir;
-  // The in-memory object backend in front of the on-disk odb (owned by `odb`), attached at the
-  // first begin() and kept: libgit2 1.5 cannot detach a backend, and one long-lived handle keeps
-  // the pack list and its indexes loaded between writes.
-  git_odb_backend* mempack = nullptr;
-  bool tx_open = false; // one transaction at a time per handle (they share the mempack)
-};
-
-struct TxState {
-  std::shared_ptr<RepoState> rs;
-  std::optional<Oid> base;
-  CommitPtr base_commit;
-  TreePtr base_tree;
-  std::map<std::string, std::optional<git_oid>> updates; // path -> blob, or nullopt for removal
-  bool committed = false;
-  bool holds_slot = false; // owns rs->tx_open and the mempack contents
-  std::vector<std::string> warnings;
-  std::int64_t time = 0; // committer time of the commit: max(now, the base commit's committer time)
-
-  TxState() = default;
-  TxState(const TxState&) = delete;
-  TxState& operator=(const TxState&) = delete;
-  // Discard whatever is still staged in memory: an abandoned write leaves no trace.
-  ~TxState() {
-    base_tree.reset();
-    base_commit.reset();
-    if (rs && holds_slot) release();
-  }
-  void release() {
-    if (rs->mempack) git_mempack_reset(rs->mempack);
-    rs->tx_open = false;
-    holds_slot = false;
-  }
-};
-
-} // namespace detail
-
-// ---------------------------------------------------------------------------------------------
-
-Transaction::Transaction(std::unique_ptr<detail::TxState> state) : m_state(std::move(state)) {}
-Transaction::Transaction(Transaction&&) noexcept = default;
-Transaction& Transaction::operator=(Transaction&&) noexcept = default;
-Transaction::~Transaction() = default;
-
-std::optional<Oid> Transaction::base() const { return m_state->base; }
-std::int64_t Transaction::time() const { return m_state->time; }
-std::size_t Transaction::size() const { return m_state->updates.size(); }
-const std::vector<std::string>& Transaction::warnings() const { return m_state->warnings; }
-
-Expected<void> Transaction::put(std::string_view path, std::string_view data) {
-  auto& s = *m_state;
-  if (s.committed) return fail(ErrorCode::failed_precondition, "transaction already committed");
-  if (auto ok = check_path(path); !ok) return ok;
-  // Hash the blob ourselves and hand it to the mempack directly. git_blob_create_from_buffer would go
-  // through git_odb_write, which "freshens" every new object: a miss rescans objects/pack and tries
-  // utimensat on a loose path, per blob, which made big batches spend most of their time in the file
-  // system. An object already on disk (looked up without a rescan) is not written again.
-  git_oid oid;
-  if (int rc = git_odb_hash(&oid, data.data(), data.size(), GIT_OBJECT_BLOB); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot stage '{}'", path);
-  if (!git_odb_exists_ext(s.rs->odb.get(), &oid, GIT_ODB_LOOKUP_NO_REFRESH)) {
-    git_odb_backend* mp = s.rs->mempack;
-    if (int rc = mp->write(mp, &oid, data.data(), data.size(), GIT_OBJECT_BLOB); rc < 0)
-      return git_failure(rc, ErrorCode::git, "cannot stage '{}'", path);
-  }
-  s.updates.insert_or_assign(std::string(path), oid);
-  return {};
-}
-
-Expected<void> Transaction::remove(std::string_view path) {
-  auto& s = *m_state;
-  if (s.committed) return fail(ErrorCode::failed_precondition, "transaction already committed");
-  if (auto ok = check_path(path); !ok) return ok;
-  const std::string key(path);
-  bool in_base = false;
-  if (s.base_tree) {
-    auto entry = entry_at(s.base_tree.get(), path);
-    if (!entry) return std::unexpected(entry.error());
-    in_base = *entry && is_blob_entry((*entry)->get());
-  }
-  auto it = s.updates.find(key);
-  const bool staged = it != s.updates.end() && it->second.has_value();
-  if (!in_base && !staged) return fail(ErrorCode::not_found, "cannot remove '{}': no such file in the archive", path);
-  if (in_base)
-    s.updates.insert_or_assign(key, std::nullopt);
-  else
-    s.updates.erase(it);
-  return {};
-}
-
-namespace {
-
-// Return the objects of this write that are only in the mempack (see commit(), step 3).
-Expected<std::vector<git_oid>> new_objects(const TxState& s, git_tree* tree, const git_oid& tree_id,
-                                           const git_oid& commit_id) {
-  git_odb_backend* mp = s.rs->mempack;
-  std::vector<git_oid> out;
-  const auto take = [&](const git_oid& id) {
-    if (mp->exists(mp, &id) == 1) out.push_back(id);
-  };
-  take(commit_id);
-  take(tree_id);
-  std::set<std::string> folders;
-  for (const auto& [path, blob] : s.updates) {
-    if (blob) take(*blob);
-    for (std::size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1))
-      folders.insert(path.substr(0, slash));
-  }
-  for (const auto& folder : folders) {
-    auto entry = entry_at(tree, folder);
-    if (!entry) return std::unexpected(entry.error());
-    if (*entry && git_tree_entry_type((*entry)->get()) == GIT_OBJECT_TREE) take(*git_tree_entry_id((*entry)->get()));
-  }
-  std::sort(out.begin(), out.end(), [](const git_oid& a, const git_oid& b) { return git_oid_cmp(&a, &b) < 0; });
-  out.erase(std::unique(out.begin(), out.end(), [](const git_oid& a, const git_oid& b) { return git_oid_equal(&a, &b); }),
-            out.end());
-  return out;
-}
-
-// Pack `objects` and write the pack (and its index) into objects/pack, fsynced.
-Expected<void> write_pack(git_repository* repo, git_odb* odb, const std::vector<git_oid>& objects) {
-  git_packbuilder* pb_raw = nullptr;
-  if (int rc = git_packbuilder_new(&pb_raw, repo); rc < 0) return git_failure(rc, ErrorCode::git, "cannot build the pack");
-  std::unique_ptr<git_packbuilder, CFree<&git_packbuilder_free>> pb{pb_raw};
-  git_packbuilder_set_threads(pb.get(), 0); // delta search on every core
-  for (const auto& id : objects)
-    if (int rc = git_packbuilder_insert(pb.get(), &id, nullptr); rc < 0)
-      return git_failure(rc, ErrorCode::git, "cannot build the pack");
-  Buf pack;
-  if (int rc = git_packbuilder_write_buf(&pack.buf, pb.get()); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot build the pack");
-  git_odb_writepack* wp_raw = nullptr;
-  if (int rc = git_odb_write_pack(&wp_raw, odb, nullptr, nullptr); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot write the pack");
-  WritepackPtr wp{wp_raw};
-  git_indexer_progress stats{};
-  if (int rc = wp->append(wp.get(), pack.buf.ptr, pack.buf.size, &stats); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot write the pack");
-  if (int rc = wp->commit(wp.get(), &stats); rc < 0) return git_failure(rc, ErrorCode::git, "cannot write the pack");
-  return {};
-}
-
-} // namespace
-
-Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer) {
-  auto& s = *m_state;
-  if (s.committed) return fail(ErrorCode::failed_precondition, "transaction already committed");
-  if (has_nul(message)) return fail(ErrorCode::invalid_input, "invalid commit message: it contains a NUL byte");
-  git_repository* repo = s.rs->repo.get();
-
-  // 1. The tree: only the trees on the touched paths are rewritten.
-  std::vector<git_tree_update> updates;
-  updates.reserve(s.updates.size());
-  for (const auto& [path, blob] : s.updates) {
-    git_tree_update u{};
-    u.path = path.c_str();
-    if (blob) {
-      u.action = GIT_TREE_UPDATE_UPSERT;
-      u.id = *blob;
-      u.filemode = GIT_FILEMODE_BLOB;
-    } else {
-      u.action = GIT_TREE_UPDATE_REMOVE;
-    }
-    updates.push_back(u);
-  }
-  git_oid tree_id;
-  if (int rc = git_tree_create_updated(&tree_id, repo, s.base_tree.get(), updates.size(), updates.data()); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot build the archive tree");
-  git_tree* tree_raw = nullptr;
-  if (int rc = git_tree_lookup(&tree_raw, repo, &tree_id); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot read the new archive tree");
-  TreePtr tree{tree_raw};
-
-  // 2. The commit object, signed when asked.
-  git_signature* sig_raw = nullptr;
-  if (int rc = git_signature_new(&sig_raw, "avow", "avow@localhost", static_cast<git_time_t>(s.time), 0); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot create the commit signature");
-  SignaturePtr who{sig_raw};
-  const std::string msg(message);
-  const git_commit* parents[1] = {s.base_commit.get()};
-  Buf buffer;
-  if (int rc = git_commit_create_buffer(&buffer.buf, repo, who.get(), who.get(), nullptr, msg.c_str(), tree.get(),
-                                        s.base_commit ? 1 : 0, s.base_commit ? parents : nullptr);
-      rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot create the commit");
-  const std::string unsigned_commit = buffer.str();
-  std::optional<std::string> signature;
-  if (signer) {
-    auto text = signer(unsigned_commit);
-    if (!text) return std::unexpected(text.error());
-    // libgit2 1.5 writes "\n " for every '\n' of the signature and then its own '\n': a trailing
-    // newline would leave an extra " \n" line that stock git never writes.
-    if (!text->empty() && text->back() == '\n') text->pop_back();
-    if (text->empty()) return fail(ErrorCode::invalid_input, "cannot sign the commit: the signature is empty");
-    if (has_nul(*text)) return fail(ErrorCode::invalid_input, "cannot sign the commit: the signature holds a NUL byte");
-    signature = std::move(*text);
-  }
-  git_oid commit_id;
-  if (int rc = git_commit_create_with_signature(&commit_id, repo, unsigned_commit.c_str(),
-                                                signature ? signature->c_str() : nullptr, nullptr);
-      rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot write the commit");
-
-  // 3. All new objects (blobs, trees, the commit) go to disk as one pack. git_mempack_dump of
-  // libgit2 1.5 packs the commit's whole tree (git_packbuilder_insert_commit is recursive), which
-  // would make every write O(archive size); so the pack holds exactly the objects this write
-  // created: the commit, the trees on the touched paths and the staged blobs, each only if it is in
-  // the mempack (objects already on disk were never written to it).
-  auto objects = new_objects(s, tree.get(), tree_id, commit_id);
-  if (!objects) return std::unexpected(objects.error());
-  if (auto ok = write_pack(repo, s.rs->odb.get(), *objects); !ok) return std::unexpected(ok.error());
-  if (int rc = git_mempack_reset(s.rs->mempack); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot reset the in-memory object store");
-
-  // 4. Compare-and-swap the branch: the one step that changes history.
-  git_reference* ref_raw = nullptr;
-  int rc = 0;
-  if (s.base) {
-    const git_oid expected = to_git(*s.base);
-    rc = git_reference_create_matching(&ref_raw, repo, k_main_ref, &commit_id, 1, &expected, "avow: commit");
-  } else {
-    rc = git_reference_create(&ref_raw, repo, k_main_ref, &commit_id, 0, "avow: commit (initial)");
-  }
-  if (rc < 0) {
-    if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS || rc == GIT_ENOTFOUND || rc == GIT_ELOCKED) {
-      git_error_clear();
-      return fail(ErrorCode::failed_precondition, "archive changed during the write (another writer?)");
-    }
-    return git_failure(rc, ErrorCode::git, "cannot move {}", k_main_ref);
-  }
-  ReferencePtr ref{ref_raw};
-  s.committed = true;
-  s.release(); // the handle may start the next write
-
-  // 5. Working tree and index, for the touched paths only. History is already final.
-  std::vector<std::string> paths;
-  std::vector<char*> path_ptrs;
-  paths.reserve(s.updates.size());
-  for (const auto& entry : s.updates) paths.push_back(entry.first);
-  for (auto& p : paths) path_ptrs.push_back(p.data());
-  if (!path_ptrs.empty() && git_repository_workdir(repo) != nullptr) {
-    git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
-    co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
-    co.paths.strings = path_ptrs.data();
-    co.paths.count = path_ptrs.size();
-    co.baseline = s.base_tree.get();
-    if (int crc = git_checkout_tree(repo, reinterpret_cast<const git_object*>(tree.get()), &co); crc < 0) {
-      s.warnings.push_back(fmt::format("commit {} stands, but the working tree was not updated: {}",
-                                       from_git(commit_id).hex(), git_message(crc)));
-      git_error_clear();
-    }
-  }
-
-  // 6. Keep the number of packs logarithmic. The merge drops packs that this handle may have
-  // loaded, so the handle is reopened afterwards (no libgit2 object of it is alive here).
-  ref.reset();
-  tree.reset();
-  s.base_tree.reset();
-  s.base_commit.reset();
-  auto merged = consolidate_packs(repo, s.rs->odb.get(), s.rs->git_dir);
-  if (!merged) {
-    s.warnings.push_back(fmt::format("commit {} stands, but packs were not consolidated: {}",
-                                     from_git(commit_id).hex(), merged.error().message));
-  } else if (*merged && !s.rs->tx_open) {
-    auto fresh = open_repo(s.rs->git_dir);
-    auto fresh_odb = fresh ? repo_odb(fresh->get()) : Expected<OdbPtr>(std::unexpected(fresh.error()));
-    if (fresh && fresh_odb) {
-      s.rs->odb = std::move(*fresh_odb);
-      s.rs->repo = std::move(*fresh);
-      s.rs->mempack = nullptr; // it went with the old odb; begin() attaches a new one
-    } else {
-      s.warnings.push_back(fmt::format("cannot reopen the archive after consolidating packs: {}",
-                                       fresh ? fresh_odb.error().message : fresh.error().message));
-    }
-  }
-  return from_git(commit_id);
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -1000,44 +611,4 @@ Expected<void> GitStore::config_set(std::string_view name, std::string_view valu
   }
   return {};
 }
-
-Expected<Transaction> GitStore::begin() {
-  auto& rs = *m_repo;
-  if (rs.tx_open) return fail(ErrorCode::failed_precondition, "a write is already in progress on this archive handle");
-  if (!rs.mempack) {
-    git_odb_backend* mempack = nullptr;
-    if (int rc = git_mempack_new(&mempack); rc < 0)
-      return git_failure(rc, ErrorCode::git, "cannot create the in-memory object store");
-    if (int rc = git_odb_add_backend(rs.odb.get(), mempack, k_mempack_priority); rc < 0) {
-      mempack->free(mempack);
-      return git_failure(rc, ErrorCode::git, "cannot attach the in-memory object store");
-    }
-    rs.mempack = mempack; // now owned by the odb
-  }
-  auto state = std::make_unique<TxState>();
-  state->rs = m_repo;
-  rs.tx_open = true; // from here on the TxState destructor resets the mempack and clears the flag
-  state->holds_slot = true;
-  if (int rc = git_mempack_reset(rs.mempack); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot reset the in-memory object store");
-  auto tip = read_head(rs.repo.get());
-  if (!tip) return std::unexpected(tip.error());
-  state->base = *tip;
-  if (state->base) {
-    auto commit = lookup_commit(rs.repo.get(), *state->base);
-    if (!commit) return std::unexpected(commit.error());
-    git_tree* t = nullptr;
-    if (int rc = git_commit_tree(&t, commit->get()); rc < 0)
-      return git_failure(rc, ErrorCode::git, "cannot read the tree of commit {}", state->base->hex());
-    state->base_tree.reset(t);
-    state->base_commit = std::move(*commit);
-  }
-  // Commit times never go backwards along main: a rotated log key is valid in keys/allowed_signers up to the rotation
-  // commit's time and its successor from then on, and git checks a commit at its committer time.
-  state->time = static_cast<std::int64_t>(std::time(nullptr));
-  if (state->base_commit)
-    state->time = std::max(state->time, static_cast<std::int64_t>(git_commit_time(state->base_commit.get())));
-  return Transaction(std::move(state));
-}
-
 } // namespace avow::store

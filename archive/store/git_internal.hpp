@@ -1,0 +1,89 @@
+#pragma once
+// Private to archive/store/*.cpp: the state shared by GitStore (git_store.cpp: reading, init, open) and Transaction
+// (transaction.cpp: staging, the commit and the ref compare-and-swap), and the pack writer (pack.cpp).
+
+#include <archive/store/git_handles.hpp>
+#include <archive/store/git_store.hpp>
+
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace avow::store::detail {
+
+inline constexpr const char* k_main_ref = "refs/heads/main";
+
+// Return whether `s` holds a NUL byte.
+bool has_nul(std::string_view s);
+// Check a slash-separated repository path: non-empty components, none "." / ".." / ".git" (any
+// case), no NUL; invalid_input otherwise.
+Expected<void> check_path(std::string_view path);
+// Look up commit `id`; not_found when absent.
+Expected<CommitPtr> lookup_commit(git_repository* repo, const Oid& id);
+// Return the entry at `path` in `tree`, nullopt when absent.
+Expected<std::optional<TreeEntryPtr>> entry_at(git_tree* tree, std::string_view path);
+bool is_blob_entry(const git_tree_entry* e);
+// Return the tip of refs/heads/main, nullopt when there is none.
+Expected<std::optional<Oid>> read_head(git_repository* repo);
+// Open the repository at exactly `dir`; failed_precondition if it is not one.
+Expected<RepoPtr> open_repo(const std::filesystem::path& dir);
+Expected<OdbPtr> repo_odb(git_repository* repo);
+
+// --- pack.cpp ---
+
+// Pack `objects` (no delta search, see libgit2.config) and write the pack and its index into objects/pack, fsynced.
+Expected<void> write_pack(git_repository* repo, git_odb* odb, const std::vector<git_oid>& objects);
+// Merge small packs into one when there are 8 or more (geometric, like `git repack --geometric=2`). Safe at any
+// instant: the new pack is complete and fsynced before an old one is deleted, and it holds every object of them.
+// Returns whether packs were merged (the caller must then reopen its handle).
+Expected<bool> consolidate_packs(git_repository* repo, git_odb* odb, const std::filesystem::path& git_dir);
+
+struct RepoState {
+  LibGit2Session session; // first: outlives the handles
+  RepoPtr repo;
+  OdbPtr odb;
+  std::filesystem::path workdir;
+  std::filesystem::path git_dir;
+  // The in-memory object backend in front of the on-disk odb (owned by `odb`), attached at the
+  // first begin() and kept: libgit2 1.5 cannot detach a backend, and one long-lived handle keeps
+  // the pack list and its indexes loaded between writes.
+  git_odb_backend* mempack = nullptr;
+  bool tx_open = false; // one transaction at a time per handle (they share the mempack)
+};
+
+struct TxState {
+  std::shared_ptr<RepoState> rs;
+  std::optional<Oid> base;
+  CommitPtr base_commit;
+  TreePtr base_tree;
+  std::map<std::string, std::optional<git_oid>> updates; // path -> blob, or nullopt for removal
+  bool committed = false;
+  bool holds_slot = false; // owns rs->tx_open and the mempack contents
+  std::vector<std::string> warnings;
+  std::int64_t time = 0; // committer time of the commit: max(now, the base commit's committer time)
+
+  TxState() = default;
+  TxState(const TxState&) = delete;
+  TxState& operator=(const TxState&) = delete;
+  // Discard whatever is still staged in memory: an abandoned write leaves no trace.
+  ~TxState() {
+    base_tree.reset();
+    base_commit.reset();
+    if (rs && holds_slot) release();
+  }
+  void release() {
+    if (rs->mempack) git_mempack_reset(rs->mempack);
+    rs->tx_open = false;
+    holds_slot = false;
+  }
+};
+
+} // namespace avow::store::detail

@@ -1,0 +1,146 @@
+// The pack writer: one pack per write, and the geometric merging of small packs (libgit2's packbuilder and
+// indexer; no pack code of our own).
+
+#include <archive/store/git_internal.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <system_error>
+
+namespace avow::store::detail {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct WritepackFree {
+  void operator()(git_odb_writepack* w) const noexcept { w->free(w); }
+};
+using WritepackPtr = std::unique_ptr<git_odb_writepack, WritepackFree>;
+
+struct PackFile {
+  fs::path base; // objects/pack/pack-<hash> without extension
+  std::uint32_t count = 0;
+};
+
+// Read the object ids of a version 2 pack index (objects/pack/*.idx).
+Expected<std::vector<git_oid>> read_idx_oids(const fs::path& idx, std::uint32_t* count_only) {
+  std::ifstream in(idx, std::ios::binary);
+  if (!in) return fail(ErrorCode::io, "cannot read pack index '{}'", idx.string());
+  unsigned char head[8 + 256 * 4];
+  if (!in.read(reinterpret_cast<char*>(head), sizeof head))
+    return fail(ErrorCode::git, "pack index '{}' is truncated", idx.string());
+  static const unsigned char k_magic[8] = {0xff, 't', 'O', 'c', 0, 0, 0, 2};
+  if (std::memcmp(head, k_magic, sizeof k_magic) != 0)
+    return fail(ErrorCode::git, "pack index '{}' is not version 2", idx.string());
+  const unsigned char* last = head + 8 + 255 * 4;
+  const std::uint32_t n = (std::uint32_t{last[0]} << 24) | (std::uint32_t{last[1]} << 16) |
+                          (std::uint32_t{last[2]} << 8) | std::uint32_t{last[3]};
+  if (count_only) {
+    *count_only = n;
+    return std::vector<git_oid>{};
+  }
+  std::vector<git_oid> out(n);
+  for (auto& oid : out)
+    if (!in.read(reinterpret_cast<char*>(oid.id), GIT_OID_RAWSZ))
+      return fail(ErrorCode::git, "pack index '{}' is truncated", idx.string());
+  return out;
+}
+
+// Choose the packs to roll up so that the rest form a geometric progression (factor 2) by object
+// count, as `git repack --geometric=2` does: each object is rewritten O(log n) times in all, and the
+// number of packs stays O(log n), so appending does not slow down as the archive grows.
+std::vector<PackFile> packs_to_merge(std::vector<PackFile> packs) {
+  std::sort(packs.begin(), packs.end(), [](const PackFile& a, const PackFile& b) {
+    return a.count != b.count ? a.count < b.count : a.base < b.base;
+  });
+  std::size_t split = 0; // packs[0, split) are merged
+  for (std::size_t i = 1; i < packs.size(); ++i)
+    if (std::uint64_t{packs[i - 1].count} * 2 > packs[i].count) split = i + 1;
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < split; ++i) total += packs[i].count;
+  while (split > 0 && split < packs.size() && total * 2 > packs[split].count) total += packs[split++].count;
+  if (split < 2) return {};
+  packs.resize(split);
+  return packs;
+}
+
+constexpr std::size_t k_min_packs_to_consolidate = 8;
+
+} // namespace
+
+Expected<bool> consolidate_packs(git_repository* repo, git_odb* odb, const fs::path& git_dir) {
+  const fs::path folder = git_dir / "objects" / "pack";
+  std::vector<PackFile> packs;
+  std::error_code ec;
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path& p = it->path();
+    if (p.extension() != ".pack") continue;
+    fs::path base = p;
+    base.replace_extension();
+    const auto sibling = [&](const char* ext) { return fs::path(base).concat(ext); };
+    if (fs::exists(sibling(".keep")) || fs::exists(sibling(".promisor")) || !fs::exists(sibling(".idx"))) continue;
+    PackFile pf{base, 0};
+    if (auto r = read_idx_oids(sibling(".idx"), &pf.count); !r) return std::unexpected(r.error());
+    packs.push_back(std::move(pf));
+  }
+  if (ec) return fail(ErrorCode::io, "cannot list '{}': {}", folder.string(), ec.message());
+  if (packs.size() < k_min_packs_to_consolidate) return false;
+  const std::vector<PackFile> merge = packs_to_merge(std::move(packs));
+  if (merge.empty()) return false;
+
+  git_packbuilder* pb_raw = nullptr;
+  if (int rc = git_packbuilder_new(&pb_raw, repo); rc < 0) return git_failure(rc, ErrorCode::git, "cannot merge packs");
+  std::unique_ptr<git_packbuilder, CFree<&git_packbuilder_free>> pb{pb_raw};
+  for (const auto& pf : merge) {
+    auto oids = read_idx_oids(fs::path(pf.base).concat(".idx"), nullptr);
+    if (!oids) return std::unexpected(oids.error());
+    for (const auto& oid : *oids)
+      if (int rc = git_packbuilder_insert(pb.get(), &oid, nullptr); rc < 0)
+        return git_failure(rc, ErrorCode::git, "cannot merge packs");
+  }
+  Buf pack;
+  if (int rc = git_packbuilder_write_buf(&pack.buf, pb.get()); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot merge packs");
+  git_indexer* idx_raw = nullptr;
+  git_indexer_options opts = GIT_INDEXER_OPTIONS_INIT;
+  if (int rc = git_indexer_new(&idx_raw, folder.c_str(), 0, odb, &opts); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot merge packs");
+  std::unique_ptr<git_indexer, CFree<&git_indexer_free>> indexer{idx_raw};
+  git_indexer_progress stats{};
+  if (int rc = git_indexer_append(indexer.get(), pack.buf.ptr, pack.buf.size, &stats); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot merge packs");
+  if (int rc = git_indexer_commit(indexer.get(), &stats); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot merge packs");
+  const std::string fresh = std::string("pack-") + git_indexer_name(indexer.get());
+  for (const auto& pf : merge) {
+    if (pf.base.filename() == fresh) continue;
+    for (const char* ext : {".idx", ".pack", ".rev", ".bitmap"}) fs::remove(fs::path(pf.base).concat(ext), ec);
+  }
+  return true;
+}
+
+Expected<void> write_pack(git_repository* repo, git_odb* odb, const std::vector<git_oid>& objects) {
+  git_packbuilder* pb_raw = nullptr;
+  if (int rc = git_packbuilder_new(&pb_raw, repo); rc < 0) return git_failure(rc, ErrorCode::git, "cannot build the pack");
+  std::unique_ptr<git_packbuilder, CFree<&git_packbuilder_free>> pb{pb_raw};
+  git_packbuilder_set_threads(pb.get(), 0); // delta search on every core
+  for (const auto& id : objects)
+    if (int rc = git_packbuilder_insert(pb.get(), &id, nullptr); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot build the pack");
+  Buf pack;
+  if (int rc = git_packbuilder_write_buf(&pack.buf, pb.get()); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot build the pack");
+  git_odb_writepack* wp_raw = nullptr;
+  if (int rc = git_odb_write_pack(&wp_raw, odb, nullptr, nullptr); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot write the pack");
+  WritepackPtr wp{wp_raw};
+  git_indexer_progress stats{};
+  if (int rc = wp->append(wp.get(), pack.buf.ptr, pack.buf.size, &stats); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot write the pack");
+  if (int rc = wp->commit(wp.get(), &stats); rc < 0) return git_failure(rc, ErrorCode::git, "cannot write the pack");
+  return {};
+}
+
+} // namespace avow::store::detail

@@ -1,0 +1,282 @@
+// Transaction: staging blobs in memory, building the tree and the signed commit, writing its objects as one pack, and
+// the compare-and-swap of refs/heads/main; and GitStore::begin, which starts one.
+
+#include <archive/store/git_internal.hpp>
+
+#include <archive/util/bytes.hpp>
+
+#include <git2/sys/mempack.h>
+
+#include <algorithm>
+#include <ctime>
+#include <set>
+
+namespace avow::store {
+
+namespace fs = std::filesystem;
+using namespace detail;
+
+namespace {
+
+constexpr int k_mempack_priority = 1000; // above the loose (1) and packed (2) backends
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+Transaction::Transaction(std::unique_ptr<detail::TxState> state) : m_state(std::move(state)) {}
+Transaction::Transaction(Transaction&&) noexcept = default;
+Transaction& Transaction::operator=(Transaction&&) noexcept = default;
+Transaction::~Transaction() = default;
+
+std::optional<Oid> Transaction::base() const { return m_state->base; }
+std::int64_t Transaction::time() const { return m_state->time; }
+std::size_t Transaction::size() const { return m_state->updates.size(); }
+const std::vector<std::string>& Transaction::warnings() const { return m_state->warnings; }
+
+Expected<void> Transaction::put(std::string_view path, std::string_view data) {
+  auto& s = *m_state;
+  if (s.committed) return fail(ErrorCode::failed_precondition, "transaction already committed");
+  if (auto ok = check_path(path); !ok) return ok;
+  // Hash the blob ourselves and hand it to the mempack directly. git_blob_create_from_buffer would go
+  // through git_odb_write, which "freshens" every new object: a miss rescans objects/pack and tries
+  // utimensat on a loose path, per blob, which made big batches spend most of their time in the file
+  // system. An object already on disk (looked up without a rescan) is not written again.
+  git_oid oid;
+  if (int rc = git_odb_hash(&oid, data.data(), data.size(), GIT_OBJECT_BLOB); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot stage '{}'", path);
+  if (!git_odb_exists_ext(s.rs->odb.get(), &oid, GIT_ODB_LOOKUP_NO_REFRESH)) {
+    git_odb_backend* mp = s.rs->mempack;
+    if (int rc = mp->write(mp, &oid, data.data(), data.size(), GIT_OBJECT_BLOB); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot stage '{}'", path);
+  }
+  s.updates.insert_or_assign(std::string(path), oid);
+  return {};
+}
+
+Expected<void> Transaction::remove(std::string_view path) {
+  auto& s = *m_state;
+  if (s.committed) return fail(ErrorCode::failed_precondition, "transaction already committed");
+  if (auto ok = check_path(path); !ok) return ok;
+  const std::string key(path);
+  bool in_base = false;
+  if (s.base_tree) {
+    auto entry = entry_at(s.base_tree.get(), path);
+    if (!entry) return std::unexpected(entry.error());
+    in_base = *entry && is_blob_entry((*entry)->get());
+  }
+  auto it = s.updates.find(key);
+  const bool staged = it != s.updates.end() && it->second.has_value();
+  if (!in_base && !staged) return fail(ErrorCode::not_found, "cannot remove '{}': no such file in the archive", path);
+  if (in_base)
+    s.updates.insert_or_assign(key, std::nullopt);
+  else
+    s.updates.erase(it);
+  return {};
+}
+
+namespace {
+
+// Return the objects of this write that are only in the mempack (see commit(), step 3).
+Expected<std::vector<git_oid>> new_objects(const TxState& s, git_tree* tree, const git_oid& tree_id,
+                                           const git_oid& commit_id) {
+  git_odb_backend* mp = s.rs->mempack;
+  std::vector<git_oid> out;
+  const auto take = [&](const git_oid& id) {
+    if (mp->exists(mp, &id) == 1) out.push_back(id);
+  };
+  take(commit_id);
+  take(tree_id);
+  std::set<std::string> folders;
+  for (const auto& [path, blob] : s.updates) {
+    if (blob) take(*blob);
+    for (std::size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1))
+      folders.insert(path.substr(0, slash));
+  }
+  for (const auto& folder : folders) {
+    auto entry = entry_at(tree, folder);
+    if (!entry) return std::unexpected(entry.error());
+    if (*entry && git_tree_entry_type((*entry)->get()) == GIT_OBJECT_TREE) take(*git_tree_entry_id((*entry)->get()));
+  }
+  std::sort(out.begin(), out.end(), [](const git_oid& a, const git_oid& b) { return git_oid_cmp(&a, &b) < 0; });
+  out.erase(std::unique(out.begin(), out.end(), [](const git_oid& a, const git_oid& b) { return git_oid_equal(&a, &b); }),
+            out.end());
+  return out;
+}
+
+} // namespace
+
+Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer) {
+  auto& s = *m_state;
+  if (s.committed) return fail(ErrorCode::failed_precondition, "transaction already committed");
+  if (has_nul(message)) return fail(ErrorCode::invalid_input, "invalid commit message: it contains a NUL byte");
+  git_repository* repo = s.rs->repo.get();
+
+  // 1. The tree: only the trees on the touched paths are rewritten.
+  std::vector<git_tree_update> updates;
+  updates.reserve(s.updates.size());
+  for (const auto& [path, blob] : s.updates) {
+    git_tree_update u{};
+    u.path = path.c_str();
+    if (blob) {
+      u.action = GIT_TREE_UPDATE_UPSERT;
+      u.id = *blob;
+      u.filemode = GIT_FILEMODE_BLOB;
+    } else {
+      u.action = GIT_TREE_UPDATE_REMOVE;
+    }
+    updates.push_back(u);
+  }
+  git_oid tree_id;
+  if (int rc = git_tree_create_updated(&tree_id, repo, s.base_tree.get(), updates.size(), updates.data()); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot build the archive tree");
+  git_tree* tree_raw = nullptr;
+  if (int rc = git_tree_lookup(&tree_raw, repo, &tree_id); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot read the new archive tree");
+  TreePtr tree{tree_raw};
+
+  // 2. The commit object, signed when asked.
+  git_signature* sig_raw = nullptr;
+  if (int rc = git_signature_new(&sig_raw, "avow", "avow@localhost", static_cast<git_time_t>(s.time), 0); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot create the commit signature");
+  SignaturePtr who{sig_raw};
+  const std::string msg(message);
+  const git_commit* parents[1] = {s.base_commit.get()};
+  Buf buffer;
+  if (int rc = git_commit_create_buffer(&buffer.buf, repo, who.get(), who.get(), nullptr, msg.c_str(), tree.get(),
+                                        s.base_commit ? 1 : 0, s.base_commit ? parents : nullptr);
+      rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot create the commit");
+  const std::string unsigned_commit = buffer.str();
+  std::optional<std::string> signature;
+  if (signer) {
+    auto text = signer(unsigned_commit);
+    if (!text) return std::unexpected(text.error());
+    // libgit2 1.5 writes "\n " for every '\n' of the signature and then its own '\n': a trailing
+    // newline would leave an extra " \n" line that stock git never writes.
+    if (!text->empty() && text->back() == '\n') text->pop_back();
+    if (text->empty()) return fail(ErrorCode::invalid_input, "cannot sign the commit: the signature is empty");
+    if (has_nul(*text)) return fail(ErrorCode::invalid_input, "cannot sign the commit: the signature holds a NUL byte");
+    signature = std::move(*text);
+  }
+  git_oid commit_id;
+  if (int rc = git_commit_create_with_signature(&commit_id, repo, unsigned_commit.c_str(),
+                                                signature ? signature->c_str() : nullptr, nullptr);
+      rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot write the commit");
+
+  // 3. All new objects (blobs, trees, the commit) go to disk as one pack. git_mempack_dump of
+  // libgit2 1.5 packs the commit's whole tree (git_packbuilder_insert_commit is recursive), which
+  // would make every write O(archive size); so the pack holds exactly the objects this write
+  // created: the commit, the trees on the touched paths and the staged blobs, each only if it is in
+  // the mempack (objects already on disk were never written to it).
+  auto objects = new_objects(s, tree.get(), tree_id, commit_id);
+  if (!objects) return std::unexpected(objects.error());
+  if (auto ok = write_pack(repo, s.rs->odb.get(), *objects); !ok) return std::unexpected(ok.error());
+  if (int rc = git_mempack_reset(s.rs->mempack); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot reset the in-memory object store");
+
+  // 4. Compare-and-swap the branch: the one step that changes history.
+  git_reference* ref_raw = nullptr;
+  int rc = 0;
+  if (s.base) {
+    const git_oid expected = to_git(*s.base);
+    rc = git_reference_create_matching(&ref_raw, repo, k_main_ref, &commit_id, 1, &expected, "avow: commit");
+  } else {
+    rc = git_reference_create(&ref_raw, repo, k_main_ref, &commit_id, 0, "avow: commit (initial)");
+  }
+  if (rc < 0) {
+    if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS || rc == GIT_ENOTFOUND || rc == GIT_ELOCKED) {
+      git_error_clear();
+      return fail(ErrorCode::failed_precondition, "archive changed during the write (another writer?)");
+    }
+    return git_failure(rc, ErrorCode::git, "cannot move {}", k_main_ref);
+  }
+  ReferencePtr ref{ref_raw};
+  s.committed = true;
+  s.release(); // the handle may start the next write
+
+  // 5. Working tree and index, for the touched paths only. History is already final.
+  std::vector<std::string> paths;
+  std::vector<char*> path_ptrs;
+  paths.reserve(s.updates.size());
+  for (const auto& entry : s.updates) paths.push_back(entry.first);
+  for (auto& p : paths) path_ptrs.push_back(p.data());
+  if (!path_ptrs.empty() && git_repository_workdir(repo) != nullptr) {
+    git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
+    co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+    co.paths.strings = path_ptrs.data();
+    co.paths.count = path_ptrs.size();
+    co.baseline = s.base_tree.get();
+    if (int crc = git_checkout_tree(repo, reinterpret_cast<const git_object*>(tree.get()), &co); crc < 0) {
+      s.warnings.push_back(fmt::format("commit {} stands, but the working tree was not updated: {}",
+                                       from_git(commit_id).hex(), git_message(crc)));
+      git_error_clear();
+    }
+  }
+
+  // 6. Keep the number of packs logarithmic. The merge drops packs that this handle may have
+  // loaded, so the handle is reopened afterwards (no libgit2 object of it is alive here).
+  ref.reset();
+  tree.reset();
+  s.base_tree.reset();
+  s.base_commit.reset();
+  auto merged = consolidate_packs(repo, s.rs->odb.get(), s.rs->git_dir);
+  if (!merged) {
+    s.warnings.push_back(fmt::format("commit {} stands, but packs were not consolidated: {}",
+                                     from_git(commit_id).hex(), merged.error().message));
+  } else if (*merged && !s.rs->tx_open) {
+    auto fresh = open_repo(s.rs->git_dir);
+    auto fresh_odb = fresh ? repo_odb(fresh->get()) : Expected<OdbPtr>(std::unexpected(fresh.error()));
+    if (fresh && fresh_odb) {
+      s.rs->odb = std::move(*fresh_odb);
+      s.rs->repo = std::move(*fresh);
+      s.rs->mempack = nullptr; // it went with the old odb; begin() attaches a new one
+    } else {
+      s.warnings.push_back(fmt::format("cannot reopen the archive after consolidating packs: {}",
+                                       fresh ? fresh_odb.error().message : fresh.error().message));
+    }
+  }
+  return from_git(commit_id);
+}
+
+Expected<Transaction> GitStore::begin() {
+  auto& rs = *m_repo;
+  if (rs.tx_open) return fail(ErrorCode::failed_precondition, "a write is already in progress on this archive handle");
+  if (!rs.mempack) {
+    git_odb_backend* mempack = nullptr;
+    if (int rc = git_mempack_new(&mempack); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot create the in-memory object store");
+    if (int rc = git_odb_add_backend(rs.odb.get(), mempack, k_mempack_priority); rc < 0) {
+      mempack->free(mempack);
+      return git_failure(rc, ErrorCode::git, "cannot attach the in-memory object store");
+    }
+    rs.mempack = mempack; // now owned by the odb
+  }
+  auto state = std::make_unique<TxState>();
+  state->rs = m_repo;
+  rs.tx_open = true; // from here on the TxState destructor resets the mempack and clears the flag
+  state->holds_slot = true;
+  if (int rc = git_mempack_reset(rs.mempack); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot reset the in-memory object store");
+  auto tip = read_head(rs.repo.get());
+  if (!tip) return std::unexpected(tip.error());
+  state->base = *tip;
+  if (state->base) {
+    auto commit = lookup_commit(rs.repo.get(), *state->base);
+    if (!commit) return std::unexpected(commit.error());
+    git_tree* t = nullptr;
+    if (int rc = git_commit_tree(&t, commit->get()); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot read the tree of commit {}", state->base->hex());
+    state->base_tree.reset(t);
+    state->base_commit = std::move(*commit);
+  }
+  // Commit times never go backwards along main: a rotated log key is valid in keys/allowed_signers up to the rotation
+  // commit's time and its successor from then on, and git checks a commit at its committer time.
+  state->time = static_cast<std::int64_t>(std::time(nullptr));
+  if (state->base_commit)
+    state->time = std::max(state->time, static_cast<std::int64_t>(git_commit_time(state->base_commit.get())));
+  return Transaction(std::move(state));
+}
+
+} // namespace avow::store
