@@ -69,6 +69,8 @@ void ProgressMeter::add(std::uint64_t n) {
   std::lock_guard guard(m_mutex);
   // Scaled to the reported total; never the final done == total, which only the driver reports.
   const std::uint64_t done = std::min(m_total > 0 ? m_total - 1 : 0, after * m_total / m_units);
+  if (done < m_reported) return; // another thread reported more already: never go backwards
+  m_reported = done;
   m_progress(done, m_total);
 }
 

@@ -45,6 +45,7 @@ class ProgressMeter {
   std::uint64_t m_step;
   std::atomic<std::uint64_t> m_done{0};
   std::mutex m_mutex;
+  std::uint64_t m_reported = 0; // guarded by m_mutex
 };
 
 // --- 1. Keys ---

@@ -19,6 +19,24 @@ struct WritepackFree {
 };
 using WritepackPtr = std::unique_ptr<git_odb_writepack, WritepackFree>;
 
+// git_packbuilder_foreach callbacks: pass each piece of the pack to an indexer or an odb writepack as it is made.
+struct IndexerSink {
+  git_indexer* indexer;
+  git_indexer_progress* stats;
+  static int append(void* buf, size_t size, void* payload) {
+    auto* self = static_cast<IndexerSink*>(payload);
+    return git_indexer_append(self->indexer, buf, size, self->stats);
+  }
+};
+struct WritepackSink {
+  git_odb_writepack* writepack;
+  git_indexer_progress* stats;
+  static int append(void* buf, size_t size, void* payload) {
+    auto* self = static_cast<WritepackSink*>(payload);
+    return self->writepack->append(self->writepack, buf, size, self->stats);
+  }
+};
+
 struct PackFile {
   fs::path base; // objects/pack/pack-<hash> without extension
   std::uint32_t count = 0;
@@ -100,16 +118,16 @@ Expected<bool> consolidate_packs(git_repository* repo, git_odb* odb, const fs::p
       if (int rc = git_packbuilder_insert(pb.get(), &oid, nullptr); rc < 0)
         return git_failure(rc, ErrorCode::git, "cannot merge packs");
   }
-  Buf pack;
-  if (int rc = git_packbuilder_write_buf(&pack.buf, pb.get()); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot merge packs");
   git_indexer* idx_raw = nullptr;
   git_indexer_options opts = GIT_INDEXER_OPTIONS_INIT;
   if (int rc = git_indexer_new(&idx_raw, folder.c_str(), 0, odb, &opts); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot merge packs");
   std::unique_ptr<git_indexer, CFree<&git_indexer_free>> indexer{idx_raw};
   git_indexer_progress stats{};
-  if (int rc = git_indexer_append(indexer.get(), pack.buf.ptr, pack.buf.size, &stats); rc < 0)
+  // Streamed: the packbuilder hands each compressed object to the indexer, which writes it to the new pack file; the
+  // merged pack is never held in memory (it was, 2.7 GB at 600,000 entries).
+  IndexerSink sink{indexer.get(), &stats};
+  if (int rc = git_packbuilder_foreach(pb.get(), &IndexerSink::append, &sink); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot merge packs");
   if (int rc = git_indexer_commit(indexer.get(), &stats); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot merge packs");
@@ -129,15 +147,14 @@ Expected<void> write_pack(git_repository* repo, git_odb* odb, const std::vector<
   for (const auto& id : objects)
     if (int rc = git_packbuilder_insert(pb.get(), &id, nullptr); rc < 0)
       return git_failure(rc, ErrorCode::git, "cannot build the pack");
-  Buf pack;
-  if (int rc = git_packbuilder_write_buf(&pack.buf, pb.get()); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot build the pack");
   git_odb_writepack* wp_raw = nullptr;
   if (int rc = git_odb_write_pack(&wp_raw, odb, nullptr, nullptr); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot write the pack");
   WritepackPtr wp{wp_raw};
   git_indexer_progress stats{};
-  if (int rc = wp->append(wp.get(), pack.buf.ptr, pack.buf.size, &stats); rc < 0)
+  // Streamed into the pack file as each object is compressed, never built whole in memory first.
+  WritepackSink sink{wp.get(), &stats};
+  if (int rc = git_packbuilder_foreach(pb.get(), &WritepackSink::append, &sink); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot write the pack");
   if (int rc = wp->commit(wp.get(), &stats); rc < 0) return git_failure(rc, ErrorCode::git, "cannot write the pack");
   return {};

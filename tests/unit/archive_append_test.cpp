@@ -1,0 +1,207 @@
+// The stages of Archive::append (archive/archive_append.hpp) on their own: prepare, resolve_revisions with the
+// archive's answers given as a table of index rows, and the progress meter.
+
+#include <archive/archive_append.hpp>
+
+#include <archive/record/record.hpp>
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace avow {
+namespace {
+
+const std::string k_archivist(64, 'a');
+const std::string k_captured = "2026-01-02T03:04:05Z";
+
+StatementInput input(std::string label, std::string text, std::string source) {
+  StatementInput in;
+  in.label = std::move(label);
+  in.bytes = std::move(text);
+  in.source = std::move(source);
+  return in;
+}
+
+detail::Prepared prepared(const StatementInput& in) {
+  auto p = detail::prepare(in, k_archivist, k_captured, false);
+  EXPECT_TRUE(p) << p.error().message;
+  return std::move(*p);
+}
+
+// The log as resolve_revisions sees it: statement rows by source, oldest first.
+struct Log {
+  std::vector<index::Row> rows;
+  void add(const StatementInput& in) {
+    const auto p = prepared(in);
+    index::Row r;
+    r.index = rows.size() + 1;
+    r.id = p.id;
+    r.kind = "statement";
+    r.source = in.source;
+    r.text_sha256 = p.text_sha;
+    rows.push_back(r);
+  }
+  detail::RevisionLookup lookup() const {
+    return {[this](const std::string& source) -> Expected<std::optional<index::Row>> {
+              std::optional<index::Row> last;
+              for (const auto& r : rows)
+                if (r.source == source) last = r;
+              return last;
+            },
+            [this](const std::string& id) -> Expected<bool> {
+              for (const auto& r : rows)
+                if (r.id == id) return true;
+              return false;
+            },
+            [this](const std::string& source) -> Expected<std::vector<index::Row>> {
+              std::vector<index::Row> out;
+              for (const auto& r : rows)
+                if (r.source == source) out.push_back(r);
+              return out;
+            },
+            [](const index::Row&) { return true; }};
+  }
+};
+
+struct Resolved {
+  Expected<detail::RevisionPlan> plan;
+  std::vector<detail::Prepared> prepared;
+  std::vector<std::string> notices;
+  std::vector<std::string> reprepared; // labels
+};
+
+Resolved resolve(const std::vector<StatementInput>& inputs, const Log& log, bool recapture = false) {
+  Resolved r{std::unexpected(Error{}), {}, {}, {}};
+  for (const auto& in : inputs) r.prepared.push_back(prepared(in));
+  const auto reprepare = [&](const StatementInput& in) {
+    r.reprepared.push_back(in.label);
+    return detail::prepare(in, k_archivist, k_captured, false);
+  };
+  r.plan = detail::resolve_revisions(inputs, r.prepared, log.lookup(), reprepare, recapture, r.notices);
+  return r;
+}
+
+TEST(AppendStages, PrepareBuildsTheRecordOfTheCanonicalText) {
+  const auto p = prepared(input("a.txt", "Hello\r\nworld\r\n", "https://example.org/a"));
+  EXPECT_EQ(p.canonical, "Hello\nworld\n");
+  ASSERT_TRUE(p.original_sha); // the bytes differ from the canonical text: the original is kept
+  auto st = record::parse_payload(p.payload);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->text.sha256, p.text_sha);
+  EXPECT_EQ(st->text.bytes, p.canonical.size());
+  EXPECT_EQ(st->archivist, k_archivist);
+  EXPECT_EQ(st->captured, k_captured);
+  EXPECT_EQ(p.id, record::record_id(p.payload));
+  EXPECT_TRUE(p.envelope.empty()); // signing is a later stage
+}
+
+TEST(AppendStages, PrepareRefusesPrivateKeyMaterial) {
+  auto p = detail::prepare(input("k.txt", "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n",
+                                 "https://example.org/k"),
+                           k_archivist, k_captured, false);
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().code, ErrorCode::invalid_input);
+  EXPECT_NE(p.error().message.find("private keys are never archived"), std::string::npos) << p.error().message;
+}
+
+TEST(AppendStages, NewSourcesAreKeptWithoutNotes) {
+  Log log;
+  auto r = resolve({input("1", "One.\n", "urn:a"), input("2", "Two.\n", "urn:b")}, log);
+  ASSERT_TRUE(r.plan) << r.plan.error().message;
+  EXPECT_EQ(r.plan->kept, (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(r.plan->notes, (std::vector<std::vector<std::string>>{{}, {}}));
+  EXPECT_TRUE(r.notices.empty());
+  EXPECT_TRUE(r.reprepared.empty());
+}
+
+TEST(AppendStages, SameTextFromSameSourceIsDroppedUnlessRecaptured) {
+  Log log;
+  log.add(input("old", "Same.\n", "urn:a"));
+  const std::string old_id = log.rows[0].id;
+  auto r = resolve({input("new", "Same.\n", "urn:a")}, log);
+  ASSERT_TRUE(r.plan);
+  EXPECT_TRUE(r.plan->kept.empty());
+  EXPECT_EQ(r.notices, (std::vector<std::string>{"'new': this text from this source is already archived as " + old_id +
+                                                 "; nothing recorded (use --recapture to record a new capture)"}));
+  // Recaptured in the same second, the record is identical: one entry per record id still holds.
+  auto again = resolve({input("new", "Same.\n", "urn:a")}, log, /*recapture=*/true);
+  ASSERT_TRUE(again.plan);
+  EXPECT_TRUE(again.plan->kept.empty());
+  EXPECT_EQ(again.notices, (std::vector<std::string>{"'new': already recorded as " + old_id +
+                                                     " (same statement, same capture second); nothing recorded"}));
+}
+
+TEST(AppendStages, NewTextSupersedesTheLatestVersion) {
+  Log log;
+  log.add(input("v1", "First.\n", "urn:a"));
+  const std::string v1 = log.rows[0].id;
+  auto r = resolve({input("v2", "Second.\n", "urn:a")}, log);
+  ASSERT_TRUE(r.plan);
+  EXPECT_EQ(r.plan->kept, (std::vector<std::size_t>{0}));
+  EXPECT_EQ(r.reprepared, (std::vector<std::string>{"v2"}));
+  EXPECT_EQ(r.plan->notes[0], (std::vector<std::string>{"supersedes " + v1 + ", the previous version from this source"}));
+  auto st = record::parse_payload(r.prepared[0].payload);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->supersedes, v1);
+}
+
+TEST(AppendStages, ARevertNamesTheOlderVersion) {
+  Log log;
+  log.add(input("v1", "Alpha.\n", "urn:a"));
+  log.add(input("v2", "Beta.\n", "urn:a"));
+  auto r = resolve({input("v3", "Alpha.\n", "urn:a")}, log);
+  ASSERT_TRUE(r.plan);
+  EXPECT_EQ(r.plan->kept, (std::vector<std::size_t>{0}));
+  EXPECT_EQ(r.plan->notes[0],
+            (std::vector<std::string>{"supersedes " + log.rows[1].id + ", the previous version from this source",
+                                      "same text as version 1 (record " + log.rows[0].id + ")"}));
+}
+
+TEST(AppendStages, VersionsWithinOneBatchChain) {
+  Log log;
+  auto r = resolve({input("1", "A.\n", "urn:a"), input("2", "B.\n", "urn:a"), input("3", "B.\n", "urn:a")}, log);
+  ASSERT_TRUE(r.plan);
+  EXPECT_EQ(r.plan->kept, (std::vector<std::size_t>{0, 1}));
+  auto st = record::parse_payload(r.prepared[1].payload);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->supersedes, r.prepared[0].id);
+  ASSERT_EQ(r.notices.size(), 1u);
+  EXPECT_EQ(r.notices[0], "'3': this text from this source is already archived as " + r.prepared[1].id +
+                              "; nothing recorded (use --recapture to record a new capture)");
+}
+
+TEST(AppendStages, UnknownSupersedesIsInvalidInput) {
+  Log log;
+  auto in = input("x", "Text.\n", "urn:a");
+  in.supersedes = std::string(64, 'b');
+  auto r = resolve({in}, log);
+  ASSERT_FALSE(r.plan);
+  EXPECT_EQ(r.plan.error().code, ErrorCode::invalid_input);
+  EXPECT_EQ(r.plan.error().message, "'x': supersedes names no statement in this archive: " + std::string(64, 'b'));
+}
+
+TEST(AppendStages, ProgressMeterReportsMonotonicallyAndFinishesOnce) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> calls;
+  const Progress progress = [&](std::uint64_t done, std::uint64_t total) { calls.emplace_back(done, total); };
+  detail::ProgressMeter meter(progress, 2000, 1000);
+  for (int i = 0; i < 2000; ++i) meter.add();
+  meter.finish();
+  ASSERT_GE(calls.size(), 100u);
+  ASSERT_LE(calls.size(), 202u);
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_EQ(calls[i].second, 1000u);
+    if (i > 0) {
+      EXPECT_GE(calls[i].first, calls[i - 1].first);
+    }
+    if (i + 1 < calls.size()) {
+      EXPECT_LT(calls[i].first, 1000u); // done == total only from finish()
+    }
+  }
+  EXPECT_EQ(calls.back(), (std::pair<std::uint64_t, std::uint64_t>{1000, 1000}));
+}
+
+} // namespace
+} // namespace avow
