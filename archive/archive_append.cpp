@@ -321,7 +321,7 @@ Expected<void> sign_all(std::span<const StatementInput> inputs, std::vector<Prep
 // --- 6. Write ---
 
 Expected<Written> write_commit(Archive::Impl& impl, const WriteState& state, const SigningKeys& keys,
-                               std::span<const StatementInput> inputs, const std::vector<Prepared>& prepared,
+                               std::span<const StatementInput> inputs, std::vector<Prepared>& prepared,
                                std::span<const std::size_t> kept) {
   auto& store = impl.store;
   auto tx = store.begin();
@@ -332,7 +332,7 @@ Expected<Written> write_commit(Archive::Impl& impl, const WriteState& state, con
   std::vector<std::string> envelopes;
   envelopes.reserve(kept.size());
   for (std::size_t i : kept) {
-    const auto& p = prepared[i];
+    auto& p = prepared[i];
     const std::string tpath = record::text_path(p.text_sha);
     if (written.insert(tpath).second) {
       auto exists = store.exists(state.head, tpath);
@@ -351,13 +351,14 @@ Expected<Written> write_commit(Archive::Impl& impl, const WriteState& state, con
             return std::unexpected(ok.error());
       }
     }
-    envelopes.push_back(p.envelope);
+    envelopes.push_back(std::move(prepared[i].envelope)); // staged in the entry bundles from here on
   }
   Written out;
   out.first = state.checkpoint.checkpoint.size;
   auto new_size = append_entries(store, state.head, *tx, out.first, envelopes, impl.config, keys.log.key,
                                  state.checkpoint.checkpoint.root, state.keys);
   if (!new_size) return std::unexpected(new_size.error());
+  std::vector<std::string>().swap(envelopes); // the bundles hold them now: free before the commit packs them
   out.new_size = *new_size;
   std::vector<std::pair<std::uint64_t, std::string>> named;
   named.reserve(kept.size());
@@ -374,7 +375,7 @@ Expected<Written> write_commit(Archive::Impl& impl, const WriteState& state, con
 // --- 7. Index ---
 
 bool update_index(const store::GitStore& store, index::Index& idx, const Written& written,
-                  const std::vector<Prepared>& prepared, std::span<const std::size_t> kept) {
+                  std::vector<Prepared>& prepared, std::span<const std::size_t> kept) {
   if (written.checkpoint.empty()) return true; // as before: without the note there is nothing to follow on from
   remember_seen_checkpoint(store, written.checkpoint);
   std::vector<index::IndexEntry> added;
@@ -382,7 +383,7 @@ bool update_index(const store::GitStore& store, index::Index& idx, const Written
   for (std::size_t k = 0; k < kept.size(); ++k) {
     auto st = record::parse_payload(prepared[kept[k]].payload);
     if (!st) return false;
-    added.push_back({written.first + k, prepared[kept[k]].id, std::move(*st), prepared[kept[k]].canonical});
+    added.push_back({written.first + k, prepared[kept[k]].id, std::move(*st), std::move(prepared[kept[k]].canonical)});
   }
   return add_written(store, idx, added, written.checkpoint);
 }
@@ -505,20 +506,24 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
     return std::unexpected(ok.error());
   auto written = detail::write_commit(*m_impl, *state, *keys, inputs, *prepared, plan->kept);
   if (!written) return std::unexpected(written.error());
-  for (std::size_t k = 0; k < plan->kept.size(); ++k) {
-    const std::size_t i = plan->kept[k];
-    const auto& p = (*prepared)[i];
-    result.records.push_back({p.id, first + k, inputs[i].label, p.warnings, std::move(plan->notes[i]), p.payload,
-                              p.text_sha, p.canonical.size(), p.encoding, {}});
-  }
   result.tree_size = written->new_size;
   result.commit = written->commit.hex();
   meter.finish();
+  std::vector<std::uint64_t> text_bytes;
+  text_bytes.reserve(plan->kept.size());
+  for (const std::size_t i : plan->kept) text_bytes.push_back((*prepared)[i].canonical.size());
 
-  // After the commit stands: remember its checkpoint and bring the index along in the same write. An index that fails
-  // here is only stale: it is rebuilt on next use.
-  if (!detail::update_index(m_impl->store, idx.index(), *written, *prepared, plan->kept))
-    result.notices.push_back("the index could not be updated; it will be rebuilt");
+  // After the commit stands: remember its checkpoint and bring the index along in the same write (it takes the
+  // canonical texts). An index that fails here is only stale: it is rebuilt on next use.
+  const bool indexed = detail::update_index(m_impl->store, idx.index(), *written, *prepared, plan->kept);
+  for (std::size_t k = 0; k < plan->kept.size(); ++k) {
+    const std::size_t i = plan->kept[k];
+    auto& p = (*prepared)[i];
+    result.records.push_back({std::move(p.id), first + k, inputs[i].label, std::move(p.warnings),
+                              std::move(plan->notes[i]), std::move(p.payload), std::move(p.text_sha), text_bytes[k],
+                              std::move(p.encoding), {}});
+  }
+  if (!indexed) result.notices.push_back("the index could not be updated; it will be rebuilt");
   return result;
 }
 

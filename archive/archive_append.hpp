@@ -131,6 +131,7 @@ Expected<void> sign_all(std::span<const StatementInput> inputs, std::vector<Prep
 // --- 6. Write ---
 // One transaction on top of `state.head`: the new texts and originals, the log entries, tiles, checkpoint and
 // log/keys, one commit signed by the log key; main moved by compare-and-swap. failed_precondition when main moved.
+// Takes the kept records' envelopes (Prepared::envelope is empty afterwards).
 struct Written {
   store::Oid commit;
   std::uint64_t first = 0;    // log index of the first new entry
@@ -138,14 +139,14 @@ struct Written {
   std::string checkpoint;     // the new signed checkpoint note, empty if it could not be read back
 };
 Expected<Written> write_commit(Archive::Impl& impl, const WriteState& state, const SigningKeys& keys,
-                               std::span<const StatementInput> inputs, const std::vector<Prepared>& prepared,
+                               std::span<const StatementInput> inputs, std::vector<Prepared>& prepared,
                                std::span<const std::size_t> kept);
 
 // --- 7. Index ---
 // Remember the new checkpoint (.git/avow/seen-checkpoint) and add the written entries to `idx`; false when the index
-// could not be updated (it is then only stale). Never fails the write.
+// could not be updated (it is then only stale). Never fails the write. Takes the kept records' canonical texts.
 bool update_index(const store::GitStore& store, index::Index& idx, const Written& written,
-                  const std::vector<Prepared>& prepared, std::span<const std::size_t> kept);
+                  std::vector<Prepared>& prepared, std::span<const std::size_t> kept);
 
 // --- Shared with archive/archive.cpp (defined there) ---
 
