@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <string>
 #include <system_error>
 
 namespace avow::store::detail {
@@ -19,23 +20,30 @@ struct WritepackFree {
 };
 using WritepackPtr = std::unique_ptr<git_odb_writepack, WritepackFree>;
 
-// git_packbuilder_foreach callbacks: pass each piece of the pack to an indexer or an odb writepack as it is made.
-struct IndexerSink {
-  git_indexer* indexer;
-  git_indexer_progress* stats;
-  static int append(void* buf, size_t size, void* payload) {
-    auto* self = static_cast<IndexerSink*>(payload);
-    return git_indexer_append(self->indexer, buf, size, self->stats);
+// git_packbuilder_foreach callback: pass the pack to an indexer or an odb writepack as it is made, in pieces of up to
+// k_piece bytes. The packbuilder writes tiny pieces (an object header, then zlib chunks), and the indexer unmaps its
+// pack windows on every append: one call per piece spent most of a large write in munmap. Memory stays bounded.
+constexpr std::size_t k_piece = 4u << 20;
+template <class Append> struct PackSink {
+  Append append;                   // int(const char* data, size_t size)
+  std::string pending;
+  static int collect(void* buf, size_t size, void* payload) {
+    auto* self = static_cast<PackSink*>(payload);
+    self->pending.append(static_cast<const char*>(buf), size);
+    return self->pending.size() >= k_piece ? self->flush() : 0;
+  }
+  int flush() {
+    if (pending.empty()) return 0;
+    const int rc = append(pending.data(), pending.size());
+    pending.clear();
+    return rc;
   }
 };
-struct WritepackSink {
-  git_odb_writepack* writepack;
-  git_indexer_progress* stats;
-  static int append(void* buf, size_t size, void* payload) {
-    auto* self = static_cast<WritepackSink*>(payload);
-    return self->writepack->append(self->writepack, buf, size, self->stats);
-  }
-};
+template <class Append> PackSink<Append> pack_sink(Append append) {
+  PackSink<Append> sink{std::move(append), {}};
+  sink.pending.reserve(k_piece + 64 * 1024);
+  return sink;
+}
 
 struct PackFile {
   fs::path base; // objects/pack/pack-<hash> without extension
@@ -126,11 +134,11 @@ Expected<bool> consolidate_packs(git_repository* repo, git_odb* odb, const fs::p
   git_indexer_progress stats{};
   // Streamed: the packbuilder hands each compressed object to the indexer, which writes it to the new pack file; the
   // merged pack is never held in memory (it was, 2.7 GB at 600,000 entries).
-  IndexerSink sink{indexer.get(), &stats};
-  if (int rc = git_packbuilder_foreach(pb.get(), &IndexerSink::append, &sink); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot merge packs");
-  if (int rc = git_indexer_commit(indexer.get(), &stats); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot merge packs");
+  auto sink = pack_sink([&](const char* data, size_t size) { return git_indexer_append(indexer.get(), data, size, &stats); });
+  int rc = git_packbuilder_foreach(pb.get(), &decltype(sink)::collect, &sink);
+  if (rc >= 0) rc = sink.flush();
+  if (rc < 0) return git_failure(rc, ErrorCode::git, "cannot merge packs");
+  if (rc = git_indexer_commit(indexer.get(), &stats); rc < 0) return git_failure(rc, ErrorCode::git, "cannot merge packs");
   const std::string fresh = std::string("pack-") + git_indexer_name(indexer.get());
   for (const auto& pf : merge) {
     if (pf.base.filename() == fresh) continue;
@@ -153,10 +161,11 @@ Expected<void> write_pack(git_repository* repo, git_odb* odb, const std::vector<
   WritepackPtr wp{wp_raw};
   git_indexer_progress stats{};
   // Streamed into the pack file as each object is compressed, never built whole in memory first.
-  WritepackSink sink{wp.get(), &stats};
-  if (int rc = git_packbuilder_foreach(pb.get(), &WritepackSink::append, &sink); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot write the pack");
-  if (int rc = wp->commit(wp.get(), &stats); rc < 0) return git_failure(rc, ErrorCode::git, "cannot write the pack");
+  auto sink = pack_sink([&](const char* data, size_t size) { return wp->append(wp.get(), data, size, &stats); });
+  int rc = git_packbuilder_foreach(pb.get(), &decltype(sink)::collect, &sink);
+  if (rc >= 0) rc = sink.flush();
+  if (rc < 0) return git_failure(rc, ErrorCode::git, "cannot write the pack");
+  if (rc = wp->commit(wp.get(), &stats); rc < 0) return git_failure(rc, ErrorCode::git, "cannot write the pack");
   return {};
 }
 

@@ -4,6 +4,7 @@
 #include <archive/archive_append.hpp>
 
 #include <archive/record/record.hpp>
+#include <tests/support/support.hpp>
 
 #include <gtest/gtest.h>
 
@@ -201,6 +202,38 @@ TEST(AppendStages, ProgressMeterReportsMonotonicallyAndFinishesOnce) {
     }
   }
   EXPECT_EQ(calls.back(), (std::pair<std::uint64_t, std::uint64_t>{1000, 1000}));
+}
+
+TEST(AppendStages, BatchReportsProgressAndFinishesAfterTheCommit) {
+  test::TempDir t;
+  InitOptions init;
+  init.dir = t / "archive";
+  init.origin = "progress.avow.example/log";
+  init.key_dir = t / "keys";
+  ASSERT_TRUE(Archive::init(init));
+  auto archive = Archive::open(init.dir);
+  ASSERT_TRUE(archive);
+  std::vector<StatementInput> inputs;
+  for (int i = 0; i < 600; ++i)
+    inputs.push_back(input("line " + std::to_string(i), "Statement number " + std::to_string(i) + ".\n",
+                           "urn:progress:" + std::to_string(i)));
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> calls;
+  AppendOptions options;
+  options.jobs = 2;
+  options.progress = [&](std::uint64_t done, std::uint64_t total) { calls.emplace_back(done, total); };
+  auto r = archive->append(inputs, options);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->records.size(), 600u);
+  EXPECT_EQ(r->tree_size, 601u);
+  ASSERT_GE(calls.size(), 10u); // the bar moves during the batch, not only at the end
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_EQ(calls[i].second, 600u);
+    if (i > 0) {
+      EXPECT_GE(calls[i].first, calls[i - 1].first);
+    }
+  }
+  EXPECT_LT(calls[calls.size() - 2].first, 600u);
+  EXPECT_EQ(calls.back(), (std::pair<std::uint64_t, std::uint64_t>{600, 600}));
 }
 
 } // namespace
