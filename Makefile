@@ -37,7 +37,7 @@ demo: avow
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600; rc=$$?; \
 	  cmake -DLOG=Testing/Temporary/LastTest.log -P $(CURDIR)/cmake/skip-reasons.cmake; \
-	  $(MAKE) --no-print-directory test-san || rc=1; exit $$rc
+	  $(MAKE) --no-print-directory -C $(CURDIR) test-san || rc=1; exit $$rc
 
 # Unit tests (label unit: the gtest unit tests and fuzz.* replays) under AddressSanitizer and UndefinedBehaviorSanitizer
 # (any report fails the test), in $(SAN_BUILD), which builds only them. index_perf is left out: 200,000 entries under
