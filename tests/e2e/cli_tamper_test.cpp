@@ -294,6 +294,22 @@ public:
     if (!cp) throw std::runtime_error(cp.error().message);
     return *cp;
   }
+  // A granted RFC 3161 response over `body` from a throw-away TSA (tests/support/make_tsa.sh, `openssl ts -reply`).
+  std::string timestamp_token(const std::string& body) const {
+    const fs::path dir = a.tmp() / "tsa";
+    const std::string support = std::string(AVOW_SOURCE_DIR) + "/tests/support";
+    const auto run = [&](const std::vector<std::string>& argv) {
+      auto r = run_process(argv, {}, {}, dir.parent_path());
+      if (r.exit_code != 0) throw std::runtime_error(argv.at(0) + " failed: " + r.err);
+    };
+    run({"bash", support + "/make_tsa.sh", dir.string()});
+    const std::string data = a.file("tsa-body", body);
+    run({"openssl", "ts", "-query", "-data", data, "-sha256", "-cert", "-out", (dir / "q.tsq").string()});
+    run({"openssl", "ts", "-reply", "-config", (dir / "ts.cnf").string(), "-queryfile", (dir / "q.tsq").string(),
+         "-out", (dir / "r.tsr").string()});
+    return read_file(dir / "r.tsr");
+  }
+  static std::string body_of(const std::string& note) { return note.substr(0, note.find("\n\n") + 1); }
   static std::string message(std::uint64_t size) {
     return "avow: archive 1 statement\n\nAvow-Tree-Size: " + std::to_string(size) + "\n";
   }
@@ -476,6 +492,44 @@ std::vector<Row> rows() {
   r.push_back({"AvowTreeSizeTrailerWrong", [](Forger& f) -> std::vector<Want> {
     const std::string c = f.amend({}, Sign::log_key, Forger::message(3));
     return {{"commit_message_mismatch", {}, {}, c, "does not name the tree size of its checkpoint (4)"}};
+  }});
+  r.push_back({"TimestampTokenOfAnotherCheckpoint", [](Forger& f) -> std::vector<Want> {
+    // A good token over the checkpoint of size 3, filed as the token of size 4.
+    const std::string token = f.timestamp_token(Forger::body_of(f.show(f.commits[2], cp_path)));
+    f.amend({put("log/timestamps/4.tsr", token)});
+    return {{"timestamp_mismatch", {}, "log/timestamps/4.tsr", {}, {}}};
+  }});
+  r.push_back({"TimestampTokenGarbled", [](Forger& f) -> std::vector<Want> {
+    const std::string token = f.timestamp_token(Forger::body_of(f.a.git_show(cp_path)));
+    f.amend({put("log/timestamps/4.tsr", token.substr(0, token.size() / 2))});
+    return {{"timestamp_invalid", {}, "log/timestamps/4.tsr", {}, {}}};
+  }});
+  r.push_back({"RecordCapturedAfterItsTimestamp", [](Forger& f) -> std::vector<Want> {
+    // Holding every key, the forger dates entry 3 a day later than it was captured and re-signs the log; a token
+    // over the checkpoint (genTime now) shows the record existed before the capture it claims.
+    auto entries = f.entries();
+    entries[3] = Forger::envelope(f.statement_payload(3, [](nlohmann::json& j) {
+      j["captured"] = format_rfc3339_utc(now_seconds() + std::chrono::hours(24));
+    }), f.archivist_key());
+    auto edits = f.relog(f.tip(), entries);
+    const auto cp = std::find_if(edits.begin(), edits.end(), [](const Edit& e) { return e.path == cp_path; });
+    edits.push_back(put("log/timestamps/4.tsr", f.timestamp_token(Forger::body_of(cp->data))));
+    f.amend(edits);
+    return {{"captured_after_timestamp", 3, "log/timestamps/4.tsr", {}, "more than 10 minutes earlier"}};
+  }});
+  r.push_back({"KeyEventReordered", [](Forger& f) -> std::vector<Want> {
+    // The key.add of the archivist moved after its first statement, the log re-signed: the statement now comes
+    // before its key was trusted, and every older checkpoint disagrees.
+    auto entries = f.entries();
+    std::swap(entries[0], entries[1]);
+    f.amend(f.relog(f.tip(), entries));
+    std::vector<Want> want{{"signature_untrusted", 0, {}, {}, "which is not added at this point of the log"}};
+    for (std::size_t c = 0; c < 3; ++c) { // the checkpoints and key states of C1..C3 are not those of the new prefixes
+      want.push_back({"fork", {}, cp_path, f.commits[c], {}});
+      want.push_back({"key_state_mismatch", {}, cp_path, f.commits[c], "avow-keys line"});
+      want.push_back({"key_state_mismatch", {}, "log/keys", f.commits[c], {}});
+    }
+    return want;
   }});
   // --- the order and the set of entries ---
   r.push_back({"EntryRemovedAndLogResigned", [](Forger& f) -> std::vector<Want> {
