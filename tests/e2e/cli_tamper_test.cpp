@@ -77,14 +77,14 @@ Edit remove(std::string path) { return {Edit::Kind::remove, std::move(path), {},
 
 enum class Sign { log_key, none, other_key, archivist_key, garbled };
 
-class Forger {
-public:
+// The four-entry archive every row starts from, made once per process (see the file comment).
+struct Template {
   TempArchive a{k_origin};
   std::vector<std::string> commits; // C1..C4: the commits of sizes 1..4, oldest first
   std::vector<std::string> ids;     // record ids of entries 1..3 (index 0 unused)
   std::string text1, text2, text3, original3;
 
-  Forger() {
+  Template() {
     archive("First statement.\n", "https://example.org/a", {});
     archive("Second statement.\n", "https://example.org/b", {});
     archive("Caf\xE9 \xE0 la une.\r\n", "https://example.org/c", {"--encoding", "ISO-8859-1"});
@@ -99,8 +99,78 @@ public:
     }
     const auto r = a.avow({"verify", "--json"});
     if (r.exit_code != 0) throw std::runtime_error("the fixture does not verify: " + r.out);
-    forget_seen();
   }
+
+private:
+  void archive(const std::string& bytes, const std::string& source, std::vector<std::string> extra) {
+    const auto f = a.file("in" + std::to_string(ids.size() + 1) + ".txt", bytes);
+    std::vector<std::string> args{"archive", f, "--source", source};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = a.avow(args);
+    if (r.exit_code != 0) throw std::runtime_error("archive failed: " + r.err);
+    if (ids.empty()) ids.push_back({});
+    ids.push_back(trim(r.out));
+  }
+};
+
+const Template& shared_template() {
+  static const Template t;
+  return t;
+}
+
+// A copy of the template archive in a temporary folder (`cp -a`), with the template's key folder (its .git/config
+// names the key files there, which nothing writes); the subset of TempArchive's interface the rows use.
+class Copy {
+public:
+  explicit Copy(const TempArchive& from) : m_dir(m_tmp / "archive"), m_config(from.config_home()) {
+    auto r = run_process({"cp", "-a", from.dir().string(), m_dir.string()});
+    if (r.exit_code != 0) throw std::runtime_error("cp failed: " + r.err);
+  }
+  std::map<std::string, std::string> env() const {
+    return {{"XDG_CONFIG_HOME", m_config.string()}, {"HOME", m_tmp.path().string()}, {"GIT_CONFIG_NOSYSTEM", "1"}};
+  }
+  RunResult avow(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{avow_bin(), "-C", m_dir.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, {}, env());
+  }
+  RunResult avow_raw(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{avow_bin()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, {}, env());
+  }
+  RunResult git(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{"git", "-C", m_dir.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, {}, env());
+  }
+  std::string git_show(const std::string& path) const {
+    auto r = git({"cat-file", "blob", "refs/heads/main:" + path});
+    if (r.exit_code != 0) throw std::runtime_error("git cat-file failed for " + path + ": " + r.err);
+    return r.out;
+  }
+  std::string file(const std::string& name, const std::string& data) const {
+    write_file(m_tmp / name, data);
+    return (m_tmp / name).string();
+  }
+  const TempDir& tmp() const { return m_tmp; }
+  const fs::path& dir() const { return m_dir; }
+
+private:
+  TempDir m_tmp;
+  fs::path m_dir;
+  fs::path m_config;
+};
+
+class Forger {
+public:
+  Copy a{shared_template().a};
+  std::vector<std::string> commits = shared_template().commits;
+  std::vector<std::string> ids = shared_template().ids;
+  std::string text1 = shared_template().text1, text2 = shared_template().text2, text3 = shared_template().text3,
+              original3 = shared_template().original3;
+
+  Forger() { forget_seen(); }
 
   void forget_seen() const { fs::remove(a.dir() / ".git" / "avow" / "seen-checkpoint"); }
 
@@ -312,17 +382,6 @@ public:
   static std::string body_of(const std::string& note) { return note.substr(0, note.find("\n\n") + 1); }
   static std::string message(std::uint64_t size) {
     return "avow: archive 1 statement\n\nAvow-Tree-Size: " + std::to_string(size) + "\n";
-  }
-
-private:
-  void archive(const std::string& bytes, const std::string& source, std::vector<std::string> extra) {
-    const auto f = a.file("in" + std::to_string(ids.size() + 1) + ".txt", bytes);
-    std::vector<std::string> args{"archive", f, "--source", source};
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto r = a.avow(args);
-    if (r.exit_code != 0) throw std::runtime_error("archive failed: " + r.err);
-    if (ids.empty()) ids.push_back({});
-    ids.push_back(trim(r.out));
   }
 };
 
