@@ -341,15 +341,18 @@ private:
   void check_key_state_of(const CommitAt& c, bool& seen_extension) {
     const std::string short_id = c.id.substr(0, 12);
     const std::uint64_t size = c.parsed->size;
-    // Beyond the entries read (a bundle is unreadable, or the checkpoint is larger than the log) the key state cannot
-    // be recomputed; entry_bundle_invalid or checkpoint_beyond_log names that problem.
-    if (size > m_entries.size()) return;
     const auto mismatch = [&](std::string path, std::string why) {
       problem("key_state_mismatch", {}, c.id, std::move(path), fmt::format("commit {}: {}", short_id, why));
     };
     auto extension = record::find_key_state_extension(c.parsed->extensions);
     if (!extension) {
       mismatch(std::string(record::k_checkpoint_path), extension.error().message);
+      return;
+    }
+    // Beyond the entries read (a bundle is unreadable, or the checkpoint is larger than the log) the key state cannot
+    // be recomputed; entry_bundle_invalid or checkpoint_beyond_log names that problem.
+    if (size > m_entries.size()) {
+      seen_extension = seen_extension || extension->has_value();
       return;
     }
     const record::KeyState& state = state_at(size);

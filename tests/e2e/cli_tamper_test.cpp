@@ -1,5 +1,7 @@
-// End-to-end: the tamper suite. Each row takes a fresh archive of four entries in four signed commits (entry 0 the
-// init key.add; 1 and 2 plain statements; 3 a statement with an ISO-8859-1 original), tampers with it the way an
+// End-to-end: the tamper suite. Each row takes a fresh copy (`cp -a`) of one archive of four entries in four signed
+// commits, made once per process by avow itself (entry 0 the init key.add; 1 and 2 plain statements; 3 a statement
+// with an ISO-8859-1 original, whose files the last commit adds, so a row that amends that commit changes no file an
+// earlier commit holds), tampers with it the way an
 // attacker would, with stock git plumbing (hash-object, update-index, write-tree, commit-tree, update-ref) and, where a
 // signature would otherwise give the tampering away, re-signed with the archive's own keys (the attacker holds them:
 // the test reads the private keys the archive's XDG config names), and asserts that `verify --json` exits 1 and
@@ -494,7 +496,12 @@ std::vector<Row> rows() {
     return {{"tile_mismatch", {}, tile4, {}, {}}, {"root_mismatch", {}, cp_path, f.tip(), {}}};
   }});
   r.push_back({"EntryBundleByteFlipped", [](Forger& f) -> std::vector<Want> {
-    f.amend({put(bundle4, flip(f.a.git_show(bundle4), -20))}); // inside entry 3's signature
+    // The first base64 character of entry 3's signature changed: still valid base64 (a flipped bit near the end
+    // could break the padding bits, which entry_invalid would report instead), no longer the signature.
+    std::string bundle = f.a.git_show(bundle4);
+    const auto at = bundle.rfind("\"sig\":\"") + 7;
+    bundle[at] = bundle[at] == 'A' ? 'B' : 'A';
+    f.amend({put(bundle4, bundle)});
     return {{"tile_mismatch", {}, tile4, {}, {}}, {"root_mismatch", {}, cp_path, {}, {}},
             {"signature_invalid", 3, {}, {}, "does not verify"}};
   }});
@@ -544,7 +551,10 @@ std::vector<Row> rows() {
   }});
   r.push_back({"CheckpointSignatureByteFlipped", [](Forger& f) -> std::vector<Want> {
     const std::string note = f.a.git_show(cp_path);
-    f.amend({put(cp_path, flip(note, -10))});
+    std::string changed = note; // a base64 character of the signature replaced by another: still a well formed note
+    const std::size_t at = changed.size() - 10;
+    changed[at] = changed[at] == 'A' ? 'B' : 'A';
+    f.amend({put(cp_path, changed)});
     return {{"checkpoint_invalid", {}, cp_path, f.tip(), "not signed by the log key in force"},
             {"checkpoint_invalid", {}, cp_path, f.tip(), "the latest checkpoint cannot be checked"}};
   }});
