@@ -349,6 +349,12 @@ private:
       mismatch(std::string(record::k_checkpoint_path), extension.error().message);
       return;
     }
+    // Beyond the entries read (a bundle is unreadable, or the checkpoint is larger than the log) the key state cannot
+    // be recomputed; entry_bundle_invalid or checkpoint_beyond_log names that problem.
+    if (size > m_entries.size()) {
+      seen_extension = seen_extension || extension->has_value();
+      return;
+    }
     const record::KeyState& state = state_at(size);
     if (*extension) {
       seen_extension = true;
