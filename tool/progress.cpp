@@ -88,8 +88,10 @@ void ProgressBar::update(std::uint64_t done, std::uint64_t total, std::string_vi
   if (!m_on) return;
   std::lock_guard lock(m_mutex);
   const auto now = std::chrono::steady_clock::now();
-  // At most ten redraws a second; the first one at once, so that a short run still shows what it does.
-  if (m_drawn && now - m_last < std::chrono::milliseconds(100)) return;
+  // At most ten redraws a second; the first one at once, so that a short run still shows what it does, and the
+  // last (all done) too.
+  const bool last = total > 0 && done == total;
+  if (m_drawn && !last && now - m_last < std::chrono::milliseconds(100)) return;
   m_last = now;
   std::size_t width = 80;
   struct winsize ws{};

@@ -2,7 +2,7 @@
 
 // A progress bar on standard error for the long commands (archive --batch, capture --batch, watch, verify, reindex,
 // pull): "[=====     ] 12,345/100,000  4,210/s  0:21 left". Drawn only when standard error is a terminal and -q is
-// not given, redrawn at most about ten times a second, erased when the command ends. The library reports progress
+// not given, redrawn at most about ten times a second (and always when all is done), erased when the command ends. The library reports progress
 // through avow::Progress (archive/util/progress.hpp) and never draws.
 
 #include <archive/util/progress.hpp>

@@ -3,6 +3,7 @@
 
 #include <tests/support/support.hpp>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace avow::test {

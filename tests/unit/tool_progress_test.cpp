@@ -100,5 +100,16 @@ TEST(ToolProgress, OnBarDrawsOnceThenThrottlesAndErases) {
   EXPECT_EQ(out, "\r\033[K[                        ] 1/1,000\r\033[K");
 }
 
+TEST(ToolProgress, TheFinalStateIsAlwaysDrawn) {
+  ProgressBar bar(true);
+  testing::internal::CaptureStderr();
+  bar.update(1, 3);
+  bar.update(2, 3); // throttled
+  bar.update(3, 3); // all done: drawn however soon
+  bar.finish();
+  const std::string out = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(out, "\r\033[K[========                ] 1/3\r\033[K[========================] 3/3\r\033[K");
+}
+
 } // namespace
 } // namespace avow::tool
