@@ -70,7 +70,8 @@ Expected<std::vector<index::IndexEntry>> index_entries(const store::GitStore& st
   return out;
 }
 
-Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& head, std::vector<std::string>& notices) {
+Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& head, std::vector<std::string>& notices,
+                                   const Progress& progress) {
   const auto& store = impl.store;
   const fs::path file = index_path(store);
   std::error_code ec;
@@ -140,6 +141,7 @@ Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& 
     const bool last = end >= cp->checkpoint.size;
     if (auto ok = idx->add(*entries, last ? std::string_view(cp->note) : std::string_view{}); !ok)
       return std::unexpected(ok.error());
+    if (progress) progress(end, cp->checkpoint.size);
     if (last) break;
   }
   return std::move(*idx);
@@ -258,12 +260,11 @@ Expected<std::vector<index::Row>> Archive::log(const index::Filter& filter, std:
 }
 
 Expected<std::uint64_t> Archive::reindex(std::vector<std::string>& notices, const Progress& progress) const {
-  (void)progress; // reported by the index rebuild (issue 11, progress bars)
   if (auto ok = index::Index::remove(detail::index_path(m_impl->store)); !ok) return std::unexpected(ok.error());
   auto head = head_of(*m_impl);
   if (!head) return std::unexpected(head.error());
   std::vector<std::string> ignored;
-  auto idx = detail::fresh_index(*m_impl, *head, ignored);
+  auto idx = detail::fresh_index(*m_impl, *head, ignored, progress);
   if (!idx) return std::unexpected(idx.error());
   (void)notices;
   return idx->size();

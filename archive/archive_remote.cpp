@@ -260,6 +260,7 @@ Expected<PullResult> Archive::pull(std::string_view name, const PullOptions& opt
   }
   verify::Options vopts;
   vopts.jobs = options.jobs;
+  vopts.progress = options.progress;
   const auto verify_start = std::chrono::steady_clock::now();
   auto report = verify::verify_extension(store, ours, tip, vopts);
   if (!report) return std::unexpected(report.error());
@@ -385,6 +386,7 @@ Expected<CloneResult> Archive::clone(const CloneOptions& options) {
     verify::Options vopts;
     vopts.jobs = options.jobs;
     vopts.tip = **tip;
+    vopts.progress = options.progress;
     auto report = verify::run(*opened, vopts);
     if (!report) return std::unexpected(report.error());
     r.report = std::move(*report);

@@ -73,6 +73,7 @@ struct CloneOptions {
   std::string url;
   std::filesystem::path dir;
   unsigned jobs = 0;
+  Progress progress; // entries verified of the tree size
 };
 struct CloneResult {
   bool ok = false;                 // verified and usable; otherwise `dir` was removed and report says why

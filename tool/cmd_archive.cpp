@@ -1,4 +1,5 @@
 #include "cli.hpp"
+#include "progress.hpp"
 
 #include <archive/manifest.hpp>
 #include <archive/util/file.hpp>
@@ -231,7 +232,10 @@ void add_archive(CLI::App& app, Globals& g) {
     opts.force = o->force;
     opts.jobs = g.jobs;
     opts.lock_timeout = std::chrono::milliseconds(static_cast<long long>(o->lock_timeout * 1000));
+    ProgressBar bar(g);
+    if (!o->batch.empty()) opts.progress = bar.callback();
     auto r = archive->append(*inputs, opts);
+    bar.finish();
     if (!r) {
       g.exit_code = report(r.error());
       return;

@@ -2,11 +2,9 @@
 
 #include "cli.hpp"
 #include "output.hpp"
+#include "progress.hpp"
 
 #include <archive/util/file.hpp>
-
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #include <cstdio>
 
@@ -86,44 +84,6 @@ AppendOptions append_options(const Globals& g, const FetchOpts& o, bool dry_run)
   a.lock_timeout = std::chrono::milliseconds(static_cast<long long>(o.lock_timeout * 1000));
   return a;
 }
-
-// A progress bar on standard error, only when it is a terminal and -q is not given: "[=====     ] 3/10 URL".
-class ProgressBar {
-public:
-  explicit ProgressBar(const Globals& g) : m_on(!g.quiet && ::isatty(STDERR_FILENO) != 0) {}
-  ~ProgressBar() { finish(); }
-  std::function<void(std::size_t, std::size_t, const std::string&)> callback() {
-    if (!m_on) return {};
-    return [this](std::size_t done, std::size_t total, const std::string& url) { draw(done, total, url); };
-  }
-  void finish() {
-    if (m_on && m_drawn) std::fputs("\r\033[K", stderr);
-    m_drawn = false;
-  }
-
-private:
-  void draw(std::size_t done, std::size_t total, const std::string& url) {
-    std::size_t width = 80;
-    struct winsize ws{};
-    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) width = ws.ws_col;
-    constexpr std::size_t bar = 24;
-    const std::size_t filled = total == 0 ? bar : done * bar / total;
-    std::string line = "[" + std::string(filled, '=') + std::string(bar - filled, ' ') + "] " +
-                       fmt::format("{}/{} ", done, total);
-    std::string shown = terminal_field(url);
-    const std::size_t room = width > line.size() + 1 ? width - line.size() - 1 : 0;
-    if (display_width(shown) > room) {
-      shown = shown.substr(0, room);
-      while (!shown.empty() && (static_cast<unsigned char>(shown.back()) & 0xC0) == 0x80) shown.pop_back();
-      if (!shown.empty() && (static_cast<unsigned char>(shown.back()) & 0x80)) shown.pop_back();
-    }
-    std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), shown.c_str());
-    std::fflush(stderr);
-    m_drawn = true;
-  }
-  bool m_on;
-  bool m_drawn = false;
-};
 
 nlohmann::json error_json(const Error& e) { return {{"message", e.message}, {"exit_code", exit_code_for(e)}}; }
 
@@ -253,7 +213,7 @@ void run_capture(Globals& g, const CaptureOpts& o) {
   options.jobs = g.jobs == 0 ? 4 : g.jobs;
   options.all_or_nothing = o.all_or_nothing;
   ProgressBar bar(g);
-  if (!o.batch.empty()) options.progress = bar.callback();
+  if (!o.batch.empty()) options.progress = bar.labelled_callback();
   auto r = o.batch.empty() ? archive->capture(requests.front(), options) : archive->capture_batch(requests, options);
   bar.finish();
   if (!r) {
@@ -339,7 +299,7 @@ void run_watch(Globals& g, const WatchOpts& o) {
   options.capture.append = append_options(g, o.fetch, false);
   options.capture.jobs = g.jobs == 0 ? 4 : g.jobs;
   ProgressBar bar(g);
-  options.capture.progress = bar.callback();
+  options.capture.progress = bar.labelled_callback();
   auto r = archive->watch(options);
   bar.finish();
   if (!r) {

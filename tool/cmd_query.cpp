@@ -1,6 +1,7 @@
 // avow log, check, history, audit, reindex: questions answered from the derived index.
 
 #include "cli.hpp"
+#include "progress.hpp"
 #include "output.hpp"
 #include "report_html.hpp"
 
@@ -461,7 +462,9 @@ void add_query(CLI::App& app, Globals& g) {
     auto archive = open_or_report(g);
     if (!archive) return;
     std::vector<std::string> notices;
-    auto n = archive->reindex(notices);
+    ProgressBar bar(g);
+    auto n = archive->reindex(notices, bar.callback());
+    bar.finish();
     print_notices(g, notices);
     if (!n) {
       g.exit_code = report(n.error());

@@ -1,4 +1,5 @@
 #include "cli.hpp"
+#include "progress.hpp"
 #include "output.hpp"
 
 #include <archive/evidence.hpp>
@@ -190,7 +191,11 @@ void add_remote(CLI::App& app, Globals& g) {
   pull->callback([&g, pull_name, pull_evidence] {
     auto archive = open_or_report(g);
     if (!archive) return;
-    auto r = archive->pull(*pull_name, pull_options(g, *pull_evidence));
+    PullOptions options = pull_options(g, *pull_evidence);
+    ProgressBar bar(g);
+    options.progress = bar.callback();
+    auto r = archive->pull(*pull_name, options);
+    bar.finish();
     if (!r) {
       g.exit_code = report(r.error());
       return;
@@ -230,8 +235,11 @@ void add_remote(CLI::App& app, Globals& g) {
   sync->callback([&g, sync_name, sync_evidence] {
     auto archive = open_or_report(g);
     if (!archive) return;
-    const PullOptions options = pull_options(g, *sync_evidence);
+    PullOptions options = pull_options(g, *sync_evidence);
+    ProgressBar bar(g);
+    options.progress = bar.callback();
     auto pulled = archive->pull(*sync_name, options);
+    bar.finish();
     if (!pulled) {
       g.exit_code = report(pulled.error());
       return;
@@ -263,7 +271,9 @@ void add_remote(CLI::App& app, Globals& g) {
   clone->add_option("url", *clone_url, "Remote URL or path.")->required();
   clone->add_option("dir", *clone_dir, "New archive folder.")->required();
   clone->callback([&g, clone_url, clone_dir] {
-    auto r = Archive::clone({*clone_url, *clone_dir, g.jobs});
+    ProgressBar bar(g);
+    auto r = Archive::clone({*clone_url, *clone_dir, g.jobs, bar.callback()});
+    bar.finish();
     if (!r) {
       g.exit_code = report(r.error());
       return;

@@ -1,4 +1,5 @@
 #include "cli.hpp"
+#include "progress.hpp"
 
 #include <archive/util/file.hpp>
 
@@ -35,7 +36,7 @@ void add_verify(CLI::App& app, Globals& g) {
       }
       policy_check = std::move(*checked);
     }
-    verify::Options options{*quick, g.jobs, std::nullopt, std::nullopt, std::nullopt};
+    verify::Options options{*quick, g.jobs, std::nullopt, std::nullopt, std::nullopt, {}};
     if (!tsa_cert->empty()) {
       auto pem = read_file(*tsa_cert, crypto::k_max_tsa_cert_bytes);
       if (!pem) {
@@ -44,7 +45,10 @@ void add_verify(CLI::App& app, Globals& g) {
       }
       options.tsa_cert_pem = std::move(*pem);
     }
+    ProgressBar bar(g);
+    options.progress = bar.callback();
     auto r = Archive::verify_dir(archive_dir(g), options);
+    bar.finish();
     if (!r) {
       g.exit_code = report(r.error());
       return;

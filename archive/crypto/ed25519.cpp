@@ -161,6 +161,32 @@ bool verify(const PublicKey& key, ByteView message, ByteView signature) {
   return rc == 1;
 }
 
+std::optional<VerifyKey> VerifyKey::make(const PublicKey& key) {
+  EVP_PKEY* pkey = EVP_PKEY_new_raw_public_key_ex(nullptr, "ED25519", nullptr, key.data(), key.size());
+  if (pkey == nullptr) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  VerifyKey out;
+  out.m_pkey = std::shared_ptr<void>(pkey, [](void* p) { EVP_PKEY_free(as_pkey(p)); });
+  out.m_key = key;
+  return out;
+}
+
+bool VerifyKey::verify(ByteView message, ByteView signature) const {
+  if (signature.size() != 64 || !m_pkey)
+    return false;
+  MdCtxPtr ctx{EVP_MD_CTX_new()};
+  if (!ctx || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr, as_pkey(m_pkey.get()), nullptr) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  const int rc =
+      EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), data_or_empty(message), message.size());
+  ERR_clear_error();
+  return rc == 1;
+}
+
 std::string key_id(const PublicKey& key) { return to_hex(sha256(ByteView{key.data(), key.size()})); }
 
 } // namespace avow::crypto

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace avow::crypto {
@@ -63,6 +64,22 @@ private:
 
 // Verify `signature` over `message` under `key`. False on any mismatch or malformed input.
 bool verify(const PublicKey& key, ByteView message, ByteView signature);
+
+// A public key parsed once (its OpenSSL EVP_PKEY built once) for many verifications, as verify() would check them:
+// for a verifier that checks thousands of signatures by one signer. verify() is safe to call from several threads at
+// once. Copies share the parsed key.
+class VerifyKey {
+public:
+  // Parse `key`; nullopt if OpenSSL refuses it (verify() with it would be false for every signature).
+  static std::optional<VerifyKey> make(const PublicKey& key);
+  // True if `signature` over `message` verifies: the same answer as crypto::verify(key, message, signature).
+  bool verify(ByteView message, ByteView signature) const;
+  const PublicKey& key() const { return m_key; }
+
+private:
+  std::shared_ptr<void> m_pkey; // EVP_PKEY*
+  PublicKey m_key{};
+};
 
 // Key id: lowercase hex SHA-256 of the raw 32-byte public key (64 hex digits).
 std::string key_id(const PublicKey& key);

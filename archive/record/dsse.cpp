@@ -36,6 +36,50 @@ Expected<void> check(const Envelope& e) {
   return {};
 }
 
+// The envelope exactly as serialize() writes it, read without a JSON tree: the canonical bytes with no escape in any
+// string. An envelope of that shape is canonical JCS with exactly the members parse() wants, so reading it here gives
+// what the general reader gives; nullopt for anything else, which the general reader then judges (and names what is
+// wrong). The caller still applies check().
+std::optional<Envelope> parse_exact(std::string_view jcs) {
+  const auto take = [&](std::string_view literal) {
+    if (!jcs.starts_with(literal)) return false;
+    jcs.remove_prefix(literal.size());
+    return true;
+  };
+  // The rest of a string up to its closing quote (consumed); nullopt if it holds an escape or never ends.
+  const auto string_body = [&]() -> std::optional<std::string_view> {
+    const auto quote = jcs.find('"');
+    if (quote == std::string_view::npos) return std::nullopt;
+    const std::string_view body = jcs.substr(0, quote);
+    for (const char c : body)
+      if (c == '\\' || static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80) return std::nullopt;
+    jcs.remove_prefix(quote + 1);
+    return body;
+  };
+  if (!take("{\"payload\":\"")) return std::nullopt;
+  const auto payload = string_body();
+  if (!payload || !take(",\"payloadType\":\"")) return std::nullopt;
+  const auto type = string_body();
+  if (!type || !take(",\"signatures\":[")) return std::nullopt;
+  Envelope e;
+  e.payload_type = std::string(*type);
+  auto raw = base64_decode(*payload);
+  if (!raw) return std::nullopt;
+  e.payload = to_string(*raw);
+  do {
+    if (!take("{\"keyid\":\"")) return std::nullopt;
+    const auto keyid = string_body();
+    if (!keyid || !take(",\"sig\":\"")) return std::nullopt;
+    const auto sig = string_body();
+    if (!sig || !take("}")) return std::nullopt;
+    auto bytes = base64_decode(*sig);
+    if (!bytes) return std::nullopt;
+    e.signatures.push_back(Signature{std::string(*keyid), std::move(*bytes)});
+  } while (take(","));
+  if (!take("]}") || !jcs.empty()) return std::nullopt;
+  return e;
+}
+
 } // namespace
 
 std::string pae(std::string_view type, std::string_view body) {
@@ -91,6 +135,10 @@ Expected<Envelope> parse(std::string_view jcs) {
   if (jcs.size() > k_max_envelope_bytes)
     return fail(ErrorCode::invalid_input, "envelope is {} bytes, more than the limit of {}", jcs.size(),
                 k_max_envelope_bytes);
+  if (auto exact = parse_exact(jcs)) {
+    if (auto ok = check(*exact); !ok) return std::unexpected(ok.error());
+    return std::move(*exact);
+  }
   auto v = json::parse_canonical(jcs);
   if (!v) return fail(ErrorCode::invalid_input, "envelope: {}", v.error().message);
   const auto bad = [](std::string_view why) { return fail(ErrorCode::invalid_input, "envelope: {}", why); };
@@ -126,6 +174,10 @@ Expected<Envelope> parse(std::string_view jcs) {
 
 bool verify(const Envelope& e, const Signature& sig, const crypto::PublicKey& key) {
   return crypto::verify(key, as_bytes(pae(e.payload_type, e.payload)), sig.sig);
+}
+
+bool verify(const Envelope& e, const Signature& sig, const crypto::VerifyKey& key) {
+  return key.verify(as_bytes(pae(e.payload_type, e.payload)), sig.sig);
 }
 
 } // namespace avow::record

@@ -47,5 +47,7 @@ Expected<Envelope> parse(std::string_view jcs);
 // True if `sig` verifies over PAE(e.payload_type, e.payload) under `key` (crypto::verify). The keyid is not
 // consulted: it only says which key to try.
 bool verify(const Envelope& e, const Signature& sig, const crypto::PublicKey& key);
+// The same, with a key parsed once (a verifier checking many entries by one signer).
+bool verify(const Envelope& e, const Signature& sig, const crypto::VerifyKey& key);
 
 } // namespace avow::record

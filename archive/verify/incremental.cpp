@@ -161,6 +161,8 @@ private:
         m_claims.push_back(text_claim(i, st));
       }
       ++m_report.entries;
+      if (m_options.progress && ((k + 1) % 256 == 0 || k + 1 == m_entries.size()))
+        m_options.progress(k + 1, m_entries.size());
     }
   }
 

@@ -31,23 +31,32 @@ namespace {
 
 unsigned job_count(unsigned jobs) { return jobs != 0 ? jobs : std::max(1u, std::thread::hardware_concurrency()); }
 
-// Run `fn(worker, i)` for i in [0, n) on `threads` workers taking chunks from a shared counter.
-template <class Fn> void parallel_for(std::size_t n, unsigned threads, Fn&& fn) {
+// Run `fn(worker, i)` for i in [0, n) on `threads` workers taking chunks from a shared counter. The calling thread is
+// worker 0; it alone calls `tick(done)` (items finished so far) after each of its chunks, and once with n at the end.
+template <class Fn, class Tick> void parallel_for(std::size_t n, unsigned threads, Fn&& fn, Tick&& tick) {
   threads = static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(threads, (n + 63) / 64)));
   std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> finished{0};
   const auto work = [&](unsigned worker) {
     for (;;) {
       const std::size_t start = next.fetch_add(64);
       if (start >= n) return;
-      for (std::size_t i = start; i < std::min(n, start + 64); ++i) fn(worker, i);
+      const std::size_t end = std::min(n, start + 64);
+      for (std::size_t i = start; i < end; ++i) fn(worker, i);
+      const std::size_t done = finished.fetch_add(end - start) + (end - start);
+      if (worker == 0) tick(done);
     }
   };
-  if (threads == 1) {
+  {
+    std::vector<std::jthread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
     work(0);
-    return;
   }
-  std::vector<std::jthread> pool;
-  for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work, t);
+  tick(n);
+}
+
+template <class Fn> void parallel_for(std::size_t n, unsigned threads, Fn&& fn) {
+  parallel_for(n, threads, std::forward<Fn>(fn), [](std::size_t) {});
 }
 
 class Checker {
@@ -132,6 +141,14 @@ private:
     if (!oid) return {};
     auto text = m_store.read(*oid, record::k_checkpoint_path);
     return text ? *text : std::string{};
+  }
+
+  // Tell the caller how far the entry checks are (throttled here: every call costs a std::function).
+  void report_progress(std::uint64_t done, std::uint64_t total) {
+    if (!m_options.progress) return;
+    if (done != total && done - m_progress_last < 1024) return;
+    m_progress_last = done;
+    m_options.progress(done, total);
   }
 
   Report finish() {
@@ -486,8 +503,9 @@ private:
       std::optional<Problem> bad;
       m_parsed[i] = parse_entry(i, m_entries[i], bad);
       if (bad) problem(bad->kind, bad->entry, bad->commit, bad->path, bad->message);
+    }, [&](std::size_t done) {
+      if (m_options.quick) report_progress(done, n); // a full verify reports its signature checks instead
     });
-
   }
 
   // SPEC 7.2: every entry is signed by a key trusted at that point: key events by the log key in force, statements by
@@ -536,13 +554,18 @@ private:
   void check_entries() {
     const std::size_t n = m_entries.size();
     if (m_options.quick) return;
+    // Each signer's key parsed once, not once per entry.
+    std::map<crypto::PublicKey, std::optional<crypto::VerifyKey>> keys;
+    for (const auto& k : m_to_check)
+      if (k && !keys.contains(*k)) keys.emplace(*k, crypto::VerifyKey::make(*k));
     parallel_for(n, job_count(m_options.jobs), [&](unsigned, std::size_t i) {
       if (!m_to_check[i]) return;
       const auto& env = m_parsed[i].envelope;
-      if (!record::verify(env, env.signatures[0], *m_to_check[i]))
+      const auto& key = keys.at(*m_to_check[i]);
+      if (!key || !record::verify(env, env.signatures[0], *key))
         problem("signature_invalid", i, {}, std::nullopt,
                 fmt::format("entry {}: the signature by {} does not verify", i, env.signatures[0].keyid.substr(0, 16)));
-    });
+    }, [&](std::size_t done) { report_progress(done, n); });
   }
 
   // SPEC 7.3: every text is present, hashes to its name, is canonical; every original canonicalizes to its text.
@@ -658,6 +681,7 @@ private:
   std::set<std::string> m_key_files;
   std::unordered_map<std::string, crypto::PublicKey> m_key_pubs;
   std::uint64_t m_key_events = 0;
+  std::uint64_t m_progress_last = 0;
 };
 
 } // namespace
