@@ -424,7 +424,7 @@ Expected<AuditReport> Archive::audit(const index::Filter& given, std::vector<std
     for (const auto& row : *rows) texts.insert(row.text_sha256);
     r.texts = texts.size();
   }
-  auto report = verify::run(m_impl->store, verify::Options{true, 0, std::nullopt, std::nullopt, std::nullopt});
+  auto report = verify::run(m_impl->store, verify::Options{true, 0, std::nullopt, std::nullopt, std::nullopt, {}});
   if (!report) return std::unexpected(report.error());
   r.checked = true;
   r.problems = std::move(report->problems);
