@@ -415,15 +415,7 @@ Expected<AuditReport> Archive::audit(const index::Filter& given, std::vector<std
     }
     r.most_revised.push_back(std::move(src));
   }
-  // Distinct texts among the selected statements.
-  index::Filter all = filter;
-  all.kind = "statement";
-  all.limit = 0;
-  if (auto rows = idx->log(all)) {
-    std::set<std::string> texts;
-    for (const auto& row : *rows) texts.insert(row.text_sha256);
-    r.texts = texts.size();
-  }
+  r.texts = agg->texts; // distinct texts among the selected statements
   auto report = verify::run(m_impl->store, verify::Options{true, 0, std::nullopt, std::nullopt, std::nullopt, {}});
   if (!report) return std::unexpected(report.error());
   r.checked = true;
