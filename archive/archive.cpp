@@ -508,43 +508,17 @@ Expected<Archive::Proof> Archive::proof(std::string_view prefix) const {
   if (!keyed) return std::unexpected(keyed.error());
   const verify::SignedCheckpoint* cp = &keyed->signed_checkpoint;
   const std::uint64_t size = cp->checkpoint.size;
-  auto entries = verify::read_entries(store, **head, size);
-  if (!entries) return std::unexpected(entries.error());
-
-  // Find the statement, and the key.add entry of the key that signed it.
-  std::vector<std::uint64_t> matches;
-  std::map<std::string, std::uint64_t> key_added;
-  std::optional<record::Envelope> found;
-  for (std::uint64_t i = 0; i < entries->size(); ++i) {
-    auto env = record::parse((*entries)[i]);
-    if (!env) continue;
-    auto value = json::parse_canonical(env->payload);
-    if (!value) continue;
-    auto kind = record::record_kind(*value);
-    if (!kind) continue;
-    if (*kind == "key.add") {
-      if (auto ev = record::key_event_from_json(*value)) key_added.try_emplace(ev->key_id, i);
-      continue;
-    }
-    if (*kind != "statement" || !record::record_id(env->payload).starts_with(prefix)) continue;
-    matches.push_back(i);
-    found = std::move(*env);
+  // Through the index and the key state (a few entry bundles); else, and for every refusal, a scan of the log.
+  auto target = detail::locate_for_proof(*m_impl, **head, *keyed, prefix);
+  if (!target) {
+    auto scanned = detail::scan_for_proof(*m_impl, **head, size, prefix);
+    if (!scanned) return std::unexpected(scanned.error());
+    target = std::move(*scanned);
   }
-  if (matches.empty()) return fail(ErrorCode::not_found, "no statement with id '{}'", prefix);
-  if (matches.size() > 1) {
-    std::string ids;
-    for (auto i : matches) {
-      auto env = record::parse((*entries)[i]);
-      ids += " " + record::record_id(env->payload).substr(0, 16);
-    }
-    return fail(ErrorCode::invalid_input, "record id '{}' is ambiguous; candidates:{}", prefix, ids);
-  }
-  const std::uint64_t index = matches.front();
-  if (found->signatures.size() != 1) return fail(ErrorCode::invalid_input, "entry {} does not carry one signature", index);
+  const std::uint64_t index = target->index;
+  auto found = record::parse(target->envelope);
+  if (!found) return std::unexpected(found.error());
   const std::string keyid = found->signatures[0].keyid;
-  auto added = key_added.find(keyid);
-  if (added == key_added.end() || added->second >= index)
-    return fail(ErrorCode::failed_precondition, "the key that signed entry {} has no earlier key.add entry", index);
   auto statement = record::parse_payload(found->payload);
   if (!statement) return std::unexpected(statement.error());
 
@@ -556,7 +530,7 @@ Expected<Archive::Proof> Archive::proof(std::string_view prefix) const {
   };
   auto path = log::inclusion_proof_from_tiles(index, size, size, counting);
   if (!path) return std::unexpected(path.error());
-  auto key_path = log::inclusion_proof_from_tiles(added->second, size, size, counting);
+  auto key_path = log::inclusion_proof_from_tiles(target->key_add_index, size, size, counting);
   if (!key_path) return std::unexpected(key_path.error());
   auto text = store.read(**head, record::text_path(statement->text.sha256));
   if (!text) return std::unexpected(text.error());
@@ -566,17 +540,18 @@ Expected<Archive::Proof> Archive::proof(std::string_view prefix) const {
   std::string key_add_signer = m_impl->config.log_key_id;
   if (keyed->key_state)
     for (const auto& k : keyed->key_state->keys)
-      if (k.role == record::k_role_log && k.in_force_at(added->second)) key_add_signer = k.id;
+      if (k.role == record::k_role_log && k.in_force_at(target->key_add_index)) key_add_signer = k.id;
   auto log_pem = store.read(**head, record::key_path(key_add_signer));
   if (!log_pem) return std::unexpected(log_pem.error());
 
   json::Value b = json::Value::object();
   b["format"] = std::string(k_bundle_format);
-  b["envelope"] = (*entries)[index];
+  b["envelope"] = target->envelope;
   b["text"] = std::move(*text);
   b["proof"] = log::format_tlog_proof(log::TlogProof{std::nullopt, index, std::move(*path), cp->note});
-  b["key"] = {{"envelope", (*entries)[added->second]},
-              {"proof", log::format_tlog_proof(log::TlogProof{std::nullopt, added->second, std::move(*key_path), cp->note})}};
+  b["key"] = {{"envelope", target->key_add_envelope},
+              {"proof", log::format_tlog_proof(log::TlogProof{std::nullopt, target->key_add_index, std::move(*key_path),
+                                                              cp->note})}};
   b["keys"] = {{keyid, *archivist_pem}, {key_add_signer, *log_pem}};
   if (keyed->key_state_json) {
     b["key_state"] = *keyed->key_state_json;

@@ -77,6 +77,23 @@ Expected<KeyedCheckpoint> read_keyed_checkpoint(const Archive::Impl& impl, const
 // `size`) computed from the tiles `read` gives. Reads one checkpoint per commit, and only when there was a rotation.
 Expected<std::vector<HandoverLink>> collect_handovers(const Archive::Impl& impl, const record::KeyState& state,
                                                       std::uint64_t size, const log::TileReader& read);
+// The one statement `prefix` names for a proof bundle, found without reading the whole log (archive/archive_proof.cpp):
+// the index names the candidates and the key state (log/keys) the key.add of its signing key; both entries are then
+// read from the log at `head` (one entry bundle each) and confirmed. nullopt whenever this cannot answer alone (no
+// index or key state, no candidate or several, a candidate or key.add the log does not confirm, not one signature):
+// the caller then scans the log, which also gives every refusal its message.
+struct ProofTarget {
+  std::uint64_t index = 0;
+  std::string envelope;
+  std::uint64_t key_add_index = 0;
+  std::string key_add_envelope;
+};
+std::optional<ProofTarget> locate_for_proof(const Archive::Impl& impl, const store::Oid& head,
+                                            const KeyedCheckpoint& keyed, std::string_view prefix);
+// The same by reading every entry of the log at `head` (`size` entries): not_found, an ambiguous id (naming the
+// candidates), not one signature, or no earlier key.add of its key, each with its message.
+Expected<ProofTarget> scan_for_proof(const Archive::Impl& impl, const store::Oid& head, std::uint64_t size,
+                                     std::string_view prefix);
 // Keep `note` as the last checkpoint this copy saw (.git/avow/seen-checkpoint), best effort (archive/archive.cpp).
 void remember_seen_checkpoint(const store::GitStore& store, std::string_view note);
 

@@ -416,16 +416,8 @@ Expected<AuditReport> Archive::audit(const index::Filter& given, std::vector<std
     }
     r.most_revised.push_back(std::move(src));
   }
-  // Distinct texts among the selected statements.
-  index::Filter all = filter;
-  all.kind = "statement";
-  all.limit = 0;
-  if (auto rows = idx->log(all)) {
-    std::set<std::string> texts;
-    for (const auto& row : *rows) texts.insert(row.text_sha256);
-    r.texts = texts.size();
-  }
-  auto report = verify::run(m_impl->store, verify::Options{true, 0, std::nullopt, std::nullopt, std::nullopt});
+  r.texts = agg->texts; // distinct texts among the selected statements
+  auto report = verify::run(m_impl->store, verify::Options{true, 0, std::nullopt, std::nullopt, std::nullopt, {}});
   if (!report) return std::unexpected(report.error());
   r.checked = true;
   r.problems = std::move(report->problems);

@@ -4,10 +4,16 @@
 #include <archive/archive.hpp>
 
 #include <archive/archive_impl.hpp>
+#include <archive/json/jcs.hpp>
 #include <archive/log/checkpoint.hpp>
 #include <archive/log/note.hpp>
 #include <archive/log/policy.hpp>
 #include <archive/log/proof.hpp>
+#include <archive/record/dsse.hpp>
+#include <archive/record/key_event.hpp>
+#include <archive/record/record.hpp>
+
+#include <map>
 
 namespace avow {
 namespace detail {
@@ -79,6 +85,92 @@ Expected<std::vector<HandoverLink>> collect_handovers(const Archive::Impl& impl,
     links.push_back({std::move(*note), std::move(*keys), std::move(*proof)});
   }
   return links;
+}
+
+std::optional<ProofTarget> locate_for_proof(const Archive::Impl& impl, const store::Oid& head,
+                                            const KeyedCheckpoint& keyed, std::string_view prefix) {
+  if (!keyed.key_state) return std::nullopt;
+  const std::uint64_t size = keyed.signed_checkpoint.checkpoint.size;
+  std::vector<std::string> notices;
+  auto idx = fresh_index(impl, head, notices);
+  if (!idx) return std::nullopt;
+  auto rows = idx->by_id_prefix(prefix);
+  if (!rows) return std::nullopt;
+  // The log's word on each candidate (not entries a writer added since `head`): its kind and id, from the entry.
+  std::optional<ProofTarget> target;
+  std::optional<record::Envelope> found;
+  for (const auto& row : *rows) {
+    if (row.index >= size) continue;
+    auto entry = verify::read_entry(impl.store, head, size, row.index);
+    if (!entry) return std::nullopt;
+    auto env = record::parse(*entry);
+    if (!env || !record::record_id(env->payload).starts_with(prefix)) return std::nullopt;
+    auto value = json::parse_canonical(env->payload);
+    if (!value) return std::nullopt;
+    auto kind = record::record_kind(*value);
+    if (!kind) return std::nullopt;
+    if (*kind != "statement") continue;
+    if (target) return std::nullopt; // ambiguous: the scan names the candidates
+    target = ProofTarget{row.index, std::move(*entry), 0, {}};
+    found = std::move(*env);
+  }
+  if (!target || found->signatures.size() != 1) return std::nullopt;
+  const record::KeyEntry* key = keyed.key_state->find(found->signatures[0].keyid);
+  if (!key || !key->added_at || *key->added_at >= target->index) return std::nullopt;
+  auto entry = verify::read_entry(impl.store, head, size, *key->added_at);
+  if (!entry) return std::nullopt;
+  auto env = record::parse(*entry);
+  if (!env) return std::nullopt;
+  auto value = json::parse_canonical(env->payload);
+  if (!value) return std::nullopt;
+  auto kind = record::record_kind(*value);
+  if (!kind || *kind != "key.add") return std::nullopt;
+  auto event = record::key_event_from_json(*value);
+  if (!event || event->key_id != key->id) return std::nullopt;
+  target->key_add_index = *key->added_at;
+  target->key_add_envelope = std::move(*entry);
+  return target;
+}
+
+Expected<ProofTarget> scan_for_proof(const Archive::Impl& impl, const store::Oid& head, std::uint64_t size,
+                                     std::string_view prefix) {
+  auto entries = verify::read_entries(impl.store, head, size);
+  if (!entries) return std::unexpected(entries.error());
+
+  // Find the statement, and the key.add entry of the key that signed it.
+  std::vector<std::uint64_t> matches;
+  std::map<std::string, std::uint64_t> key_added;
+  std::optional<record::Envelope> found;
+  for (std::uint64_t i = 0; i < entries->size(); ++i) {
+    auto env = record::parse((*entries)[i]);
+    if (!env) continue;
+    auto value = json::parse_canonical(env->payload);
+    if (!value) continue;
+    auto kind = record::record_kind(*value);
+    if (!kind) continue;
+    if (*kind == "key.add") {
+      if (auto ev = record::key_event_from_json(*value)) key_added.try_emplace(ev->key_id, i);
+      continue;
+    }
+    if (*kind != "statement" || !record::record_id(env->payload).starts_with(prefix)) continue;
+    matches.push_back(i);
+    found = std::move(*env);
+  }
+  if (matches.empty()) return fail(ErrorCode::not_found, "no statement with id '{}'", prefix);
+  if (matches.size() > 1) {
+    std::string ids;
+    for (auto i : matches) {
+      auto env = record::parse((*entries)[i]);
+      ids += " " + record::record_id(env->payload).substr(0, 16);
+    }
+    return fail(ErrorCode::invalid_input, "record id '{}' is ambiguous; candidates:{}", prefix, ids);
+  }
+  const std::uint64_t index = matches.front();
+  if (found->signatures.size() != 1) return fail(ErrorCode::invalid_input, "entry {} does not carry one signature", index);
+  auto added = key_added.find(found->signatures[0].keyid);
+  if (added == key_added.end() || added->second >= index)
+    return fail(ErrorCode::failed_precondition, "the key that signed entry {} has no earlier key.add entry", index);
+  return ProofTarget{index, (*entries)[index], added->second, (*entries)[added->second]};
 }
 
 } // namespace detail

@@ -861,6 +861,14 @@ Expected<Audit> Index::audit(const Filter& filter, std::size_t top_sources) cons
                             }());
     if (!sources) return std::unexpected(sources.error());
     a.top_sources = std::move(*sources);
+    // Distinct texts of the statements the filter selects with its kind set to statement (as `log` would list them).
+    Filter statements = filter;
+    statements.kind = "statement";
+    auto ws = build_where(statements);
+    if (!ws) return std::unexpected(ws.error());
+    auto texts = d.scalar(fmt::format("SELECT count(DISTINCT text_sha256) FROM entries WHERE {}", ws->sql), ws->params);
+    if (!texts) return std::unexpected(texts.error());
+    a.texts = static_cast<std::uint64_t>(texts->value_or(0));
     auto keys = d.rows(
         fmt::format("SELECT {} FROM entries WHERE {} AND kind IN ('key.add', 'key.revoke') ORDER BY idx", k_columns,
                     w->sql),

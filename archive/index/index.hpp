@@ -83,6 +83,7 @@ struct Audit {
   std::uint64_t entries = 0;    // all entries matching the filter
   std::uint64_t statements = 0; // of them, statements
   std::uint64_t key_events = 0; // of them, key events
+  std::uint64_t texts = 0;      // distinct canonical texts (text_sha256) among the statements
   // Statement counts, most frequent first (ties by key ascending).
   std::vector<Count> publishers, archivists, langs;
   // Statements per month "YYYY-MM" of the filter's time_field (published: of utc, else of local; "" when none),

@@ -208,12 +208,25 @@ TEST_F(CliQuery, DeletedOrCorruptIndexIsRebuiltWithANotice) {
   EXPECT_EQ(re.out, "index rebuilt: 6 entries\n");
 }
 
+TEST_F(CliQuery, AuditCountsDistinctTexts) {
+  // The same text under another source: one statement more, no text more.
+  archive("Reuters wire text.\n", {"--source", "urn:dataset:reuters21578:2", "--publisher", "Reuters"});
+  auto r = a.avow({"audit", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.json()["statements"], 6);
+  EXPECT_EQ(r.json()["texts"], 5);
+  auto f = a.avow({"audit", "--publisher", "Reuters", "--json"}).json();
+  EXPECT_EQ(f["statements"], 2);
+  EXPECT_EQ(f["texts"], 1);
+}
+
 TEST_F(CliQuery, AuditTextJsonAndHtml) {
   auto j = a.avow({"audit", "--json"});
   ASSERT_EQ(j.exit_code, 0) << j.err;
   const auto r = j.json();
   EXPECT_EQ(r["entries"], 6);
   EXPECT_EQ(r["statements"], 5);
+  EXPECT_EQ(r["texts"], 5); // distinct canonical texts, counted by the index
   EXPECT_EQ(r["publishers"][0], nlohmann::json({{"key", "Coalition"}, {"count", 3}}));
   EXPECT_EQ(r["languages"][0], nlohmann::json({{"key", "en"}, {"count", 4}}));
   EXPECT_EQ(r["most_revised"][0]["source"], k_source);
@@ -223,6 +236,11 @@ TEST_F(CliQuery, AuditTextJsonAndHtml) {
   auto f = a.avow({"audit", "--publisher", "Coalition", "--json"}).json();
   EXPECT_EQ(f["statements"], 3);
   EXPECT_EQ(f["filter"], "publisher = Coalition");
+  EXPECT_EQ(f["texts"], 3);
+  // The distinct texts are those of the statements the other filters select, whatever --kind says.
+  auto k = a.avow({"audit", "--kind", "key.add", "--json"}).json();
+  EXPECT_EQ(k["statements"], 0);
+  EXPECT_EQ(k["texts"], 5);
   auto text = a.avow({"audit"});
   EXPECT_EQ(text.exit_code, 0);
   EXPECT_TRUE(text.out.starts_with("audit of archive 'test.avow.example/archive'")) << text.out;
