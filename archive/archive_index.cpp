@@ -14,7 +14,10 @@
 #include <archive/verify/log_reader.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <set>
+
+#include <unistd.h>
 
 namespace avow {
 namespace fs = std::filesystem;
@@ -88,9 +91,12 @@ Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& 
   // Otherwise bring it up to date under the index lock, so that concurrent readers and the writer never add the same
   // entries twice (one of them would fail): whoever comes second finds the work done, or follows on from it.
   auto lock = index::IndexLock::acquire(file, k_index_lock_timeout);
-  if (!lock) return std::unexpected(lock.error());
-  const bool existed = fs::exists(file, ec);
-  auto idx = index::Index::open(file);
+  // A read-only archive (a read-only mount, a copy owned by another user): answer from an index built in memory.
+  const bool read_only = !lock && ::access(file.parent_path().c_str(), W_OK) != 0 && (errno == EROFS || errno == EACCES);
+  if (!lock && !read_only) return std::unexpected(lock.error());
+  if (read_only) notices.push_back("the archive is read-only; the index is built in memory for this command");
+  const bool existed = read_only || fs::exists(file, ec);
+  auto idx = index::Index::open(read_only ? fs::path(":memory:") : file);
   if (!idx) {
     notices.push_back(fmt::format("the index was unreadable ({}); rebuilding it", idx.error().message));
     if (auto ok = index::Index::remove(file); !ok) return std::unexpected(ok.error());

@@ -373,9 +373,16 @@ struct Index::Impl {
   std::unordered_map<std::string, StmtPtr> cache;
 
   std::unexpected<Error> sql_error(std::string_view what) const {
+    const int saved_errno = errno; // of the failed call, when SQLite did not record it
     const int primary = sqlite3_extended_errcode(db.get()) & 0xFF;
     if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
       return fail(ErrorCode::failed_precondition, "index '{}' is damaged: {}", file.string(), sqlite3_errmsg(db.get()));
+    // A failed write (a full disk, a file size limit): name the system error, which SQLite's message does not.
+    int sys = sqlite3_system_errno(db.get());
+    if (sys == 0) sys = primary == SQLITE_FULL ? ENOSPC : saved_errno;
+    if (sys != 0 && (primary == SQLITE_IOERR || primary == SQLITE_FULL))
+      return fail(ErrorCode::io, "cannot write index '{}': {}: {}", file.string(), sqlite3_errmsg(db.get()),
+                  std::strerror(sys));
     return fail(ErrorCode::io, "index '{}': {}: {}", file.string(), what, sqlite3_errmsg(db.get()));
   }
 

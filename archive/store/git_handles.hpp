@@ -6,6 +6,7 @@
 
 #include <git2.h>
 
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -52,18 +53,21 @@ struct Buf {
   std::string str() const { return buf.ptr ? std::string(buf.ptr, buf.size) : std::string(); }
 };
 
-// Return the last libgit2 error message (or a fallback naming `rc`).
-inline std::string git_message(int rc) {
+// Return the last libgit2 error message (or a fallback naming `rc`). libgit2 sets no message when some writes fail
+// (its file buffer's flush, e.g. on a full disk): the system error `err` (errno at the failure) is named then.
+inline std::string git_message(int rc, int err = errno) {
   const git_error* e = git_error_last();
   if (e && e->message && *e->message) return e->message;
+  if (err != 0) return std::strerror(err);
   return "libgit2 error " + std::to_string(rc);
 }
 
 // Return an unexpected Error "<what>: <libgit2 message>" with `code`.
 template <class... Args>
 std::unexpected<Error> git_failure(int rc, ErrorCode code, fmt::format_string<Args...> format, Args&&... args) {
+  const int err = errno;
   std::string what = fmt::format(format, std::forward<Args>(args)...);
-  return std::unexpected<Error>(Error{code, what + ": " + git_message(rc)});
+  return std::unexpected<Error>(Error{code, what + ": " + git_message(rc, err)});
 }
 
 } // namespace avow::store::detail

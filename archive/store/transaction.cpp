@@ -190,7 +190,13 @@ Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer
       git_error_clear();
       return fail(ErrorCode::failed_precondition, "archive changed during the write (another writer?)");
     }
-    return git_failure(rc, ErrorCode::git, "cannot move {}", k_main_ref);
+    // The rename may have happened and a later step failed (fsync of refs/heads): then say that the commit is in.
+    const std::string why = git_message(rc);
+    git_oid now{};
+    if (git_reference_name_to_id(&now, repo, k_main_ref) == 0 && git_oid_equal(&now, &commit_id))
+      return fail(ErrorCode::io, "cannot make {} durable: commit {} is in place, but a power failure may undo it: {}",
+                  k_main_ref, from_git(commit_id).hex(), why);
+    return fail(ErrorCode::git, "cannot move {}: {}", k_main_ref, why);
   }
   ReferencePtr ref{ref_raw};
   s.committed = true;

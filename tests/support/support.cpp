@@ -26,6 +26,8 @@
 #include <random>
 #include <sstream>
 #include <sys/wait.h>
+#include <csignal>
+#include <thread>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -62,6 +64,15 @@ TempDir::~TempDir() {
 
 RunResult run_process(const std::vector<std::string>& argv, const std::string& stdin_data,
                       const std::map<std::string, std::string>& env, const fs::path& cwd) {
+  return run_process_killed_after(argv, std::chrono::microseconds::max(), stdin_data, env, cwd);
+}
+
+RunResult run_process_killed_after(const std::vector<std::string>& argv, std::chrono::microseconds kill_after,
+                                   const std::string& stdin_data, const std::map<std::string, std::string>& env,
+                                   const fs::path& cwd) {
+  const bool timed = kill_after != std::chrono::microseconds::max();
+  const auto deadline = std::chrono::steady_clock::now() + (timed ? kill_after : std::chrono::microseconds(0));
+  bool killed = false;
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (::pipe2(in_pipe, O_CLOEXEC) || ::pipe2(out_pipe, O_CLOEXEC) || ::pipe2(err_pipe, O_CLOEXEC))
     throw std::runtime_error("pipe failed");
@@ -97,7 +108,22 @@ RunResult run_process(const std::vector<std::string>& argv, const std::string& s
     if (out_fd >= 0) fds.push_back({out_fd, POLLIN, 0});
     if (err_fd >= 0) fds.push_back({err_fd, POLLIN, 0});
     if (in_fd >= 0) fds.push_back({in_fd, POLLOUT, 0});
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
+    int wait_ms = -1;
+    if (timed && !killed) {
+      const auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= std::chrono::steady_clock::duration::zero()) {
+        ::kill(pid, SIGKILL);
+        killed = true;
+      } else {
+        // Poll in slices of 1 ms, and sleep out the last fraction, so that the deadline is met to well under 1 ms.
+        if (left < std::chrono::milliseconds(1)) {
+          std::this_thread::sleep_for(left);
+          continue;
+        }
+        wait_ms = 1;
+      }
+    }
+    if (::poll(fds.data(), fds.size(), wait_ms) < 0) {
       if (errno == EINTR) continue;
       break;
     }
@@ -124,6 +150,21 @@ RunResult run_process(const std::vector<std::string>& argv, const std::string& s
     }
   }
   if (in_fd >= 0) ::close(in_fd);
+  if (timed && !killed) {
+    // The streams closed before the deadline (the child may still be exiting): kill it at the deadline all the same.
+    for (;;) {
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) == pid) {
+        r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return r;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        ::kill(pid, SIGKILL);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
   int status = 0;
   ::waitpid(pid, &status, 0);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

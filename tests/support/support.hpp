@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -38,6 +39,13 @@ struct RunResult {
 // added to the environment; capture both streams.
 RunResult run_process(const std::vector<std::string>& argv, const std::string& stdin_data = {},
                       const std::map<std::string, std::string>& env = {}, const std::filesystem::path& cwd = {});
+
+// The same, but the process is killed with SIGKILL `kill_after` after it was started (unless it ended before): what it
+// printed until then is returned, and exit_code is 137 when the kill ended it.
+RunResult run_process_killed_after(const std::vector<std::string>& argv, std::chrono::microseconds kill_after,
+                                   const std::string& stdin_data = {},
+                                   const std::map<std::string, std::string>& env = {},
+                                   const std::filesystem::path& cwd = {});
 
 // Path of the avow binary under test ($AVOW_BIN).
 std::string avow_bin();
