@@ -75,11 +75,6 @@ TEST(CliConcurrency, ReadersAndAWriterNeverFailEachOther) {
   EXPECT_EQ(a.avow({"verify"}).exit_code, 0);
 }
 
-bool long_tests() {
-  const char* v = std::getenv("AVOW_LONG_TESTS");
-  return v && *v && std::string(v) != "0";
-}
-
 // 8 writer processes at once, each archiving its statements one `avow archive` at a time (one commit each), into one
 // archive, while verify, log, show and audit run in loops. Every writer waits its turn for the lock and none fails;
 // every statement lands, in each writer's order, each a revision of the writer's previous one; verify passes.

@@ -20,12 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// AVOW_LONG_TESTS=1 runs the long versions (more trials, every call instead of a sample).
-bool long_tests() {
-  const char* v = std::getenv("AVOW_LONG_TESTS");
-  return v && *v && std::string(v) != "0";
-}
-
 bool have_strace() {
   try {
     return run_process({"strace", "-V"}).exit_code == 0;

@@ -29,12 +29,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// AVOW_LONG_TESTS=1 tries more amounts of free space.
-bool long_tests() {
-  const char* v = std::getenv("AVOW_LONG_TESTS");
-  return v && *v && std::string(v) != "0";
-}
-
 // Enter a private mount namespace, once per process: as root directly, else in a user namespace where this user is
 // root. Returns why not, when neither is permitted.
 std::optional<std::string> private_mounts() {

@@ -177,6 +177,11 @@ std::string avow_bin() {
   return AVOW_BUILT_BIN; // the binary built next to the tests
 }
 
+bool long_tests() {
+  const char* v = std::getenv("AVOW_LONG_TESTS");
+  return v && *v && std::string(v) != "0";
+}
+
 void write_file(const fs::path& path, const std::string& data) {
   if (path.has_parent_path()) fs::create_directories(path.parent_path());
   std::ofstream f(path, std::ios::binary);

@@ -50,6 +50,9 @@ RunResult run_process_killed_after(const std::vector<std::string>& argv, std::ch
 // Path of the avow binary under test ($AVOW_BIN).
 std::string avow_bin();
 
+// AVOW_LONG_TESTS=1 (anything but empty or 0): run the long versions of the stress tests.
+bool long_tests();
+
 // Write `data` to `path` (creating parent folders).
 void write_file(const std::filesystem::path& path, const std::string& data);
 std::string read_file(const std::filesystem::path& path);
