@@ -242,16 +242,28 @@ Expected<RevisionPlan> resolve_revisions(std::span<const StatementInput> inputs,
   RevisionPlan plan;
   plan.notes.resize(inputs.size());
   std::unordered_map<std::string, std::pair<std::string, std::string>> batch_latest; // source -> (id, text sha)
-  std::unordered_set<std::string> batch_ids;
+  std::unordered_map<std::string, std::string> batch_ids; // record id -> source, of the inputs kept so far
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const auto& in = inputs[i];
     auto& p = prepared[i];
-    if (in.supersedes && !batch_ids.contains(*in.supersedes)) {
-      auto known = lookup.statement_exists(*in.supersedes);
-      if (!known) return std::unexpected(known.error());
-      if (!*known)
-        return fail(ErrorCode::invalid_input, "'{}': supersedes names no statement in this archive: {}", in.label,
-                    *in.supersedes);
+    if (in.supersedes) {
+      // A new version of a statement is a statement of the same source (FORMAT 16.2): a link across sources would let
+      // one record claim to replace another's.
+      std::string target_source;
+      if (auto it = batch_ids.find(*in.supersedes); it != batch_ids.end()) {
+        target_source = it->second;
+      } else {
+        auto known = lookup.statement(*in.supersedes);
+        if (!known) return std::unexpected(known.error());
+        if (!*known)
+          return fail(ErrorCode::invalid_input, "'{}': supersedes names no statement in this archive: {}", in.label,
+                      *in.supersedes);
+        target_source = (*known)->source;
+      }
+      if (target_source != in.source)
+        return fail(ErrorCode::invalid_input,
+                    "'{}': supersedes {}, a statement of another source ({}); a new version must have the same source",
+                    in.label, *in.supersedes, target_source);
     }
     std::optional<std::pair<std::string, std::string>> prev;
     if (auto it = batch_latest.find(in.source); it != batch_latest.end()) {
@@ -276,8 +288,13 @@ Expected<RevisionPlan> resolve_revisions(std::span<const StatementInput> inputs,
       plan.notes[i].push_back(fmt::format("supersedes {}, the previous version from this source", prev->first));
     }
     // One entry per record: an identical statement captured in the same second (a --recapture) has the same id.
-    if (auto dup = batch_ids.contains(p.id) ? Expected<bool>(true) : lookup.statement_exists(p.id); !dup || *dup) {
-      if (!dup) return std::unexpected(dup.error());
+    bool dup = batch_ids.contains(p.id);
+    if (!dup) {
+      auto held = lookup.statement(p.id);
+      if (!held) return std::unexpected(held.error());
+      dup = held->has_value();
+    }
+    if (dup) {
       notices.push_back(fmt::format("'{}': already recorded as {} (same statement, same capture second); "
                                     "nothing recorded", in.label, p.id));
       continue;
@@ -294,7 +311,7 @@ Expected<RevisionPlan> resolve_revisions(std::span<const StatementInput> inputs,
       }
     }
     batch_latest[in.source] = {p.id, p.text_sha};
-    batch_ids.insert(p.id);
+    batch_ids.emplace(p.id, in.source);
     plan.kept.push_back(i);
   }
   return plan;
@@ -411,7 +428,7 @@ class ConfirmedIndex {
 
   detail::RevisionLookup lookup() {
     return {[this](const std::string& source) { return latest(source); },
-            [this](const std::string& id) { return statement_exists(id); },
+            [this](const std::string& id) { return statement(id); },
             [this](const std::string& source) { return m_idx->versions(source); },
             [this](const index::Row& row) { return confirmed(row); }};
   }
@@ -443,16 +460,17 @@ class ConfirmedIndex {
       if (auto ok = distrust(); !ok) return std::unexpected(ok.error());
     }
   }
-  Expected<bool> statement_exists(const std::string& id) {
+  Expected<std::optional<index::Row>> statement(const std::string& id) {
     for (;;) {
       auto rows = m_idx->by_id_prefix(id);
       if (!rows) return std::unexpected(rows.error());
       auto it = std::find_if(rows->begin(), rows->end(), [&](const auto& r) { return r.id == id && r.kind == "statement"; });
-      if (it == rows->end()) return false;
-      if (confirmed(*it)) return true;
+      if (it == rows->end()) return std::optional<index::Row>{};
+      if (confirmed(*it)) return std::optional<index::Row>{std::move(*it)};
       if (auto ok = distrust(); !ok) return std::unexpected(ok.error());
     }
   }
+
 
   Archive::Impl& m_impl;
   const detail::WriteState& m_state;

@@ -101,8 +101,8 @@ Expected<WriteState> lock_and_read_state(Archive::Impl& impl, const SigningKeys&
 struct RevisionLookup {
   // The newest version of `source`, or nullopt.
   std::function<Expected<std::optional<index::Row>>(const std::string& source)> latest;
-  // Whether a statement with record id `id` is in the log.
-  std::function<Expected<bool>(const std::string& id)> statement_exists;
+  // The statement with record id `id` in the log (confirmed), or nullopt.
+  std::function<Expected<std::optional<index::Row>>(const std::string& id)> statement;
   // Every version of `source`, oldest first (unconfirmed rows; see `confirmed`).
   std::function<Expected<std::vector<index::Row>>(const std::string& source)> versions;
   // Whether `row` is what the signed log holds at its index.
@@ -113,7 +113,8 @@ struct RevisionPlan {
   std::vector<std::size_t> kept;
   std::vector<std::vector<std::string>> notes;
 };
-// For each input in order: an explicit supersedes must name a known statement (else invalid_input); the same text as
+// For each input in order: an explicit supersedes must name a known statement of the same source (else
+// invalid_input); the same text as
 // the source's latest version is dropped unless `recapture`; another text without supersedes is prepared again by
 // `reprepare` with supersedes = the latest version's id; a record id already in the log or earlier in the batch is
 // dropped; a text equal to an older version gets a note. Dropped inputs add a line to `notices`.

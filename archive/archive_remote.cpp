@@ -168,7 +168,8 @@ Expected<std::optional<fs::path>> record_fork(const Archive::Impl& impl, const s
 }
 
 // What only our entries can settle, asked of the derived index (brought up to date with our main): a new entry
-// repeating a record we hold, a new statement superseding one we do not hold. A missing index is rebuilt first.
+// repeating a record we hold, a new statement superseding one we do not hold or one of another source. A missing
+// index is rebuilt first.
 void check_against_index(const Archive::Impl& impl, const store::Oid& ours, verify::IncrementalReport& report) {
   std::vector<std::string> notices;
   auto idx = detail::fresh_index(impl, ours, notices);
@@ -178,24 +179,33 @@ void check_against_index(const Archive::Impl& impl, const store::Oid& ours, veri
                                {}});
     return;
   }
-  const auto held = [&](const std::string& id, bool statement) -> std::optional<std::uint64_t> {
+  const auto held = [&](const std::string& id, bool statement) -> std::optional<index::Row> {
     auto rows = idx->by_id_prefix(id);
     if (rows)
-      for (const auto& row : *rows)
-        if (row.id == id && row.index < report.old_size && (!statement || row.kind == "statement")) return row.index;
+      for (auto& row : *rows)
+        if (row.id == id && row.index < report.old_size && (!statement || row.kind == "statement")) return std::move(row);
     return std::nullopt;
   };
   for (const auto& [i, id] : report.record_ids)
     if (auto at = held(id, false))
       report.problems.push_back({"duplicate_record", i, std::nullopt, std::nullopt,
                                  fmt::format("entry {} repeats record {} of entry {}: one record must appear once in the "
-                                             "log", i, id.substr(0, 16), *at),
+                                             "log", i, id.substr(0, 16), at->index),
                                  {}});
-  for (const auto& [i, id] : report.supersedes_before)
-    if (!held(id, true))
-      report.problems.push_back({"supersedes_unknown", i, std::nullopt, std::nullopt,
-                                 fmt::format("entry {} supersedes {}, which is not an earlier statement", i, id.substr(0, 16)),
+  for (const auto& s : report.supersedes_before) {
+    const auto target = held(s.id, true);
+    if (!target)
+      report.problems.push_back({"supersedes_unknown", s.entry, std::nullopt, std::nullopt,
+                                 fmt::format("entry {} supersedes {}, which is not an earlier statement", s.entry,
+                                             s.id.substr(0, 16)),
                                  {}});
+    else if (target->source != s.source)
+      report.problems.push_back({"supersedes_other_source", s.entry, std::nullopt, std::nullopt,
+                                 fmt::format("entry {} supersedes {} of entry {}, a statement of another source: a new "
+                                             "version must have the same source", s.entry, s.id.substr(0, 16),
+                                             target->index),
+                                 {}});
+  }
 }
 
 Expected<bool> ancestor(const store::GitStore& store, const store::Oid& a, const store::Oid& d) {

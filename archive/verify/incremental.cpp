@@ -156,8 +156,15 @@ private:
       m_report.record_ids.emplace_back(i, id);
       if (p.statement) {
         const auto& st = *p.statement;
-        if (st.supersedes && !m_statements.contains(*st.supersedes)) m_report.supersedes_before.emplace_back(i, *st.supersedes);
-        m_statements.insert(id);
+        if (st.supersedes) {
+          if (auto at = m_statements.find(*st.supersedes); at == m_statements.end())
+            m_report.supersedes_before.push_back({i, *st.supersedes, st.source.uri});
+          else if (at->second.source != st.source.uri)
+            problem("supersedes_other_source", std::nullopt, std::nullopt,
+                    fmt::format("entry {} supersedes {} of entry {}, a statement of another source: a new version must "
+                                "have the same source", i, st.supersedes->substr(0, 16), at->second.entry), i);
+        }
+        m_statements.try_emplace(id, NewStatement{i, st.source.uri});
         m_claims.push_back(text_claim(i, st));
       }
       ++m_report.entries;
@@ -396,7 +403,11 @@ private:
   std::set<std::string> m_expected;
   std::set<std::string> m_removed;
   std::map<std::string, store::ChangeKind> m_net;
-  std::unordered_set<std::string> m_statements; // record ids of the new statements so far // the net change of each path from the base to the tip
+  struct NewStatement {
+    std::uint64_t entry;
+    std::string source;
+  };
+  std::unordered_map<std::string, NewStatement> m_statements; // record id -> the first new statement holding it // the net change of each path from the base to the tip
 };
 
 } // namespace

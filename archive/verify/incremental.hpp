@@ -28,7 +28,12 @@ struct IncrementalReport {
   // What only the entries before the base can settle (the caller asks its index): the record id of each new entry,
   // and each `supersedes` of a new statement that names no earlier new statement.
   std::vector<std::pair<std::uint64_t, std::string>> record_ids;
-  std::vector<std::pair<std::uint64_t, std::string>> supersedes_before;
+  struct SupersedesBefore {
+    std::uint64_t entry;
+    std::string id;     // the record id it names
+    std::string source; // the superseding statement's source.uri
+  };
+  std::vector<SupersedesBefore> supersedes_before;
   bool ok() const { return problems.empty(); }
 };
 

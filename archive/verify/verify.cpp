@@ -545,6 +545,12 @@ private:
         if (st.supersedes && !ids.contains(*st.supersedes))
           problem("supersedes_unknown", i, {}, std::nullopt,
                   fmt::format("entry {} supersedes {}, which is not an earlier statement", i, st.supersedes->substr(0, 16)));
+        else if (st.supersedes)
+          if (const auto& target = m_parsed[first_at.at(*st.supersedes)]; target.statement &&
+                                                                            target.statement->source.uri != st.source.uri)
+            problem("supersedes_other_source", i, {}, std::nullopt,
+                    fmt::format("entry {} supersedes {} of entry {}, a statement of another source: a new version must "
+                                "have the same source", i, st.supersedes->substr(0, 16), first_at.at(*st.supersedes)));
         ids.insert(id);
       }
     }

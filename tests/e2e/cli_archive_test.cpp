@@ -142,6 +142,23 @@ TEST_F(CliArchive, BadInputIsRefusedWithExitCodeAndNoChange) {
                  "supersedes");
 }
 
+TEST_F(CliArchive, SupersedesMustNameAStatementOfTheSameSource) {
+  auto r = a.avow({"archive", file("a.txt", "First, from a.\n"), "--source", "https://e.org/a"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string of_a = r.out.substr(0, 64);
+  const auto b = file("b.txt", "Not a version of a.\n");
+  expect_refused({"archive", b, "--source", "https://e.org/b", "--supersedes", of_a}, 3,
+                 "'" + b + "': supersedes " + of_a +
+                     ", a statement of another source (https://e.org/a); a new version must have the same source");
+  // In a batch (an earlier line of the batch is covered by archive_append_test).
+  const auto m = file("m.jsonl", R"({"text":"Fourth.\n","source":"https://e.org/d","supersedes":")" + of_a + "\"}\n");
+  expect_refused({"archive", "--batch", m}, 3, "m.jsonl:1': supersedes " + of_a + ", a statement of another source (https://e.org/a)");
+  // The same source is fine, and verify accepts it.
+  r = a.avow({"archive", file("a2.txt", "Second, from a.\n"), "--source", "https://e.org/a", "--supersedes", of_a});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(a.avow({"verify"}).exit_code, 0);
+}
+
 TEST_F(CliArchive, HugeStatementIsRefusedBeyondTheLimit) {
   // 200 MB sparse file: refused from its size, without reading it.
   const auto p = a.tmp() / "huge.txt";

@@ -38,6 +38,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <set>
 #include <sstream>
 
 namespace avow::test {
@@ -816,25 +817,46 @@ std::vector<Row> rows() {
     append_raw_entries(f.a.dir(), {Forger::envelope(p, f.archivist_key())});
     return {{"supersedes_unknown", 4, {}, {}, {}}};
   }});
+  r.push_back({"SupersedesPointingToAnotherSource", [](Forger& f) -> std::vector<Want> {
+    // A statement of /b claims to be the next version of entry 1, a statement of /a (the writer refuses this link).
+    const std::string p = f.statement_payload(2, [&](nlohmann::json& j) {
+      j["title"] = "Claims to be the next version of entry 1";
+      j["supersedes"] = f.ids[1];
+    });
+    append_raw_entries(f.a.dir(), {Forger::envelope(p, f.archivist_key())});
+    return {{"supersedes_other_source", 4, {}, {}, "supersedes " + f.ids[1].substr(0, 16) + " of entry 1, a statement "
+                                                      "of another source"}};
+  }});
   return r;
 }
 
 INSTANTIATE_TEST_SUITE_P(Suite, Tamper, ::testing::ValuesIn(rows()),
                          [](const ::testing::TestParamInfo<Row>& row) { return row.param.name; });
 
-// NOT DETECTED (issue 11 lists it): a statement whose `supersedes` names an earlier statement of another source.
-// `avow archive --supersedes ID` accepts such a link today (it checks only that ID is a statement of the log), so
-// verify cannot refuse it without refusing what the writer writes; FORMAT §16.2 and SECURITY.md state the limit.
-// Enable this test with the design change (the writer refusing the link, verify reporting it).
-TEST(TamperGap, DISABLED_SupersedesPointingToAnotherSourceIsReported) {
+// The same link arriving by `pull` (the incremental check): entry 4 (of /b) supersedes entry 1 (of /a), a statement
+// the copy already holds (checked through its index); entry 5 (of /a) supersedes entry 4, a statement of the same pull.
+TEST(TamperPull, SupersedesOfAnotherSourceIsRefused) {
   Forger f;
-  const std::string p = f.statement_payload(2, [&](nlohmann::json& j) {
+  const fs::path copy = f.a.tmp().path() / "copy";
+  ASSERT_EQ(f.a.avow_raw({"clone", f.a.dir().string(), copy.string()}).exit_code, 0);
+  const std::string p4 = f.statement_payload(2, [&](nlohmann::json& j) {
     j["title"] = "Claims to be the next version of entry 1";
-    j["supersedes"] = f.ids[1]; // entry 1 is from https://example.org/a, entry 2's payload from /b
+    j["supersedes"] = f.ids[1];
   });
-  append_raw_entries(f.a.dir(), {Forger::envelope(p, f.archivist_key())});
-  const auto r = f.a.avow({"verify", "--json"});
-  EXPECT_EQ(r.exit_code, 1) << r.out;
+  const std::string p5 = f.statement_payload(1, [&](nlohmann::json& j) {
+    j["title"] = "Claims to be the next version of entry 4";
+    j["supersedes"] = record::record_id(p4);
+  });
+  append_raw_entries(f.a.dir(), {Forger::envelope(p4, f.archivist_key()), Forger::envelope(p5, f.archivist_key())});
+  const auto r = f.a.avow_raw({"-C", copy.string(), "pull", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["status"], "refused");
+  std::set<std::pair<std::string, std::uint64_t>> got;
+  for (const auto& p : j["problems"]) got.emplace(p["kind"], p.value("entry", std::uint64_t{999}));
+  EXPECT_EQ(got, (std::set<std::pair<std::string, std::uint64_t>>{{"supersedes_other_source", 4},
+                                                                  {"supersedes_other_source", 5}}))
+      << j.dump();
 }
 
 // The fixture itself verifies, and the forger's signatures are real: stock git accepts a commit it re-signed.

@@ -52,10 +52,10 @@ struct Log {
                 if (r.source == source) last = r;
               return last;
             },
-            [this](const std::string& id) -> Expected<bool> {
+            [this](const std::string& id) -> Expected<std::optional<index::Row>> {
               for (const auto& r : rows)
-                if (r.id == id) return true;
-              return false;
+                if (r.id == id) return r;
+              return std::optional<index::Row>{};
             },
             [this](const std::string& source) -> Expected<std::vector<index::Row>> {
               std::vector<index::Row> out;
@@ -182,6 +182,41 @@ TEST(AppendStages, UnknownSupersedesIsInvalidInput) {
   ASSERT_FALSE(r.plan);
   EXPECT_EQ(r.plan.error().code, ErrorCode::invalid_input);
   EXPECT_EQ(r.plan.error().message, "'x': supersedes names no statement in this archive: " + std::string(64, 'b'));
+}
+
+TEST(AppendStages, SupersedesOfAnotherSourceIsInvalidInput) {
+  Log log;
+  log.add(input("old", "Old.\n", "urn:a"));
+  auto in = input("x", "New.\n", "urn:b");
+  in.supersedes = log.rows[0].id;
+  auto r = resolve({in}, log);
+  ASSERT_FALSE(r.plan);
+  EXPECT_EQ(r.plan.error().code, ErrorCode::invalid_input);
+  EXPECT_EQ(r.plan.error().message, "'x': supersedes " + log.rows[0].id +
+                                        ", a statement of another source (urn:a); a new version must have the same source");
+  // The same within one batch: the target is an earlier input.
+  const auto first = input("1", "One.\n", "urn:c");
+  auto second = input("2", "Two.\n", "urn:d");
+  second.supersedes = prepared(first).id;
+  r = resolve({first, second}, log);
+  ASSERT_FALSE(r.plan);
+  EXPECT_EQ(r.plan.error().message, "'2': supersedes " + *second.supersedes +
+                                        ", a statement of another source (urn:c); a new version must have the same source");
+}
+
+TEST(AppendStages, ExplicitSupersedesOfTheSameSourceIsKept) {
+  Log log;
+  log.add(input("v1", "One.\n", "urn:a"));
+  log.add(input("v2", "Two.\n", "urn:a"));
+  auto in = input("x", "Three.\n", "urn:a");
+  in.supersedes = log.rows[0].id; // an older version, named on purpose
+  auto r = resolve({in}, log);
+  ASSERT_TRUE(r.plan) << r.plan.error().message;
+  EXPECT_EQ(r.plan->kept, (std::vector<std::size_t>{0}));
+  EXPECT_TRUE(r.reprepared.empty()); // an explicit link is kept as given
+  auto st = record::parse_payload(r.prepared[0].payload);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->supersedes, log.rows[0].id);
 }
 
 TEST(AppendStages, ProgressMeterReportsMonotonicallyAndFinishesOnce) {
