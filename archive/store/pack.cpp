@@ -9,6 +9,8 @@
 #include <string>
 #include <system_error>
 
+#include <unistd.h>
+
 namespace avow::store::detail {
 
 namespace fs = std::filesystem;
@@ -93,6 +95,11 @@ std::vector<PackFile> packs_to_merge(std::vector<PackFile> packs) {
 }
 
 constexpr std::size_t k_min_packs_to_consolidate = 8;
+// A pack of this many objects or more is settled: never merged again. The merge reads, delta-searches and rewrites
+// every object of the packs it merges, inside an append, so merging the packs of a large archive took a minute and
+// over 600 MB (1,000,000 entries: 456,000 objects). Settled packs add one pack per this many objects written (one
+// per ~2,000 single appends, or per large batch); reads look an object up in each pack's index.
+constexpr std::uint32_t k_settled_pack_objects = 32768;
 
 bool oid_less(const git_oid& a, const git_oid& b) { return git_oid_cmp(&a, &b) < 0; }
 
@@ -165,6 +172,34 @@ Expected<void> insert_named(git_repository* repo, git_odb* odb, git_packbuilder*
   return {};
 }
 
+// <git dir>/avow/libgit2-merge.config: the delta search's memory for the merge. libgit2 1.5 reads pack.deltaCacheSize
+// both as the size of its cache of computed deltas and as the size above which an object is not deltified (see
+// k_libgit2_config in git_store.cpp): 32 MiB for both (an entry bundle is at most 16 MiB). pack.windowMemory bounds
+// the objects held in the search window. Written when missing (a cache: the archive does not depend on it).
+constexpr std::string_view k_merge_config =
+    "# Read by avow's git library (libgit2) when it merges packs; stock git does not read this file.\n"
+    "[pack]\n"
+    "\tdeltaCacheSize = 33554432\n"
+    "\twindowMemory = 67108864\n";
+
+Expected<fs::path> merge_config(const fs::path& git_dir) {
+  const fs::path path = git_dir / "avow" / "libgit2-merge.config";
+  std::error_code ec;
+  if (fs::exists(path, ec)) return path;
+  const fs::path temp = fs::path(path).concat(".tmp." + std::to_string(::getpid()));
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << k_merge_config;
+    if (!out.flush()) return fail(ErrorCode::io, "cannot write '{}'", temp.string());
+  }
+  fs::rename(temp, path, ec);
+  if (ec) {
+    fs::remove(temp, ec);
+    return fail(ErrorCode::io, "cannot write '{}'", path.string());
+  }
+  return path;
+}
+
 } // namespace
 
 Expected<bool> consolidate_packs(git_repository* repo, git_odb* odb, const fs::path& git_dir) {
@@ -180,6 +215,7 @@ Expected<bool> consolidate_packs(git_repository* repo, git_odb* odb, const fs::p
     if (fs::exists(sibling(".keep")) || fs::exists(sibling(".promisor")) || !fs::exists(sibling(".idx"))) continue;
     PackFile pf{base, 0};
     if (auto r = read_idx_oids(sibling(".idx"), &pf.count); !r) return std::unexpected(r.error());
+    if (pf.count >= k_settled_pack_objects) continue;
     packs.push_back(std::move(pf));
   }
   if (ec) return fail(ErrorCode::io, "cannot list '{}': {}", folder.string(), ec.message());
@@ -198,9 +234,20 @@ Expected<bool> consolidate_packs(git_repository* repo, git_odb* odb, const fs::p
             set.end());
 
   // The merge searches for deltas, unlike the write of each pack (avow/libgit2.config turns the search off for the
-  // handles avow writes with): a handle of its own, without that file, so libgit2's defaults apply.
+  // handles avow writes with): a handle of its own, with avow/libgit2-merge.config instead.
   auto delta_repo = open_repo(git_dir);
   if (!delta_repo) return std::unexpected(delta_repo.error());
+  auto config_file = merge_config(git_dir);
+  if (!config_file) return std::unexpected(config_file.error());
+  {
+    git_config* cfg = nullptr;
+    if (int rc = git_repository_config(&cfg, delta_repo->get()); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot merge packs");
+    ConfigPtr cfg_ptr{cfg};
+    if (int rc = git_config_add_file_ondisk(cfg, config_file->c_str(), GIT_CONFIG_LEVEL_APP, delta_repo->get(), 0);
+        rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot read '{}'", config_file->string());
+  }
   git_packbuilder* pb_raw = nullptr;
   if (int rc = git_packbuilder_new(&pb_raw, delta_repo->get()); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot merge packs");
