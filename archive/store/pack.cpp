@@ -9,6 +9,8 @@
 #include <string>
 #include <system_error>
 
+#include <unistd.h>
+
 namespace avow::store::detail {
 
 namespace fs = std::filesystem;
@@ -93,6 +95,110 @@ std::vector<PackFile> packs_to_merge(std::vector<PackFile> packs) {
 }
 
 constexpr std::size_t k_min_packs_to_consolidate = 8;
+// A pack of this many objects or more is settled: never merged again. The merge reads, delta-searches and rewrites
+// every object of the packs it merges, inside an append, so merging the packs of a large archive took a minute and
+// over 600 MB (1,000,000 entries: 456,000 objects). Settled packs add one pack per this many objects written (one
+// per ~2,000 single appends, or per large batch); reads look an object up in each pack's index.
+constexpr std::uint32_t k_settled_pack_objects = 32768;
+
+bool oid_less(const git_oid& a, const git_oid& b) { return git_oid_cmp(&a, &b) < 0; }
+
+// The name the delta search sorts an object by (libgit2 hashes its last 16 characters): its path, with the ".p/<W>"
+// of a partial tile or bundle cut off, so that every version of `log/tile/entries/002` (the partials 002.p/1 .. 255
+// written one per append, and the full bundle) sorts together, largest first. Each partial is then a prefix of the
+// one before it and packs as a delta of a few bytes: without it, N single appends stored N bundles of up to 256
+// entries each, whole (35x the archive's text on disk).
+std::string delta_name(std::string path) {
+  if (const auto p = path.rfind(".p/"); p != std::string::npos && path.find('/', p + 3) == std::string::npos)
+    path.resize(p);
+  return path;
+}
+
+// Insert the objects of the packs to merge (`set`, sorted) into `pb`, named by their path for the delta search: walk
+// the tree of each commit among them, descending only into trees that are in the set too (the others were written by
+// older commits, and their objects are in other packs), so the walk follows the merged objects, not the archive.
+// Objects no walk reaches (an orphan of a failed write) go in unnamed.
+Expected<void> insert_named(git_repository* repo, git_odb* odb, git_packbuilder* pb, const std::vector<git_oid>& set) {
+  const auto index_of = [&](const git_oid& id) -> std::size_t {
+    const auto it = std::lower_bound(set.begin(), set.end(), id, oid_less);
+    return it != set.end() && git_oid_equal(&*it, &id) ? static_cast<std::size_t>(it - set.begin()) : set.size();
+  };
+  std::vector<bool> walked(set.size(), false);
+  const auto fail_git = [](int rc) { return git_failure(rc, ErrorCode::git, "cannot merge packs"); };
+  // Depth-first over the new trees; the stack holds (tree id, its path).
+  std::vector<std::pair<git_oid, std::string>> stack;
+  std::string name;
+  for (const auto& id : set) {
+    std::size_t size = 0;
+    git_object_t type = GIT_OBJECT_INVALID;
+    if (int rc = git_odb_read_header(&size, &type, odb, &id); rc < 0) return fail_git(rc);
+    if (type != GIT_OBJECT_COMMIT) continue;
+    git_commit* commit_raw = nullptr;
+    if (int rc = git_commit_lookup(&commit_raw, repo, &id); rc < 0) return fail_git(rc);
+    std::unique_ptr<git_commit, CFree<&git_commit_free>> commit{commit_raw};
+    if (int rc = git_packbuilder_insert(pb, &id, nullptr); rc < 0) return fail_git(rc);
+    stack.emplace_back(*git_commit_tree_id(commit.get()), std::string());
+    while (!stack.empty()) {
+      auto [tree_id, path] = std::move(stack.back());
+      stack.pop_back();
+      const std::size_t at = index_of(tree_id);
+      if (at == set.size() || walked[at]) continue;
+      walked[at] = true;
+      name = delta_name(path);
+      if (int rc = git_packbuilder_insert(pb, &tree_id, name.c_str()); rc < 0) return fail_git(rc);
+      git_tree* tree_raw = nullptr;
+      if (int rc = git_tree_lookup(&tree_raw, repo, &tree_id); rc < 0) return fail_git(rc);
+      std::unique_ptr<git_tree, CFree<&git_tree_free>> tree{tree_raw};
+      for (std::size_t i = 0, n = git_tree_entrycount(tree.get()); i < n; ++i) {
+        const git_tree_entry* e = git_tree_entry_byindex(tree.get(), i);
+        const git_oid* eid = git_tree_entry_id(e);
+        const git_object_t etype = git_tree_entry_type(e);
+        if (etype != GIT_OBJECT_TREE && etype != GIT_OBJECT_BLOB) continue; // a gitlink
+        const std::size_t eat = index_of(*eid);
+        if (eat == set.size()) continue;
+        std::string child = path.empty() ? std::string(git_tree_entry_name(e)) : path + "/" + git_tree_entry_name(e);
+        if (etype == GIT_OBJECT_TREE) {
+          stack.emplace_back(*eid, std::move(child));
+        } else if (!walked[eat]) {
+          walked[eat] = true;
+          name = delta_name(std::move(child));
+          if (int rc = git_packbuilder_insert(pb, eid, name.c_str()); rc < 0) return fail_git(rc);
+        }
+      }
+    }
+  }
+  for (const auto& id : set) // the packbuilder skips the ones already in
+    if (int rc = git_packbuilder_insert(pb, &id, nullptr); rc < 0) return fail_git(rc);
+  return {};
+}
+
+// <git dir>/avow/libgit2-merge.config: the delta search's memory for the merge. libgit2 1.5 reads pack.deltaCacheSize
+// both as the size of its cache of computed deltas and as the size above which an object is not deltified (see
+// k_libgit2_config in git_store.cpp): 32 MiB for both (an entry bundle is at most 16 MiB). pack.windowMemory bounds
+// the objects held in the search window. Written when missing (a cache: the archive does not depend on it).
+constexpr std::string_view k_merge_config =
+    "# Read by avow's git library (libgit2) when it merges packs; stock git does not read this file.\n"
+    "[pack]\n"
+    "\tdeltaCacheSize = 33554432\n"
+    "\twindowMemory = 67108864\n";
+
+Expected<fs::path> merge_config(const fs::path& git_dir) {
+  const fs::path path = git_dir / "avow" / "libgit2-merge.config";
+  std::error_code ec;
+  if (fs::exists(path, ec)) return path;
+  const fs::path temp = fs::path(path).concat(".tmp." + std::to_string(::getpid()));
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << k_merge_config;
+    if (!out.flush()) return fail(ErrorCode::io, "cannot write '{}'", temp.string());
+  }
+  fs::rename(temp, path, ec);
+  if (ec) {
+    fs::remove(temp, ec);
+    return fail(ErrorCode::io, "cannot write '{}'", path.string());
+  }
+  return path;
+}
 
 } // namespace
 
@@ -109,6 +215,7 @@ Expected<bool> consolidate_packs(git_repository* repo, git_odb* odb, const fs::p
     if (fs::exists(sibling(".keep")) || fs::exists(sibling(".promisor")) || !fs::exists(sibling(".idx"))) continue;
     PackFile pf{base, 0};
     if (auto r = read_idx_oids(sibling(".idx"), &pf.count); !r) return std::unexpected(r.error());
+    if (pf.count >= k_settled_pack_objects) continue;
     packs.push_back(std::move(pf));
   }
   if (ec) return fail(ErrorCode::io, "cannot list '{}': {}", folder.string(), ec.message());
@@ -116,16 +223,38 @@ Expected<bool> consolidate_packs(git_repository* repo, git_odb* odb, const fs::p
   const std::vector<PackFile> merge = packs_to_merge(std::move(packs));
   if (merge.empty()) return false;
 
-  git_packbuilder* pb_raw = nullptr;
-  if (int rc = git_packbuilder_new(&pb_raw, repo); rc < 0) return git_failure(rc, ErrorCode::git, "cannot merge packs");
-  std::unique_ptr<git_packbuilder, CFree<&git_packbuilder_free>> pb{pb_raw};
+  std::vector<git_oid> set;
   for (const auto& pf : merge) {
     auto oids = read_idx_oids(fs::path(pf.base).concat(".idx"), nullptr);
     if (!oids) return std::unexpected(oids.error());
-    for (const auto& oid : *oids)
-      if (int rc = git_packbuilder_insert(pb.get(), &oid, nullptr); rc < 0)
-        return git_failure(rc, ErrorCode::git, "cannot merge packs");
+    set.insert(set.end(), oids->begin(), oids->end());
   }
+  std::sort(set.begin(), set.end(), oid_less);
+  set.erase(std::unique(set.begin(), set.end(), [](const git_oid& a, const git_oid& b) { return git_oid_equal(&a, &b); }),
+            set.end());
+
+  // The merge searches for deltas, unlike the write of each pack (avow/libgit2.config turns the search off for the
+  // handles avow writes with): a handle of its own, with avow/libgit2-merge.config instead.
+  auto delta_repo = open_repo(git_dir);
+  if (!delta_repo) return std::unexpected(delta_repo.error());
+  auto config_file = merge_config(git_dir);
+  if (!config_file) return std::unexpected(config_file.error());
+  {
+    git_config* cfg = nullptr;
+    if (int rc = git_repository_config(&cfg, delta_repo->get()); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot merge packs");
+    ConfigPtr cfg_ptr{cfg};
+    if (int rc = git_config_add_file_ondisk(cfg, config_file->c_str(), GIT_CONFIG_LEVEL_APP, delta_repo->get(), 0);
+        rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot read '{}'", config_file->string());
+  }
+  git_packbuilder* pb_raw = nullptr;
+  if (int rc = git_packbuilder_new(&pb_raw, delta_repo->get()); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot merge packs");
+  std::unique_ptr<git_packbuilder, CFree<&git_packbuilder_free>> pb{pb_raw};
+  git_packbuilder_set_threads(pb.get(), 0); // delta search on every core
+  if (auto ok = insert_named(repo, odb, pb.get(), set); !ok) return std::unexpected(ok.error());
+  set = {};
   git_indexer* idx_raw = nullptr;
   git_indexer_options opts = GIT_INDEXER_OPTIONS_INIT;
   if (int rc = git_indexer_new(&idx_raw, folder.c_str(), 0, odb, &opts); rc < 0)

@@ -5,14 +5,17 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace avow::store {
@@ -94,6 +97,103 @@ std::vector<std::string> recover(const fs::path& git_dir) {
   return notes;
 }
 
+// --- The waiting queue: <git dir>/avow/queue/ -------------------------------------------------------------------
+// flock alone is not fair: a releasing writer, or one that just arrived, can take the lock again and again before a
+// waiter polling every few milliseconds gets it (one of eight writers waited 17 s). So a writer that finds the lock
+// taken, or others already waiting, takes a ticket: a file queue/t-<ns>-<pid> (CLOCK_REALTIME nanoseconds, then its
+// pid; names order the queue), flock()ed by it for as long as it waits. Only the writer whose ticket is first among
+// the live ones tries the lock; the others wait their turn. A waiter that dies (even SIGKILL) loses its flock, and the
+// next one to look finds the ticket unlocked and removes it: a dead waiter never blocks the queue. A ticket is made
+// under a temporary name (queue/n-<pid>-<ns>), flocked, then renamed, so it is never seen unlocked while its owner
+// lives. Writers that do not queue (older avow versions, a read-only folder) still only flock: they can pass the
+// queue, never break the exclusion.
+
+// How often the head of the queue tries the lock, and the others look at the queue.
+constexpr auto k_head_poll = std::chrono::milliseconds(2);
+constexpr auto k_queue_poll = std::chrono::milliseconds(10);
+// How long a temporary ticket name (between its creation and its rename) may stay before it counts as dead.
+constexpr auto k_temp_ticket_grace = std::chrono::seconds(5);
+
+std::int64_t now_ns() {
+  struct timespec ts {};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return std::int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+// List the ticket names (t-*) of `folder`, sorted; removes the tickets of dead waiters (flock free) on the way, and
+// temporary ones (n-*) older than k_temp_ticket_grace whose flock is free. `mine` is never touched.
+std::vector<std::string> live_tickets(const fs::path& folder, const std::string& mine) {
+  std::vector<std::string> names;
+  std::vector<std::string> temps;
+  if (DIR* d = ::opendir(folder.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      const std::string_view n = e->d_name;
+      if (n.starts_with("t-")) names.emplace_back(n);
+      else if (n.starts_with("n-")) temps.emplace_back(n);
+    }
+    ::closedir(d);
+  }
+  std::sort(names.begin(), names.end());
+  // Whether the ticket's owner is gone: nobody holds its flock (we take it for a moment, then remove the file).
+  const auto dead = [&](const std::string& name) {
+    const fs::path p = folder / name;
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return false; // already gone
+    const bool free = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    if (free) ::unlink(p.c_str()); // under our flock: its owner is dead, and no one else reuses the name
+    ::close(fd);
+    return free;
+  };
+  std::vector<std::string> out;
+  for (const auto& n : names)
+    if (n == mine || !dead(n)) out.push_back(n);
+  for (const auto& n : temps) {
+    struct stat st {};
+    if (::lstat((folder / n).c_str(), &st) != 0) continue;
+    const std::int64_t age = now_ns() - (std::int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec);
+    if (age > std::chrono::duration_cast<std::chrono::nanoseconds>(k_temp_ticket_grace).count()) (void)dead(n);
+  }
+  return out;
+}
+
+// A ticket in the queue, removed (and its flock dropped) when it goes out of scope.
+struct Ticket {
+  int fd = -1;
+  fs::path path;
+  std::string name;
+  Ticket() = default;
+  Ticket(const Ticket&) = delete;
+  Ticket& operator=(const Ticket&) = delete;
+  ~Ticket() {
+    if (fd < 0) return;
+    ::unlink(path.c_str()); // first: while we hold the flock, no one else removes (or could reuse) it
+    ::close(fd);
+  }
+};
+
+// Take a ticket; false when the queue cannot be used (e.g. a read-only folder): the caller then just polls the lock.
+bool take_ticket(const fs::path& folder, Ticket& t) {
+  if (::mkdir(folder.c_str(), 0700) != 0 && errno != EEXIST) return false;
+  const std::string pid = std::to_string(::getpid());
+  const fs::path temp = folder / fmt::format("n-{}-{}", pid, now_ns());
+  const int fd = ::open(temp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return false;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) { // cannot fail on a file only we know, short of a broken file system
+    ::unlink(temp.c_str());
+    ::close(fd);
+    return false;
+  }
+  t.name = fmt::format("t-{:020}-{}", now_ns(), pid);
+  t.path = folder / t.name;
+  if (::rename(temp.c_str(), t.path.c_str()) != 0) {
+    ::unlink(temp.c_str());
+    ::close(fd);
+    return false;
+  }
+  t.fd = fd;
+  return true;
+}
+
 } // namespace
 
 std::vector<Leftover> find_leftovers(const fs::path& git_dir) {
@@ -126,22 +226,40 @@ Expected<WriterLock> WriterLock::acquire(const fs::path& git_dir, std::chrono::m
   WriterLock lock(fd, std::move(path));
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + timeout;
+  const fs::path queue = folder / "queue";
+  Ticket ticket;
+  bool queued = false;   // we hold a ticket
+  bool no_queue = false; // the queue cannot be used here: poll the lock as before
   while (true) {
-    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
-      lock.m_recovered = recover(git_dir);
-      return lock;
+    // Try the lock when no one queues before us: on the first pass only when the queue is empty, so a newcomer does
+    // not pass waiters; then only as the head of the queue.
+    bool my_turn = no_queue;
+    if (!no_queue) {
+      const auto live = live_tickets(queue, ticket.name);
+      my_turn = queued ? !live.empty() && live.front() == ticket.name : live.empty();
     }
-    if (errno == EINTR) continue;
-    if (errno != EWOULDBLOCK)
-      return fail(ErrorCode::io, "cannot lock '{}': {}", lock.m_path.string(), std::strerror(errno));
+    if (my_turn) {
+      if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        lock.m_recovered = recover(git_dir);
+        return lock; // ~Ticket leaves the queue
+      }
+      if (errno == EINTR) continue;
+      if (errno != EWOULDBLOCK)
+        return fail(ErrorCode::io, "cannot lock '{}': {}", lock.m_path.string(), std::strerror(errno));
+    }
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) {
       const double waited = std::chrono::duration<double>(now - start).count();
       return fail(ErrorCode::failed_precondition, "archive '{}' is locked by another writer (waited {:.1f} s)",
                   archive_name(git_dir), waited);
     }
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(20),
-                                                                              deadline - now));
+    if (!queued && !no_queue) {
+      queued = take_ticket(queue, ticket);
+      no_queue = !queued;
+      continue; // look again at once: we may be the head already
+    }
+    const auto pause = my_turn ? k_head_poll : k_queue_poll;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
   }
 }
 

@@ -30,6 +30,9 @@ inline constexpr std::chrono::milliseconds k_leftover_grace{2000};
 // An exclusive writer lock on an archive: flock(LOCK_EX) on <git_dir>/avow/lock. The kernel drops
 // it when the holder dies, so a crashed writer never leaves a stale lock. flock locks belong to the
 // open file description: a second acquire() conflicts even within the same process.
+// Waiting is first come, first served: a writer that has to wait takes a ticket in <git_dir>/avow/queue
+// (a file it holds an flock on while it waits) and only the oldest live ticket tries the lock; the
+// ticket of a waiter that died is removed by the next one to look (docs/FORMAT.md "Locks and leftovers").
 class WriterLock {
  public:
   // Take the lock, retrying until `timeout` has passed. Creates <git_dir>/avow (0700) and the lock

@@ -310,6 +310,53 @@ TEST(GitStore, ManySmallPacksAreConsolidatedWithoutLosingObjects) {
   EXPECT_EQ(run(git(dir, "count-objects -v | grep -E '^(count|garbage):'")).out, "count: 0\ngarbage: 0\n");
 }
 
+// A file that every commit rewrites a little longer (as each append rewrites its partial entry bundle
+// log/tile/entries/N.p/W, under a new name) is stored as deltas once the packs are merged, not once whole per commit.
+std::uintmax_t pack_bytes(const fs::path& git_dir) {
+  std::uintmax_t n = 0;
+  for (const auto& e : fs::directory_iterator(git_dir / "objects" / "pack"))
+    if (e.path().extension() == ".pack") n += fs::file_size(e.path());
+  return n;
+}
+
+TEST(GitStore, GrowingPartialBundleIsDeltaCompressedWhenPacksMerge) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  constexpr int k_commits = 64;
+  std::string bundle;
+  std::uint64_t x = 0x9e3779b97f4a7c15ULL;
+  std::uintmax_t whole = 0; // what the versions take compressed one by one (about half: hex digits)
+  std::vector<Oid> ids;
+  for (int i = 1; i <= k_commits; ++i) {
+    for (int k = 0; k < 16; ++k) { // 1 KiB of hex digits per commit, hard to compress
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      bundle += fmt::format("{:016x}{:016x}{:016x}{:015x}\n", x, x * 31, x * 17, x >> 4);
+    }
+    whole += bundle.size() / 2;
+    store = std::move(GitStore::open(dir).value()); // one handle per append, as the CLI does (a long-lived one is reopened by a merge)
+    auto tx = store.begin();
+    ASSERT_TRUE(tx);
+    if (i > 1) ASSERT_TRUE(tx->remove(fmt::format("log/tile/entries/000.p/{}", i - 1)));
+    ASSERT_TRUE(tx->put(fmt::format("log/tile/entries/000.p/{}", i), bundle));
+    auto id = tx->commit(fmt::format("append {}\n", i));
+    ASSERT_TRUE(id) << id.error().message;
+    ids.push_back(*id);
+  }
+  const std::uintmax_t bytes = pack_bytes(store.git_dir());
+  std::printf("[ figures  ] %d versions: %ju bytes of packs; whole, compressed one by one: about %ju\n", k_commits,
+              bytes, whole);
+  EXPECT_LT(bytes, whole / 3); // the newest few packs, not merged yet, hold their version whole
+  for (int i = 1; i <= k_commits; i += 7) {
+    auto data = store.read(ids[static_cast<std::size_t>(i - 1)], fmt::format("log/tile/entries/000.p/{}", i));
+    ASSERT_TRUE(data) << data.error().message;
+    EXPECT_EQ(data->size(), static_cast<std::size_t>(i) * 16 * 64);
+    EXPECT_EQ(*data, bundle.substr(0, data->size()));
+  }
+  EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
+  EXPECT_EQ(run(git(dir, "count-objects -v | grep -E '^(count|garbage):'")).out, "count: 0\ngarbage: 0\n");
+}
+
 TEST(GitStore, UncommittedTransactionLeavesNoTrace) {
   TempDir t;
   const fs::path dir = t.path() / "r";

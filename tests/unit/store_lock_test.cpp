@@ -9,6 +9,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
+#include <vector>
+#include <algorithm>
+#include <csignal>
 #include <string>
 #include <thread>
 
@@ -124,6 +128,115 @@ TEST(WriterLock, FailsWithIoWhenTheFolderCannotBeCreated) {
   auto r = WriterLock::acquire(t.path() / "missing" / ".git", 0ms);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::io);
+}
+
+// The waiting queue (.git/avow/queue): first come, first served; dead waiters never block it.
+std::vector<std::string> tickets(const fs::path& git_dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(git_dir / "avow" / "queue", ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().filename().string().starts_with("t-")) out.push_back(it->path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Wait until the queue holds `n` tickets (at most 5 s).
+bool wait_for_tickets(const fs::path& git_dir, std::size_t n) {
+  for (int i = 0; i < 500; ++i) {
+    if (tickets(git_dir).size() == n) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+TEST(WriterQueue, WaitersGetTheLockInTheOrderTheyCame) {
+  TempDir t;
+  const fs::path g = make_git_dir(t);
+  auto held = WriterLock::acquire(g, 0ms);
+  ASSERT_TRUE(held);
+  constexpr int k_waiters = 6;
+  std::mutex mutex;
+  std::vector<int> order;
+  std::vector<std::thread> threads;
+  for (int w = 0; w < k_waiters; ++w) {
+    threads.emplace_back([&, w] {
+      auto lock = WriterLock::acquire(g, 20000ms);
+      {
+        std::lock_guard guard(mutex);
+        order.push_back(lock ? w : -1);
+      }
+      std::this_thread::sleep_for(30ms); // hold it a moment: the others keep polling meanwhile
+    });
+    ASSERT_TRUE(wait_for_tickets(g, static_cast<std::size_t>(w + 1))) << "waiter " << w << " did not queue";
+  }
+  // A newcomer does not pass the queue, even for a moment when the lock is free.
+  held = std::unexpected(Error{});
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4, 5}));
+  EXPECT_TRUE(tickets(g).empty()); // each left the queue
+}
+
+TEST(WriterQueue, NewcomerDoesNotPassAWaiter) {
+  TempDir t;
+  const fs::path g = make_git_dir(t);
+  auto held = WriterLock::acquire(g, 0ms);
+  ASSERT_TRUE(held);
+  std::thread waiter([&] {
+    auto lock = WriterLock::acquire(g, 20000ms);
+    EXPECT_TRUE(lock);
+    std::this_thread::sleep_for(300ms);
+  });
+  ASSERT_TRUE(wait_for_tickets(g, 1));
+  // The lock is free from here, but the waiter is first: a writer that arrives now (and will not wait) fails.
+  held = std::unexpected(Error{});
+  auto newcomer = WriterLock::acquire(g, 0ms);
+  EXPECT_FALSE(newcomer);
+  waiter.join();
+  EXPECT_TRUE(WriterLock::acquire(g, 0ms)); // and once the queue is empty, takes it at once
+}
+
+TEST(WriterQueue, KilledWaiterDoesNotBlockTheOthers) {
+  TempDir t;
+  const fs::path g = make_git_dir(t);
+  auto held = WriterLock::acquire(g, 0ms);
+  ASSERT_TRUE(held);
+  // The child queues behind the parent and is killed while it waits (the inherited descriptor of the parent's lock
+  // goes with it).
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto r = WriterLock::acquire(g, 60000ms);
+    ::_exit(r ? 0 : 1);
+  }
+  ASSERT_TRUE(wait_for_tickets(g, 1));
+  const auto dead = tickets(g);
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_EQ(tickets(g), dead); // its ticket stays behind
+  std::atomic<bool> got{false};
+  std::thread next([&] {
+    auto lock = WriterLock::acquire(g, 20000ms);
+    got = static_cast<bool>(lock);
+  });
+  std::this_thread::sleep_for(200ms);
+  EXPECT_FALSE(got); // the parent still holds it
+  const auto released = std::chrono::steady_clock::now();
+  held = std::unexpected(Error{});
+  next.join();
+  EXPECT_TRUE(got);
+  EXPECT_LT(std::chrono::steady_clock::now() - released, 1000ms);
+  EXPECT_TRUE(tickets(g).empty());
+}
+
+TEST(WriterQueue, StaleTicketFileIsRemoved) {
+  TempDir t;
+  const fs::path g = make_git_dir(t);
+  fs::create_directories(g / "avow" / "queue");
+  test::write_file(g / "avow" / "queue" / "t-00000000000000000001-1", ""); // no one holds its flock
+  auto lock = WriterLock::acquire(g, 0ms);
+  ASSERT_TRUE(lock) << lock.error().message;
+  EXPECT_TRUE(tickets(g).empty());
 }
 
 // Leftovers of an interrupted write (docs/FORMAT.md "Locks and leftovers").
