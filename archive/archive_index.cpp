@@ -306,6 +306,24 @@ Expected<std::vector<index::Row>> Archive::log(const index::Filter& filter, std:
   return rows;
 }
 
+Expected<std::uint64_t> Archive::log_each(const index::Filter& filter, std::vector<std::string>& notices,
+                                          const std::function<void(const index::Row&)>& row) const {
+  auto head = head_of(*m_impl);
+  if (!head) return std::unexpected(head.error());
+  auto idx = detail::fresh_index(*m_impl, *head, notices);
+  if (!idx) return std::unexpected(idx.error());
+  index::Filter f = filter;
+  if (auto ok = resolve_archivist(*idx, m_impl->config.log_key_id, f); !ok) return std::unexpected(ok.error());
+  auto n = idx->log_each(f, row);
+  if (!n) return std::unexpected(n.error());
+  if (*n == 0) {
+    auto why = explain_empty(*idx, f);
+    if (!why) return std::unexpected(why.error());
+    notices.push_back(std::move(*why));
+  }
+  return n;
+}
+
 Expected<std::uint64_t> Archive::reindex(std::vector<std::string>& notices, const Progress& progress) const {
   auto head = head_of(*m_impl);
   if (!head) return std::unexpected(head.error());

@@ -726,6 +726,33 @@ Expected<void> Index::clear() {
   return d.exec("COMMIT");
 }
 
+Expected<std::uint64_t> Index::log_each(const Filter& filter, const std::function<void(const Row&)>& row) const {
+  auto w = build_where(filter);
+  if (!w) return std::unexpected(w.error());
+  std::string sql = fmt::format("SELECT {} FROM entries WHERE {} ORDER BY idx {}", k_columns, w->sql,
+                                filter.oldest_first ? "ASC" : "DESC");
+  if (filter.limit != 0) {
+    sql += " LIMIT ?";
+    const auto limit = filter.limit > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX
+                                                                             : static_cast<std::int64_t>(filter.limit);
+    w->params.emplace_back(limit);
+  }
+  Impl& d = *m_impl;
+  auto s = d.prepare(sql);
+  if (!s) return std::unexpected(s.error());
+  Impl::Query q(*s);
+  if (auto b = d.bind(*s, w->params); !b) return std::unexpected(b.error());
+  std::uint64_t n = 0;
+  for (;;) {
+    const int rc = sqlite3_step(*s);
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return d.sql_error("query failed");
+    row(read_row(*s));
+    ++n;
+  }
+  return n;
+}
+
 Expected<std::vector<Row>> Index::log(const Filter& filter) const {
   auto w = build_where(filter);
   if (!w) return std::unexpected(w.error());

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -134,6 +135,9 @@ public:
   // filter.oldest_first, at most filter.limit of them. invalid_input for a malformed since/until or a grep without
   // any word.
   Expected<std::vector<Row>> log(const Filter& filter) const;
+  // Like log(), streamed: call `row` for each matching entry as it is read, in the same order; returns their number.
+  // `row` must not use this Index.
+  Expected<std::uint64_t> log_each(const Filter& filter, const std::function<void(const Row&)>& row) const;
   // Return every entry whose record id starts with `prefix` (1..64 hex digits, either case), in log order; the caller
   // enforces the 8-digit minimum and reports ambiguity. invalid_input for a prefix that is not hex.
   Expected<std::vector<Row>> by_id_prefix(std::string_view prefix) const;
