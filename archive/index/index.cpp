@@ -1024,7 +1024,7 @@ Expected<IndexBuilder> IndexBuilder::create(const fs::path& file) {
   // fsync per transaction. Sorts for the indexes spill to temporary files (not memory), on helper threads.
   const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   if (auto r = d.exec(fmt::format("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; "
-                                  "PRAGMA cache_size=-49152; PRAGMA temp_store=FILE; PRAGMA threads={}",
+                                  "PRAGMA cache_size=-32768; PRAGMA temp_store=FILE; PRAGMA threads={}",
                                   threads)
                           .c_str());
       !r)
