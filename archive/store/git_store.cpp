@@ -189,11 +189,6 @@ LibGit2Session::LibGit2Session() {
   // entries (over the default 4 KiB limit), and every path lookup walks them, so without this each read of a text
   // inflated the same trees again.
   git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, static_cast<size_t>(1) << 20);
-  // Bound what reading a large archive keeps resident (a rebuild of the index at 1M entries reached 1.2 GiB): the
-  // object cache (256 MiB by default) and the pack windows mapped (1 GiB windows, up to 8 GiB, by default).
-  git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(128) << 20);
-  git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, static_cast<size_t>(32) << 20);
-  git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, static_cast<size_t>(64) << 20);
 }
 LibGit2Session::LibGit2Session(const LibGit2Session&) : LibGit2Session() {}
 LibGit2Session::LibGit2Session(LibGit2Session&&) noexcept : LibGit2Session() {}
