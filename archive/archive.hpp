@@ -350,6 +350,10 @@ public:
   // and, when nothing matches, why). filter.archivist may be a unique prefix (8+ hex digits, either case) of a key id
   // the log names; invalid_input when it is malformed or ambiguous.
   Expected<std::vector<index::Row>> log(const index::Filter& filter, std::vector<std::string>& notices) const;
+  // Like log(), streamed: `row` is called for each matching entry in order, as it is read (memory stays flat however
+  // many match); returns their number.
+  Expected<std::uint64_t> log_each(const index::Filter& filter, std::vector<std::string>& notices,
+                                   const std::function<void(const index::Row&)>& row) const;
   // Rebuild the derived index from the archive; returns the number of entries indexed.
   Expected<std::uint64_t> reindex(std::vector<std::string>& notices, const Progress& progress = {}) const;
 

@@ -73,8 +73,37 @@ Expected<std::vector<index::IndexEntry>> index_entries(const store::GitStore& st
   return out;
 }
 
-Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& head, std::vector<std::string>& notices,
+namespace {
+
+// Entries are read, parsed and indexed this many at a time.
+constexpr std::uint64_t k_chunk = 4096;
+
+// Build the index anew from the log of `cp` at `at` (see index::IndexBuilder: a new file renamed into place when
+// complete), reading and parsing each chunk of entries while the builder's thread stores the previous one; then open it.
+Expected<index::Index> build_index(const store::GitStore& store, const store::Oid& at, const verify::SignedCheckpoint& cp,
                                    const Progress& progress) {
+  const fs::path file = index_path(store);
+  auto builder = index::IndexBuilder::create(file);
+  if (!builder) return std::unexpected(builder.error());
+  const std::uint64_t size = cp.checkpoint.size;
+  for (std::uint64_t start = 0; start < size; start += k_chunk) {
+    const std::uint64_t end = std::min(size, start + k_chunk);
+    auto envelopes = verify::read_entries(store, at, end, start);
+    if (!envelopes) return std::unexpected(envelopes.error());
+    auto entries = index_entries(store, at, start, *envelopes, true);
+    if (!entries) return std::unexpected(entries.error());
+    envelopes->clear();
+    if (auto ok = builder->add(std::move(*entries)); !ok) return std::unexpected(ok.error());
+    if (progress) progress(end, size);
+  }
+  auto built = builder->finish(cp.note);
+  if (!built) return std::unexpected(built.error());
+  return index::Index::open(file);
+}
+
+// fresh_index, or with `rebuild` a build from scratch whatever the index holds (reindex).
+Expected<index::Index> bring_up_to_date(const Archive::Impl& impl, const store::Oid& head,
+                                        std::vector<std::string>& notices, const Progress& progress, bool rebuild) {
   const auto& store = impl.store;
   const fs::path file = index_path(store);
   std::error_code ec;
@@ -82,7 +111,7 @@ Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& 
   auto cp = verify::read_checkpoint(store, head, impl.log_verifier, impl.config.origin);
   if (!cp) return std::unexpected(cp.error());
   // An index that is current is used as it is, without the index lock.
-  if (fs::exists(file, ec)) {
+  if (!rebuild && fs::exists(file, ec)) {
     if (auto idx = index::Index::open(file)) {
       auto indexed = idx->indexed_checkpoint();
       if (indexed && *indexed && **indexed == cp->note) return std::move(*idx);
@@ -92,19 +121,10 @@ Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& 
   // entries twice (one of them would fail): whoever comes second finds the work done, or follows on from it.
   auto lock = index::IndexLock::acquire(file, k_index_lock_timeout);
   // A read-only archive (a read-only mount, a copy owned by another user): answer from an index built in memory.
-  const bool read_only = !lock && ::access(file.parent_path().c_str(), W_OK) != 0 && (errno == EROFS || errno == EACCES);
+  const bool read_only =
+      !rebuild && !lock && ::access(file.parent_path().c_str(), W_OK) != 0 && (errno == EROFS || errno == EACCES);
   if (!lock && !read_only) return std::unexpected(lock.error());
   if (read_only) notices.push_back("the archive is read-only; the index is built in memory for this command");
-  const bool existed = read_only || fs::exists(file, ec);
-  auto idx = index::Index::open(read_only ? fs::path(":memory:") : file);
-  if (!idx) {
-    notices.push_back(fmt::format("the index was unreadable ({}); rebuilding it", idx.error().message));
-    if (auto ok = index::Index::remove(file); !ok) return std::unexpected(ok.error());
-    idx = index::Index::open(file);
-    if (!idx) return std::unexpected(idx.error());
-  } else if (!existed) {
-    notices.push_back("the index was missing; rebuilding it");
-  }
   // Bring it to the log as it is now: a reader that read the branch before a writer moved it must not take the index
   // back to the older log (it would be rebuilt, and the writer would then have to follow on again). The index may so
   // hold entries after `head`; callers ignore those (as they do entries a writer adds meanwhile).
@@ -114,6 +134,17 @@ Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& 
       at = **now;
       cp = std::move(now_cp);
     }
+  }
+  if (rebuild) return build_index(store, at, *cp, progress);
+  const bool existed = read_only || fs::exists(file, ec);
+  if (!existed) {
+    notices.push_back("the index was missing; rebuilding it");
+    return build_index(store, at, *cp, progress);
+  }
+  auto idx = index::Index::open(read_only ? fs::path(":memory:") : file);
+  if (!idx) {
+    notices.push_back(fmt::format("the index was unreadable ({}); rebuilding it", idx.error().message));
+    return build_index(store, at, *cp, progress);
   }
   auto indexed = idx->indexed_checkpoint();
   if (!indexed) return std::unexpected(indexed.error());
@@ -132,12 +163,15 @@ Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& 
       if (root && crypto::equal_constant_time(*root, old_cp->root)) first = *have;
     }
   }
-  if (first == 0 && *have > 0) {
+  if (first == 0 && *have > 0)
     notices.push_back("the index does not match the archive's history; rebuilding it");
-    if (auto ok = idx->clear(); !ok) return std::unexpected(ok.error());
+  if (first == 0 && !read_only) {
+    idx = std::unexpected(Error{ErrorCode::internal, "closed"}); // close the connection before the file is replaced
+    return build_index(store, at, *cp, progress);
   }
+  if (first == 0 && *have > 0)
+    if (auto ok = idx->clear(); !ok) return std::unexpected(ok.error());
   // Index the missing entries in chunks, each its own transaction; the checkpoint is recorded with the last one.
-  constexpr std::uint64_t k_chunk = 4096;
   for (std::uint64_t start = first; start < cp->checkpoint.size || start == first; start += k_chunk) {
     const std::uint64_t end = std::min(cp->checkpoint.size, start + k_chunk);
     auto envelopes = verify::read_entries(store, at, end, start);
@@ -151,6 +185,13 @@ Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& 
     if (last) break;
   }
   return std::move(*idx);
+}
+
+} // namespace
+
+Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& head, std::vector<std::string>& notices,
+                                   const Progress& progress) {
+  return bring_up_to_date(impl, head, notices, progress, false);
 }
 
 Expected<void> drop_after(const Archive::Impl& impl, const store::Oid& head, std::vector<index::Row>& rows) {
@@ -265,12 +306,29 @@ Expected<std::vector<index::Row>> Archive::log(const index::Filter& filter, std:
   return rows;
 }
 
+Expected<std::uint64_t> Archive::log_each(const index::Filter& filter, std::vector<std::string>& notices,
+                                          const std::function<void(const index::Row&)>& row) const {
+  auto head = head_of(*m_impl);
+  if (!head) return std::unexpected(head.error());
+  auto idx = detail::fresh_index(*m_impl, *head, notices);
+  if (!idx) return std::unexpected(idx.error());
+  index::Filter f = filter;
+  if (auto ok = resolve_archivist(*idx, m_impl->config.log_key_id, f); !ok) return std::unexpected(ok.error());
+  auto n = idx->log_each(f, row);
+  if (!n) return std::unexpected(n.error());
+  if (*n == 0) {
+    auto why = explain_empty(*idx, f);
+    if (!why) return std::unexpected(why.error());
+    notices.push_back(std::move(*why));
+  }
+  return n;
+}
+
 Expected<std::uint64_t> Archive::reindex(std::vector<std::string>& notices, const Progress& progress) const {
-  if (auto ok = index::Index::remove(detail::index_path(m_impl->store)); !ok) return std::unexpected(ok.error());
   auto head = head_of(*m_impl);
   if (!head) return std::unexpected(head.error());
   std::vector<std::string> ignored;
-  auto idx = detail::fresh_index(*m_impl, *head, ignored, progress);
+  auto idx = detail::bring_up_to_date(*m_impl, *head, ignored, progress, true);
   if (!idx) return std::unexpected(idx.error());
   (void)notices;
   return idx->size();

@@ -114,19 +114,18 @@ Table rows_table(const std::vector<index::Row>& rows) {
 }
 
 // Every field of the record, one column each (README "CSV columns"); meta as its JCS object. Empty: not in the record.
-Table rows_csv_table(const std::vector<index::Row>& rows) {
-  Table t;
-  t.headers = {"id", "index", "kind", "captured", "archivist", "source", "publisher", "title", "lang",
-               "published.as_written", "published.utc", "published.local", "published.tz", "published.calendar",
-               "text.sha256", "text.bytes", "original.sha256", "original.bytes", "original.encoding", "supersedes", "meta", "key.id", "key.role",
-               "key.reason"};
+const std::vector<std::string> k_csv_headers = {
+    "id", "index", "kind", "captured", "archivist", "source", "publisher", "title", "lang",
+    "published.as_written", "published.utc", "published.local", "published.tz", "published.calendar",
+    "text.sha256", "text.bytes", "original.sha256", "original.bytes", "original.encoding", "supersedes", "meta", "key.id", "key.role",
+    "key.reason"};
+
+std::vector<std::string> csv_cells(const index::Row& r) {
   const auto number = [](std::uint64_t n) { return n == 0 ? std::string() : std::to_string(n); };
-  for (const auto& r : rows)
-    t.rows.push_back({r.id, std::to_string(r.index), r.kind, r.captured, r.archivist, r.source, r.publisher, r.title,
-                      r.lang, r.published_as_written, r.published_utc, r.published_local, r.published_tz, r.published_calendar,
-                      r.text_sha256, number(r.text_bytes), r.original_sha256, number(r.original_bytes),
-                      r.original_encoding, r.supersedes, r.meta_json, r.key_id, r.role, r.reason});
-  return t;
+  return {r.id, std::to_string(r.index), r.kind, r.captured, r.archivist, r.source, r.publisher, r.title,
+          r.lang, r.published_as_written, r.published_utc, r.published_local, r.published_tz, r.published_calendar,
+          r.text_sha256, number(r.text_bytes), r.original_sha256, number(r.original_bytes),
+          r.original_encoding, r.supersedes, r.meta_json, r.key_id, r.role, r.reason};
 }
 
 void print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
@@ -165,19 +164,45 @@ void add_query(CLI::App& app, Globals& g) {
     auto archive = open_or_report(g);
     if (!archive) return;
     std::vector<std::string> notices;
+    if (g.json || lo->format == "json" || lo->format == "csv") {
+      // Streamed, row by row (a whole log of millions of entries never sits in memory), in the very bytes the whole
+      // document would have: the JSON array of print_json, the CSV of render_csv.
+      const bool json = g.json || lo->format == "json";
+      bool started = false;
+      const auto start = [&] {
+        if (started) return;
+        started = true;
+        print(json ? std::string("[") : render_csv(Table{k_csv_headers, {}, {}}));
+      };
+      auto n = archive->log_each(to_filter(*lo), notices, [&](const index::Row& r) {
+        if (json) {
+          print(started ? std::string(",") : std::string("["));
+          started = true;
+          print(row_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+          return;
+        }
+        start();
+        Table t;
+        t.rows.push_back(csv_cells(r));
+        print(render_csv(t));
+      });
+      print_notices(g, notices);
+      if (!n) {
+        g.exit_code = report(n.error());
+        if (!started) return;
+      } else {
+        start();
+      }
+      if (json) print("]\n");
+      return;
+    }
     auto rows = archive->log(to_filter(*lo), notices);
     print_notices(g, notices);
     if (!rows) {
       g.exit_code = report(rows.error());
       return;
     }
-    if (g.json || lo->format == "json") {
-      nlohmann::json j = nlohmann::json::array();
-      for (const auto& r : *rows) j.push_back(row_json(r));
-      print_json(j);
-    } else if (lo->format == "csv") {
-      print(render_csv(rows_csv_table(*rows)));
-    } else {
+    {
       print(render_table(rows_table(*rows), output_width()));
     }
   });

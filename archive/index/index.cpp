@@ -10,7 +10,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
 #include <thread>
 #include <chrono>
 #include <map>
@@ -31,7 +34,7 @@ constexpr int k_schema_version = 4; // 2: (publisher, pub_key) index for publish
 
 // Tokens are letters, numbers, private-use characters and combining marks (so Arabic harakat do not split a word;
 // they are removed before indexing, see fold_for_search). remove_diacritics 2 folds Latin diacritics (café = cafe).
-constexpr const char* k_schema = R"sql(
+constexpr const char* k_schema_tables = R"sql(
 CREATE TABLE info(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE entries(
   idx INTEGER PRIMARY KEY,
@@ -50,6 +53,13 @@ CREATE TABLE entries(
   key_id TEXT, role TEXT, reason TEXT,
   source_key TEXT,
   pub_calendar TEXT);
+CREATE VIRTUAL TABLE texts USING fts5(body, content='',
+  tokenize="unicode61 remove_diacritics 2 categories 'L* N* Co M*'");
+)sql";
+
+// The secondary indexes, created with the tables by open() and after the rows by IndexBuilder (one sort each instead
+// of a B-tree insert per row).
+constexpr const char* k_schema_indexes = R"sql(
 CREATE INDEX entries_id ON entries(id);
 CREATE INDEX entries_kind ON entries(kind);
 CREATE INDEX entries_source ON entries(source);
@@ -61,8 +71,6 @@ CREATE INDEX entries_captured ON entries(captured_key);
 CREATE INDEX entries_published ON entries(pub_key);
 CREATE INDEX entries_text ON entries(text_sha256);
 CREATE INDEX entries_original ON entries(original_sha256);
-CREATE VIRTUAL TABLE texts USING fts5(body, content='',
-  tokenize="unicode61 remove_diacritics 2 categories 'L* N* Co M*'");
 )sql";
 
 // The columns every row query selects, in the order read_row reads them.
@@ -579,7 +587,29 @@ struct Index::Impl {
     if (sqlite3_step(st) != SQLITE_DONE) return sql_error(fmt::format("cannot add entry {}", e.index));
     if (std::holds_alternative<record::Statement>(e.record) && !e.text.empty()) {
       static const std::string k_insert_text = "INSERT INTO texts(rowid, body) VALUES(?, ?)";
-      if (auto r = run(k_insert_text, {static_cast<std::int64_t>(e.index), fold_for_search(e.text)}); !r) return r;
+      auto t = prepare(k_insert_text);
+      if (!t) return std::unexpected(t.error());
+      Query tq(*t);
+      const std::string body = fold_for_search(e.text);
+      if (sqlite3_bind_int64(*t, 1, static_cast<std::int64_t>(e.index)) != SQLITE_OK ||
+          sqlite3_bind_text64(*t, 2, body.data(), body.size(), SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK)
+        return sql_error("cannot bind parameter");
+      if (sqlite3_step(*t) != SQLITE_DONE) return sql_error(fmt::format("cannot add the text of entry {}", e.index));
+    }
+    return {};
+  }
+
+  // Insert `entries`, whose indexes must be `next`, `next` + 1, ... (advanced past them), inside the caller's
+  // transaction.
+  Expected<void> insert_all(std::span<const IndexEntry> entries, std::uint64_t& next) {
+    const std::uint64_t had = next;
+    for (const IndexEntry& e : entries) {
+      if (e.index != next)
+        return fail(ErrorCode::failed_precondition, "index '{}' holds {} entries; cannot add entry {} (expected {})",
+                    file.string(), had, e.index, next);
+      if (e.id.empty()) return fail(ErrorCode::invalid_input, "entry {} has no record id", e.index);
+      if (auto r = insert(e); !r) return r;
+      ++next;
     }
     return {};
   }
@@ -625,7 +655,8 @@ Expected<Index> Index::open(const fs::path& file) {
     if (!tables) return std::unexpected(tables.error());
     if (tables->value_or(0) != 0)
       return fail(ErrorCode::failed_precondition, "'{}' is a SQLite database but not an avow index", file.string());
-    if (auto r = impl->exec(k_schema); !r) return r;
+    if (auto r = impl->exec(k_schema_tables); !r) return r;
+    if (auto r = impl->exec(k_schema_indexes); !r) return r;
     return impl->exec(fmt::format("PRAGMA user_version={}", k_schema_version).c_str());
   };
   if (auto r = create(); !r) {
@@ -668,14 +699,7 @@ Expected<void> Index::add(std::span<const IndexEntry> entries, std::string_view 
     auto next = d.size();
     if (!next) return std::unexpected(next.error());
     std::uint64_t expected_index = *next;
-    for (const IndexEntry& e : entries) {
-      if (e.index != expected_index)
-        return fail(ErrorCode::failed_precondition, "index '{}' holds {} entries; cannot add entry {} (expected {})",
-                    d.file.string(), *next, e.index, expected_index);
-      if (e.id.empty()) return fail(ErrorCode::invalid_input, "entry {} has no record id", e.index);
-      if (auto r = d.insert(e); !r) return r;
-      ++expected_index;
-    }
+    if (auto r = d.insert_all(entries, expected_index); !r) return r;
     return d.run("INSERT OR REPLACE INTO info(key, value) VALUES('checkpoint', ?)", {std::string(checkpoint_note)});
   };
   if (auto r = body(); !r) {
@@ -700,6 +724,33 @@ Expected<void> Index::clear() {
     return r;
   }
   return d.exec("COMMIT");
+}
+
+Expected<std::uint64_t> Index::log_each(const Filter& filter, const std::function<void(const Row&)>& row) const {
+  auto w = build_where(filter);
+  if (!w) return std::unexpected(w.error());
+  std::string sql = fmt::format("SELECT {} FROM entries WHERE {} ORDER BY idx {}", k_columns, w->sql,
+                                filter.oldest_first ? "ASC" : "DESC");
+  if (filter.limit != 0) {
+    sql += " LIMIT ?";
+    const auto limit = filter.limit > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX
+                                                                             : static_cast<std::int64_t>(filter.limit);
+    w->params.emplace_back(limit);
+  }
+  Impl& d = *m_impl;
+  auto s = d.prepare(sql);
+  if (!s) return std::unexpected(s.error());
+  Impl::Query q(*s);
+  if (auto b = d.bind(*s, w->params); !b) return std::unexpected(b.error());
+  std::uint64_t n = 0;
+  for (;;) {
+    const int rc = sqlite3_step(*s);
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return d.sql_error("query failed");
+    row(read_row(*s));
+    ++n;
+  }
+  return n;
 }
 
 Expected<std::vector<Row>> Index::log(const Filter& filter) const {
@@ -893,6 +944,138 @@ Expected<Audit> Index::audit(const Filter& filter, std::size_t top_sources) cons
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
+
+struct IndexBuilder::Impl {
+  fs::path file;
+  fs::path temp; // "<file>.new"; empty once it has been renamed into place
+  std::unique_ptr<Index::Impl> db;
+  std::uint64_t next = 0; // the index of the next entry (the worker's, until it has stopped)
+
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<std::vector<IndexEntry>> queue; // batches waiting for the worker
+  bool closing = false;                      // no more batches: the worker drains the queue and returns
+  std::optional<Error> error;                // the first failure; later batches are dropped
+  std::thread worker;
+
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl() {
+    stop();
+    db.reset(); // close the connection before removing its file
+    if (!temp.empty()) (void)Index::remove(temp);
+  }
+
+  void run() {
+    for (;;) {
+      std::vector<IndexEntry> batch;
+      {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return !queue.empty() || closing; });
+        if (queue.empty()) return;
+        batch = std::move(queue.front());
+        queue.pop_front();
+        changed.notify_all(); // room for the next batch
+        if (error) continue;
+      }
+      auto r = db->insert_all(batch, next);
+      if (!r) {
+        std::lock_guard lock(mutex);
+        error = r.error();
+        changed.notify_all();
+      }
+    }
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex);
+      closing = true;
+    }
+    changed.notify_all();
+    if (worker.joinable()) worker.join();
+  }
+};
+
+IndexBuilder::IndexBuilder(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+IndexBuilder::IndexBuilder(IndexBuilder&&) noexcept = default;
+IndexBuilder& IndexBuilder::operator=(IndexBuilder&&) noexcept = default;
+IndexBuilder::~IndexBuilder() = default;
+
+Expected<IndexBuilder> IndexBuilder::create(const fs::path& file) {
+  auto impl = std::make_unique<Impl>();
+  impl->file = file;
+  const fs::path temp = file.string() + ".new";
+  if (auto r = Index::remove(temp); !r) return std::unexpected(r.error()); // left by a build that was killed
+  impl->temp = temp;
+  impl->db = std::make_unique<Index::Impl>();
+  Index::Impl& d = *impl->db;
+  d.file = temp;
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(temp.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  d.db.reset(raw);
+  if (rc != SQLITE_OK) {
+    if (raw == nullptr) return fail(ErrorCode::io, "cannot create index '{}': out of memory", temp.string());
+    return fail(ErrorCode::io, "cannot create index '{}': {}", temp.string(), sqlite3_errmsg(raw));
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  // Nothing reads this file before finish() has synced it and renamed it into place, so it needs no journal and no
+  // fsync per transaction. Sorts for the indexes spill to temporary files (not memory), on helper threads.
+  const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  if (auto r = d.exec(fmt::format("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; "
+                                  "PRAGMA cache_size=-32768; PRAGMA temp_store=FILE; PRAGMA threads={}",
+                                  threads)
+                          .c_str());
+      !r)
+    return std::unexpected(r.error());
+  if (auto r = d.exec(k_schema_tables); !r) return std::unexpected(r.error());
+  if (auto r = d.exec("BEGIN"); !r) return std::unexpected(r.error());
+  Impl* p = impl.get();
+  impl->worker = std::thread([p] { p->run(); });
+  return IndexBuilder(std::move(impl));
+}
+
+Expected<void> IndexBuilder::add(std::vector<IndexEntry> entries) {
+  Impl& m = *m_impl;
+  std::unique_lock lock(m.mutex);
+  m.changed.wait(lock, [&] { return m.queue.size() < 2 || m.error; });
+  if (m.error) return std::unexpected(*m.error);
+  if (m.closing) return fail(ErrorCode::internal, "index build already finished");
+  m.queue.push_back(std::move(entries));
+  m.changed.notify_all();
+  return {};
+}
+
+Expected<std::uint64_t> IndexBuilder::finish(std::string_view checkpoint_note) {
+  Impl& m = *m_impl;
+  m.stop();
+  if (m.error) return std::unexpected(*m.error);
+  if (!m.db) return fail(ErrorCode::internal, "index build already finished");
+  Index::Impl& d = *m.db;
+  if (auto r = d.exec(k_schema_indexes); !r) return std::unexpected(r.error());
+  if (auto r = d.run("INSERT OR REPLACE INTO info(key, value) VALUES('checkpoint', ?)", {std::string(checkpoint_note)});
+      !r)
+    return std::unexpected(r.error());
+  if (auto r = d.exec(fmt::format("PRAGMA user_version={}", k_schema_version).c_str()); !r)
+    return std::unexpected(r.error());
+  if (auto r = d.exec("COMMIT"); !r) return std::unexpected(r.error());
+  m.db.reset();
+  // On disk before it replaces anything: a crash must not leave a renamed file whose pages never reached the disk.
+  const int fd = ::open(m.temp.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(ErrorCode::io, "cannot open index '{}': {}", m.temp.string(), std::strerror(errno));
+  const int synced = ::fsync(fd);
+  const int saved = errno;
+  ::close(fd);
+  if (synced != 0) return fail(ErrorCode::io, "cannot write index '{}': {}", m.temp.string(), std::strerror(saved));
+  // The old file's -wal and -shm go with it: a WAL left next to the new file would be read as part of it.
+  if (auto r = Index::remove(m.file); !r) return std::unexpected(r.error());
+  std::error_code ec;
+  fs::rename(m.temp, m.file, ec);
+  if (ec) return fail(ErrorCode::io, "cannot rename '{}' to '{}': {}", m.temp.string(), m.file.string(), ec.message());
+  m.temp.clear();
+  return m.next;
+}
 
 fs::path IndexLock::lock_path(const fs::path& file) { return fs::path(file).replace_extension(".lock"); }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -134,6 +135,9 @@ public:
   // filter.oldest_first, at most filter.limit of them. invalid_input for a malformed since/until or a grep without
   // any word.
   Expected<std::vector<Row>> log(const Filter& filter) const;
+  // Like log(), streamed: call `row` for each matching entry as it is read, in the same order; returns their number.
+  // `row` must not use this Index.
+  Expected<std::uint64_t> log_each(const Filter& filter, const std::function<void(const Row&)>& row) const;
   // Return every entry whose record id starts with `prefix` (1..64 hex digits, either case), in log order; the caller
   // enforces the 8-digit minimum and reports ambiguity. invalid_input for a prefix that is not hex.
   Expected<std::vector<Row>> by_id_prefix(std::string_view prefix) const;
@@ -161,8 +165,39 @@ public:
   Expected<Audit> audit(const Filter& filter, std::size_t top_sources = 10) const;
 
 private:
+  friend class IndexBuilder;
   struct Impl;
   explicit Index(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
+
+// Builds the index `file` anew, for a rebuild (reindex, or an index that is missing, unreadable or of another
+// history): the rows go into a new file next to it, "<file>.new", written without a journal or fsync and on a thread
+// of the builder's own (so the caller reads and parses the next entries meanwhile), in one transaction; the secondary
+// indexes are sorted once at the end instead of updated per row. finish() makes it an index like open() does (WAL,
+// schema version, the checkpoint), syncs it to disk and only then renames it over `file` (whose old -wal and -shm are
+// removed first). Until then `file` is untouched: a build that fails or is killed leaves the old index as it was and a
+// stray "<file>.new", which the next build removes. A builder destroyed without finish() removes its file. The caller
+// holds the IndexLock. Memory stays bounded: at most two batches wait for the thread.
+class IndexBuilder {
+public:
+  // Start a build of `file` (its folder must exist); io on failure.
+  static Expected<IndexBuilder> create(const std::filesystem::path& file);
+  // Queue `entries`, whose indexes must continue 0, 1, 2, ... across calls (failed_precondition otherwise;
+  // invalid_input for an entry without a record id). Waits while two batches are queued. An error of an earlier batch
+  // is returned here or by finish().
+  Expected<void> add(std::vector<IndexEntry> entries);
+  // Finish the build with `checkpoint_note` as the indexed checkpoint, move the file into place and return the
+  // number of entries indexed. The builder is spent afterwards.
+  Expected<std::uint64_t> finish(std::string_view checkpoint_note);
+
+  IndexBuilder(IndexBuilder&&) noexcept;
+  IndexBuilder& operator=(IndexBuilder&&) noexcept;
+  ~IndexBuilder();
+
+private:
+  struct Impl;
+  explicit IndexBuilder(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> m_impl;
 };
 

@@ -208,6 +208,53 @@ TEST_F(CliQuery, DeletedOrCorruptIndexIsRebuiltWithANotice) {
   EXPECT_EQ(re.out, "index rebuilt: 6 entries\n");
 }
 
+// log --format csv/json stream their rows; the bytes are those of the whole document (print_json, render_csv).
+TEST_F(CliQuery, StreamedLogIsTheWholeDocument) {
+  auto j = a.avow({"log", "--format", "json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const auto doc = nlohmann::json::parse(j.out);
+  ASSERT_EQ(doc.size(), 6u);
+  EXPECT_EQ(j.out, doc.dump() + "\n"); // compact, one line, as print_json writes it
+  EXPECT_EQ(a.avow({"--json", "log"}).out, j.out);
+  auto none = a.avow({"log", "--publisher", "Nobody", "--format", "json"});
+  EXPECT_EQ(none.exit_code, 0);
+  EXPECT_EQ(none.out, "[]\n");
+  EXPECT_EQ(none.err,
+            "avow: note: no entries match: --publisher 'Nobody' matches none of the 6 entries that pass the other "
+            "filters\n");
+  auto csv_none = a.avow({"log", "--publisher", "Nobody", "--format", "csv"});
+  EXPECT_EQ(csv_none.out, "id,index,kind,captured,archivist,source,publisher,title,lang,published.as_written,"
+                          "published.utc,published.local,published.tz,published.calendar,text.sha256,text.bytes,"
+                          "original.sha256,original.bytes,original.encoding,supersedes,meta,key.id,key.role,"
+                          "key.reason\r\n");
+  auto csv = a.avow({"log", "--format", "csv", "--oldest-first"});
+  ASSERT_EQ(csv.exit_code, 0);
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 7);
+  EXPECT_TRUE(csv.out.starts_with(csv_none.out + doc[5]["id"].get<std::string>() + ",0,key.add,")) << csv.out;
+  auto bad = a.avow({"log", "--since", "yesterday-ish", "--format", "json"});
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_EQ(bad.out, "");
+}
+
+// reindex builds a new file beside the index and renames it into place; a file left by a killed build is ignored
+// until then and removed.
+TEST_F(CliQuery, ReindexReplacesTheIndexAndItsLeftovers) {
+  const auto want = a.avow({"log", "--json"}).out;
+  const auto idx = a.dir() / ".git" / "avow" / "index.sqlite";
+  write_file(fs::path(idx.string() + ".new"), "half a build");
+  EXPECT_EQ(a.avow({"log", "--json"}).out, want);
+  auto re = a.avow({"reindex"});
+  EXPECT_EQ(re.exit_code, 0) << re.err;
+  EXPECT_EQ(re.out, "index rebuilt: 6 entries\n");
+  EXPECT_FALSE(fs::exists(idx.string() + ".new"));
+  EXPECT_TRUE(fs::exists(idx));
+  auto again = a.avow({"log", "--json"});
+  EXPECT_EQ(again.out, want);
+  EXPECT_EQ(again.err, "");
+  EXPECT_EQ(a.avow({"log", "--grep", "schools", "--format", "csv"}).out,
+            a.avow({"log", "--grep", "schools", "--format", "csv"}).out);
+}
+
 TEST_F(CliQuery, AuditCountsDistinctTexts) {
   // The same text under another source: one statement more, no text more.
   archive("Reuters wire text.\n", {"--source", "urn:dataset:reuters21578:2", "--publisher", "Reuters"});

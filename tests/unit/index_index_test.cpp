@@ -516,6 +516,101 @@ TEST_F(IndexTest, ReopenPersistsAndMoves) {
   EXPECT_EQ(moved.size().value(), 9u);
 }
 
+TEST_F(IndexTest, LogEachStreamsWhatLogReturns) {
+  Filter f;
+  f.publisher = "Ministry";
+  f.limit = 2;
+  auto whole = m_index->log(f);
+  ASSERT_TRUE(whole);
+  std::vector<Row> streamed;
+  auto n = m_index->log_each(f, [&](const Row& r) { streamed.push_back(r); });
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(*n, 2u);
+  EXPECT_EQ(streamed, *whole);
+  EXPECT_EQ(indexes(streamed), (V{6, 4}));
+  f.since = "not a time";
+  EXPECT_EQ(m_index->log_each(f, [](const Row&) { ADD_FAILURE() << "no row for a bad filter"; }).error().code,
+            ErrorCode::invalid_input);
+}
+
+// A rebuild with IndexBuilder answers exactly as an index filled by add(), and replaces the old file only when done.
+TEST_F(IndexTest, BuilderGivesTheSameIndexAndReplacesTheFile) {
+  test::TempDir dir;
+  const fs::path built = dir.path() / "index.sqlite";
+  {
+    auto old = Index::open(built); // an old index of another history, with its WAL: replaced whole
+    ASSERT_TRUE(old);
+    std::vector<IndexEntry> other{
+        statement(0, S{"https://old.example/", "", "", k_arch1, "2020-01-01T00:00:00Z", "old words\n", "", {}})};
+    ASSERT_TRUE(old->add(other, "old note"));
+  }
+  std::ofstream(built.string() + ".new") << "left by a killed build";
+  auto b = IndexBuilder::create(built);
+  ASSERT_TRUE(b) << b.error().message;
+  auto all = fixture();
+  ASSERT_TRUE(b->add(std::vector<IndexEntry>(all.begin(), all.begin() + 3)));
+  ASSERT_TRUE(b->add(std::vector<IndexEntry>(all.begin() + 3, all.end())));
+  {
+    auto during = Index::open(built); // untouched until finish()
+    ASSERT_TRUE(during);
+    EXPECT_EQ(during->indexed_checkpoint().value(), std::optional<std::string>("old note"));
+  }
+  auto n = b->finish("checkpoint note 8\n");
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(*n, 8u);
+  EXPECT_FALSE(fs::exists(built.string() + ".new"));
+  auto idx = Index::open(built);
+  ASSERT_TRUE(idx) << idx.error().message;
+  EXPECT_EQ(idx->size().value(), 8u);
+  EXPECT_EQ(idx->indexed_checkpoint().value(), std::optional<std::string>("checkpoint note 8\n"));
+  EXPECT_EQ(idx->log({}).value(), m_index->log({}).value());
+  for (const char* words : {"ministry", "cafe", "الحكومة", "old"}) {
+    Filter f;
+    f.grep = words;
+    EXPECT_EQ(idx->log(f).value(), m_index->log(f).value()) << words;
+  }
+  EXPECT_EQ(idx->by_text(k_sha_a).value(), m_index->by_text(k_sha_a).value());
+  EXPECT_EQ(idx->versions("https://gov.example/s1").value(), m_index->versions("https://gov.example/s1").value());
+  EXPECT_EQ(idx->audit({}).value().publishers, m_index->audit({}).value().publishers);
+  // It is an ordinary index afterwards: it follows on.
+  std::vector<IndexEntry> next{
+      statement(8, S{"https://x.example/a", "", "", k_arch1, "2020-01-01T00:00:00Z", "eight\n", "", std::nullopt})};
+  ASSERT_TRUE(idx->add(next, "n9"));
+  EXPECT_EQ(idx->size().value(), 9u);
+}
+
+TEST(IndexBuilder, FailedOrAbandonedBuildLeavesTheOldIndex) {
+  test::TempDir dir;
+  const fs::path file = dir.path() / "index.sqlite";
+  {
+    auto old = Index::open(file);
+    ASSERT_TRUE(old);
+    ASSERT_TRUE(old->add(std::vector<IndexEntry>{key_event(0, "key.add", k_arch1, "2019-01-01T00:00:00Z")}, "old"));
+  }
+  {
+    auto b = IndexBuilder::create(file);
+    ASSERT_TRUE(b);
+    ASSERT_TRUE(b->add(std::vector<IndexEntry>{key_event(0, "key.add", k_arch1, "2019-01-01T00:00:00Z")}));
+    EXPECT_TRUE(fs::exists(file.string() + ".new"));
+  } // destroyed without finish()
+  EXPECT_FALSE(fs::exists(file.string() + ".new"));
+  {
+    auto b = IndexBuilder::create(file);
+    ASSERT_TRUE(b);
+    (void)b->add(std::vector<IndexEntry>{key_event(1, "key.add", k_arch1, "2019-01-01T00:00:00Z")}); // not 0
+    auto n = b->finish("new");
+    ASSERT_FALSE(n);
+    EXPECT_EQ(n.error().code, ErrorCode::failed_precondition);
+    EXPECT_EQ(n.error().message, fmt::format("index '{}.new' holds 0 entries; cannot add entry 1 (expected 0)",
+                                             file.string()));
+  }
+  EXPECT_FALSE(fs::exists(file.string() + ".new"));
+  auto idx = Index::open(file);
+  ASSERT_TRUE(idx);
+  EXPECT_EQ(idx->indexed_checkpoint().value(), std::optional<std::string>("old"));
+  EXPECT_EQ(idx->size().value(), 1u);
+}
+
 void write_bytes(const fs::path& p, const std::string& data, std::streamoff at = -1) {
   std::fstream out(p, std::ios::in | std::ios::out | std::ios::binary);
   ASSERT_TRUE(out) << p;
