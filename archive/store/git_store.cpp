@@ -313,6 +313,19 @@ Expected<bool> GitStore::exists(const Oid& commit, std::string_view path) const 
   return *entry && is_blob_entry((*entry)->get());
 }
 
+Expected<std::string> GitStore::read_object(const Oid& id) const {
+  const git_oid oid = to_git(id);
+  git_odb_object* raw = nullptr;
+  if (int rc = git_odb_read(&raw, m_repo->odb.get(), &oid); rc < 0) {
+    if (rc == GIT_ENOTFOUND) return git_failure(rc, ErrorCode::not_found, "object {} not found", id.hex());
+    return git_failure(rc, ErrorCode::git, "cannot read object {}", id.hex());
+  }
+  OdbObjectPtr obj{raw};
+  if (git_odb_object_type(obj.get()) != GIT_OBJECT_BLOB)
+    return fail(ErrorCode::not_found, "object {} is not a blob", id.hex());
+  return std::string(static_cast<const char*>(git_odb_object_data(obj.get())), git_odb_object_size(obj.get()));
+}
+
 Expected<CommitInfo> GitStore::commit_info(const Oid& id) const {
   auto commit = lookup_commit(m_repo->repo.get(), id);
   if (!commit) return std::unexpected(commit.error());
@@ -378,7 +391,7 @@ Kind kind_of(git_filemode_t mode) {
 
 // Add every non-tree entry under `tree` (at `prefix`) to `out` as `change`.
 Expected<void> all_below(git_repository* repo, const git_tree* tree, const std::string& prefix, ChangeKind change,
-                         std::vector<Change>& out) {
+                         std::vector<Change>& out, bool with_added = true) {
   for (std::size_t i = 0; i < git_tree_entrycount(tree); ++i) {
     const git_tree_entry* e = git_tree_entry_byindex(tree, i);
     const std::string path = prefix + git_tree_entry_name(e);
@@ -390,7 +403,7 @@ Expected<void> all_below(git_repository* repo, const git_tree* tree, const std::
     if (int rc = git_tree_lookup(&raw, repo, git_tree_entry_id(e)); rc < 0)
       return git_failure(rc, ErrorCode::git, "cannot read tree '{}'", path);
     TreePtr sub{raw};
-    if (auto ok = all_below(repo, sub.get(), path + "/", change, out); !ok) return ok;
+    if (auto ok = all_below(repo, sub.get(), path + "/", change, out, with_added); !ok) return ok;
   }
   return {};
 }
@@ -398,7 +411,7 @@ Expected<void> all_below(git_repository* repo, const git_tree* tree, const std::
 // Compare two trees entry by entry, descending only into subtrees whose ids differ: the work follows the change,
 // not the size of the trees (libgit2's tree-to-tree diff iterates every file of both).
 Expected<void> diff_trees(git_repository* repo, const git_tree* a, const git_tree* b, const std::string& prefix,
-                          std::vector<Change>& out) {
+                          std::vector<Change>& out, bool with_added = true) {
   std::map<std::string, const git_tree_entry*> old_entries;
   std::map<std::string, const git_tree_entry*> new_entries;
   if (a)
@@ -418,6 +431,7 @@ Expected<void> diff_trees(git_repository* repo, const git_tree* a, const git_tre
   };
   // One side's entry `e` at `path` appears or disappears as `change`.
   const auto one_side = [&](const git_tree_entry* e, const std::string& path, ChangeKind change) -> Expected<void> {
+    if (change == ChangeKind::added && !with_added) return {}; // nothing below a new entry is anything but added
     if (kind_of(git_tree_entry_filemode(e)) != Kind::tree) {
       out.push_back({change, path});
       return {};
@@ -447,7 +461,7 @@ Expected<void> diff_trees(git_repository* repo, const git_tree* a, const git_tre
       if (!to) return std::unexpected(to.error());
       auto tn = subtree(n, path);
       if (!tn) return std::unexpected(tn.error());
-      if (auto ok = diff_trees(repo, to->get(), tn->get(), path + "/", out); !ok) return ok;
+      if (auto ok = diff_trees(repo, to->get(), tn->get(), path + "/", out, with_added); !ok) return ok;
     } else if (ko == Kind::tree || kn == Kind::tree) {
       // A blob that becomes a folder (or the reverse) is a deletion plus additions.
       if (auto ok = one_side(o, path, ChangeKind::deleted); !ok) return ok;
@@ -462,6 +476,15 @@ Expected<void> diff_trees(git_repository* repo, const git_tree* a, const git_tre
 } // namespace
 
 Expected<std::vector<Change>> GitStore::diff(const std::optional<Oid>& parent, const Oid& commit) const {
+  return diff_impl(parent, commit, true);
+}
+
+Expected<std::vector<Change>> GitStore::diff_except_added(const std::optional<Oid>& parent, const Oid& commit) const {
+  return diff_impl(parent, commit, false);
+}
+
+Expected<std::vector<Change>> GitStore::diff_impl(const std::optional<Oid>& parent, const Oid& commit,
+                                                  bool with_added) const {
   git_repository* repo = m_repo->repo.get();
   TreePtr old_tree;
   if (parent) {
@@ -472,7 +495,8 @@ Expected<std::vector<Change>> GitStore::diff(const std::optional<Oid>& parent, c
   auto new_tree = commit_tree(repo, commit);
   if (!new_tree) return std::unexpected(new_tree.error());
   std::vector<Change> out;
-  if (auto ok = diff_trees(repo, old_tree.get(), new_tree->get(), "", out); !ok) return std::unexpected(ok.error());
+  if (auto ok = diff_trees(repo, old_tree.get(), new_tree->get(), "", out, with_added); !ok)
+    return std::unexpected(ok.error());
   std::stable_sort(out.begin(), out.end(), [](const Change& a, const Change& b) { return a.path < b.path; });
   return out;
 }
@@ -501,7 +525,7 @@ Expected<std::optional<EntryKind>> entry_kind(const git_tree_entry* e) {
 }
 
 Expected<TreeEntry> make_entry(git_odb* odb, std::string path, const git_tree_entry* e, EntryKind kind) {
-  TreeEntry out{std::move(path), kind, 0};
+  TreeEntry out{std::move(path), kind, 0, from_git(*git_tree_entry_id(e))};
   if (kind != EntryKind::gitlink) {
     std::size_t size = 0;
     git_object_t type = GIT_OBJECT_INVALID;

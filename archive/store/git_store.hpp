@@ -57,6 +57,7 @@ struct TreeEntry {
   std::string path;
   EntryKind kind;
   std::uint64_t size; // blob size; 0 for a gitlink
+  Oid id{};           // the object the entry names (read it with read_object)
 };
 
 // Keeps libgit2 initialised for as long as it lives (git_libgit2_init/shutdown are refcounted).
@@ -167,6 +168,9 @@ class GitStore {
   Expected<std::optional<std::string>> read_if_exists(const Oid& commit, std::string_view path) const;
   // Read several blobs of `commit` in order; fails like read() on the first failure.
   Expected<std::vector<std::string>> read_many(const Oid& commit, std::span<const std::string> paths) const;
+  // Read the blob `id` (e.g. a TreeEntry's id from list_entries), without a path lookup; not_found if the object is
+  // absent or not a blob.
+  Expected<std::string> read_object(const Oid& id) const;
   // Return whether `path` names a blob in `commit`'s tree.
   Expected<bool> exists(const Oid& commit, std::string_view path) const;
 
@@ -181,6 +185,9 @@ class GitStore {
   // Return the changes between the trees of `parent` and `commit`, sorted by path (nullopt parent:
   // everything is added). A blob that becomes a folder is a deletion plus additions.
   Expected<std::vector<Change>> diff(const std::optional<Oid>& parent, const Oid& commit) const;
+  // Like diff() without the additions: what an append-only check needs, without listing every file of a folder
+  // that is new as a whole (verify of a large first batch).
+  Expected<std::vector<Change>> diff_except_added(const std::optional<Oid>& parent, const Oid& commit) const;
 
   // List the blobs (any blob mode) under the folder `prefix` ("" for the whole tree) of `commit`'s
   // tree, recursively, in git tree order, with their sizes. Empty if `prefix` does not exist; a
@@ -202,6 +209,7 @@ class GitStore {
 
  private:
   GitStore();
+  Expected<std::vector<Change>> diff_impl(const std::optional<Oid>& parent, const Oid& commit, bool with_added) const;
   LibGit2Session m_session; // first member: outlives every libgit2 handle below
   std::shared_ptr<detail::RepoState> m_repo; // shared with the open Transaction, if any
 };

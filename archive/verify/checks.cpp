@@ -8,6 +8,7 @@
 #include <archive/text/encoding.hpp>
 #include <archive/warc/warc.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace avow::verify {
@@ -170,18 +171,25 @@ std::string claim_key(const TextClaim& c) {
   return key;
 }
 
-std::optional<Problem> check_text_claim(const store::GitStore& store, const store::Oid& head, const TextClaim& claim,
-                                        bool quick) {
+namespace {
+
+// check_text_claim with the blobs fetched by `read(path)` (nullopt: absent or unreadable) and, in a quick check,
+// their sizes by `size(path)` (nullopt likewise): the same checks in the same order for both ways of reading.
+template <class Read, class Size>
+std::optional<Problem> check_claim(const TextClaim& claim, bool quick, Read&& read, Size&& size) {
   const auto bad = [&](std::string kind, const std::string& path, std::string message) {
     return Problem{std::move(kind), claim.entry, std::nullopt, path, std::move(message), {}};
   };
   const std::string tpath = record::text_path(claim.text_sha);
-  auto text = store.read(head, tpath);
-  if (!text) return bad("text_missing", tpath, fmt::format("text of entry {} is missing", claim.entry));
+  std::optional<std::string> text;
   if (quick) {
-    if (text->size() != claim.text_bytes)
+    const std::optional<std::uint64_t> bytes = size(tpath);
+    if (!bytes) return bad("text_missing", tpath, fmt::format("text of entry {} is missing", claim.entry));
+    if (*bytes != claim.text_bytes)
       return bad("text_mismatch", tpath, fmt::format("text '{}' has the wrong length", tpath));
   } else {
+    text = read(tpath);
+    if (!text) return bad("text_missing", tpath, fmt::format("text of entry {} is missing", claim.entry));
     const auto digest = crypto::sha256(*text);
     auto want = from_hex(claim.text_sha);
     if (!want || !crypto::equal_constant_time(digest, *want) || text->size() != claim.text_bytes) {
@@ -192,9 +200,12 @@ std::optional<Problem> check_text_claim(const store::GitStore& store, const stor
   }
   if (!claim.original) return std::nullopt;
   const std::string opath = record::original_path(claim.original->sha256);
-  auto original = store.read(head, opath);
+  if (quick) {
+    if (!size(opath)) return bad("original_missing", opath, fmt::format("original of entry {} is missing", claim.entry));
+    return std::nullopt;
+  }
+  auto original = read(opath);
   if (!original) return bad("original_missing", opath, fmt::format("original of entry {} is missing", claim.entry));
-  if (quick) return std::nullopt;
   auto want = from_hex(claim.original->sha256);
   if (!want || !crypto::equal_constant_time(crypto::sha256(*original), *want) ||
       original->size() != claim.original->bytes) {
@@ -213,9 +224,9 @@ std::optional<Problem> check_text_claim(const store::GitStore& store, const stor
                              view->payload_sha256, *claim.payload_sha256));
     return std::nullopt;
   }
-  std::string decoded = *original;
+  std::string decoded = std::move(*original);
   if (claim.original->encoding != "UTF-8") {
-    auto utf8 = text::to_utf8(*original, claim.original->encoding);
+    auto utf8 = text::to_utf8(decoded, claim.original->encoding);
     if (!utf8) {
       return bad("original_mismatch", opath, fmt::format("original '{}': {}", opath, utf8.error().message));
     }
@@ -225,6 +236,53 @@ std::optional<Problem> check_text_claim(const store::GitStore& store, const stor
   if (!canon || canon->text != *text)
     return bad("original_mismatch", opath, fmt::format("original '{}' does not canonicalize to its text", opath));
   return std::nullopt;
+}
+
+} // namespace
+
+std::optional<Problem> check_text_claim(const store::GitStore& store, const store::Oid& head, const TextClaim& claim,
+                                        bool quick) {
+  const auto read = [&](const std::string& path) -> std::optional<std::string> {
+    auto blob = store.read(head, path);
+    if (!blob) return std::nullopt;
+    return std::move(*blob);
+  };
+  const auto size = [&](const std::string& path) -> std::optional<std::uint64_t> {
+    auto blob = read(path);
+    if (!blob) return std::nullopt;
+    return blob->size();
+  };
+  return check_claim(claim, quick, read, size);
+}
+
+bool sorted_by_path(std::span<const store::TreeEntry> tree) {
+  return std::adjacent_find(tree.begin(), tree.end(), [](const store::TreeEntry& a, const store::TreeEntry& b) {
+           return a.path >= b.path;
+         }) == tree.end();
+}
+
+std::optional<Problem> check_text_claim(const store::GitStore& store, std::span<const store::TreeEntry> tree,
+                                        const TextClaim& claim, bool quick) {
+  // A gitlink is not a blob: read() does not find one either.
+  const auto find = [&](const std::string& path) -> const store::TreeEntry* {
+    const auto it = std::lower_bound(tree.begin(), tree.end(), path,
+                                     [](const store::TreeEntry& e, const std::string& p) { return e.path < p; });
+    if (it == tree.end() || it->path != path || it->kind == store::EntryKind::gitlink) return nullptr;
+    return &*it;
+  };
+  const auto read = [&](const std::string& path) -> std::optional<std::string> {
+    const store::TreeEntry* e = find(path);
+    if (!e) return std::nullopt;
+    auto blob = store.read_object(e->id);
+    if (!blob) return std::nullopt;
+    return std::move(*blob);
+  };
+  const auto size = [&](const std::string& path) -> std::optional<std::uint64_t> {
+    const store::TreeEntry* e = find(path);
+    if (!e) return std::nullopt;
+    return e->size;
+  };
+  return check_claim(claim, quick, read, size);
 }
 
 } // namespace avow::verify

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -81,5 +82,13 @@ std::string claim_key(const TextClaim& claim);
 // length. Returns the first problem found, if any.
 std::optional<Problem> check_text_claim(const store::GitStore& store, const store::Oid& head, const TextClaim& claim,
                                         bool quick);
+// The same check with the blobs found in `tree`, the listing of head's whole tree (GitStore::list_entries(head, ""),
+// in path order as git lists it): presence and the text's length come from the listing (the object header) instead
+// of reading the blob, contents are read by object id. The result is what the other overload returns.
+std::optional<Problem> check_text_claim(const store::GitStore& store, std::span<const store::TreeEntry> tree,
+                                        const TextClaim& claim, bool quick);
+// Whether `tree` (a listing as above) is strictly sorted by path, so the overload above can search it: true for every
+// well-formed git tree; a hostile tree with unsorted or repeated names is checked with the path lookups instead.
+bool sorted_by_path(std::span<const store::TreeEntry> tree);
 
 } // namespace avow::verify

@@ -197,7 +197,8 @@ private:
         else at.signer = *signer;
       }
       if (previous) {
-        auto changes = m_store.diff(previous, c.id);
+        // Additions are always allowed (change_rule), so they are not listed: a large batch adds every file anew.
+        auto changes = m_store.diff_except_added(previous, c.id);
         if (!changes) return std::unexpected(changes.error());
         for (const auto& ch : *changes) {
           const ChangeRule rule = change_rule(ch);
@@ -594,9 +595,17 @@ private:
       if (seen.insert(claim_key(claim)).second) jobs.push_back(std::move(claim));
     }
     m_report.texts = distinct_texts.size();
+    // Presence, sizes and object ids come from one listing of the whole tree (check_files needs it too), instead of
+    // a path lookup per file and, for --quick, reading every text just for its length.
+    const std::vector<store::TreeEntry>* tree = listing();
+    if (tree && m_options.quick) {
+      for (const auto& job : jobs)
+        if (auto bad = check_text_claim(m_store, *tree, job, true))
+          problem(bad->kind, bad->entry, bad->commit, bad->path, bad->message);
+      return;
+    }
     const unsigned threads = job_count(m_options.jobs);
     std::vector<std::optional<store::GitStore>> stores(threads);
-    std::unordered_set<std::string> checked_texts;
     parallel_for(jobs.size(), threads, [&](unsigned worker, std::size_t j) {
       auto& st = stores[worker];
       if (!st) {
@@ -607,9 +616,22 @@ private:
         }
         st.emplace(std::move(*opened));
       }
-      if (auto bad = check_text_claim(*st, m_head, jobs[j], m_options.quick))
+      if (auto bad = tree ? check_text_claim(*st, *tree, jobs[j], m_options.quick)
+                          : check_text_claim(*st, m_head, jobs[j], m_options.quick))
         problem(bad->kind, bad->entry, bad->commit, bad->path, bad->message);
     });
+  }
+
+  // Every file of the head's tree with its size and object id, listed once (check_texts, check_files).
+  Expected<std::vector<store::TreeEntry>>& tree_listing() {
+    if (!m_listing) m_listing = m_store.list_entries(m_head, "");
+    return *m_listing;
+  }
+  // The listing when it can be searched by path (read and sorted), else nullptr: the texts are then looked up by path.
+  const std::vector<store::TreeEntry>* listing() {
+    auto& entries = tree_listing();
+    if (!entries || !sorted_by_path(*entries)) return nullptr;
+    return &*entries;
   }
 
   // The statements' capture times, for the RFC 3161 token check (archive/verify/timestamps.cpp).
@@ -630,7 +652,7 @@ private:
     if (m_commits.back().keys_jcs) m_expected_files.insert(std::string(record::k_key_state_path));
     for (const auto& k : m_key_files) m_expected_files.insert(k);
     for (const auto& k : m_states.back().second.keys) m_expected_files.insert(record::key_path(k.id));
-    auto entries = m_store.list_entries(m_head, "");
+    auto& entries = tree_listing();
     if (!entries) {
       problem("io", {}, {}, std::nullopt, entries.error().message);
       return;
@@ -688,6 +710,7 @@ private:
   std::unordered_map<std::string, crypto::PublicKey> m_key_pubs;
   std::uint64_t m_key_events = 0;
   std::uint64_t m_progress_last = 0;
+  std::optional<Expected<std::vector<store::TreeEntry>>> m_listing;
 };
 
 } // namespace

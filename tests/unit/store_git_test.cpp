@@ -533,6 +533,41 @@ TEST(GitStore, DiffReportsEachKind) {
   EXPECT_EQ((*entries)[0].size, 6u);
 }
 
+TEST(GitStore, DiffExceptAddedKeepsEveryOtherChangeAndReadObjectReadsListedBlobs) {
+  TempDir t;
+  GitStore store = must_init(t.path() / "r");
+  const Oid c1 = must_commit(store, {{"x", "1"}, {"y", "1"}, {"z/w", "1"}}, "one\n");
+  auto tx = store.begin();
+  ASSERT_TRUE(tx);
+  ASSERT_TRUE(tx->put("x", "2"));
+  ASSERT_TRUE(tx->remove("y"));
+  ASSERT_TRUE(tx->put("n/m", "new"));
+  ASSERT_TRUE(tx->put("z/v", "new too"));
+  auto c2 = tx->commit("two\n");
+  ASSERT_TRUE(c2);
+  auto root = store.diff_except_added(std::nullopt, c1);
+  ASSERT_TRUE(root);
+  EXPECT_TRUE(root->empty());
+  auto d = store.diff_except_added(c1, *c2);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(*d, (std::vector<Change>{{ChangeKind::modified, "x"}, {ChangeKind::deleted, "y"}}));
+
+  auto entries = store.list_entries(*c2, "");
+  ASSERT_TRUE(entries);
+  for (const auto& e : *entries) {
+    auto by_id = store.read_object(e.id);
+    ASSERT_TRUE(by_id) << e.path;
+    EXPECT_EQ(*by_id, *store.read(*c2, e.path)) << e.path;
+    EXPECT_EQ(by_id->size(), e.size);
+  }
+  // A tree is not a blob.
+  auto info = store.commit_info(*c2);
+  ASSERT_TRUE(info);
+  auto tree = store.read_object(info->tree);
+  ASSERT_FALSE(tree);
+  EXPECT_EQ(tree.error().code, ErrorCode::not_found);
+}
+
 TEST(GitStore, ListsBlobsUnderAPrefix) {
   TempDir t;
   GitStore store = must_init(t.path() / "r");
