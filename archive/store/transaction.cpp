@@ -172,7 +172,7 @@ Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer
   // the mempack (objects already on disk were never written to it).
   auto objects = new_objects(s, tree.get(), tree_id, commit_id);
   if (!objects) return std::unexpected(objects.error());
-  if (auto ok = write_pack(repo, s.rs->odb.get(), *objects); !ok) return std::unexpected(ok.error());
+  if (auto ok = write_pack(repo, s.rs->odb.get(), s.rs->mempack, s.rs->git_dir, *objects); !ok) return std::unexpected(ok.error());
   if (int rc = git_mempack_reset(s.rs->mempack); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot reset the in-memory object store");
 
