@@ -73,6 +73,8 @@ struct TxState {
   bool holds_slot = false; // owns rs->tx_open and the mempack contents
   std::vector<std::string> warnings;
   std::int64_t time = 0; // committer time of the commit: max(now, the base commit's committer time)
+  std::vector<git_oid> staged;   // blobs in the mempack not yet written to a pack
+  std::uint64_t staged_bytes = 0;
 
   TxState() = default;
   TxState(const TxState&) = delete;
