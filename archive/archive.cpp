@@ -63,36 +63,72 @@ store::Transaction::Signer commit_signer(const crypto::Signer& log_key) {
   return [&log_key](std::string_view buffer) { return crypto::sshsig_sign(log_key, "git", as_bytes(buffer)); };
 }
 
-// Append `envelopes` to the log whose tiles are in `base` (size `old_size`) inside `tx`, and write the new signed
-// checkpoint and log/keys: `keys` is the key state after the new entries, and the checkpoint commits to it in its
-// avow-keys line. The hand-over checkpoint of a rotation is signed by the new log key and by `old_log_key` too.
-// Reads O(log n) tiles, never the whole log.
+// Append the entries `feed` gives (in order) to the log whose tiles are in `base` (size `old_size`) inside `tx`, and
+// write the new signed checkpoint and log/keys: `keys` is the key state after the new entries, and the checkpoint
+// commits to it in its avow-keys line. The hand-over checkpoint of a rotation is signed by the new log key and by
+// `old_log_key` too. Reads O(log n) tiles, never the whole log; each tile or bundle is staged in `tx` as soon as it is
+// full, so the entries need not all be in memory at once.
+Expected<std::uint64_t> append_to_log(const store::GitStore& store, const std::optional<store::Oid>& base,
+                                      store::Transaction& tx, std::uint64_t old_size, const detail::EntryFeed& feed,
+                                      const record::ArchiveConfig& config, const crypto::Signer& log_key,
+                                      const std::optional<log::Hash>& old_root, const record::KeyState& keys,
+                                      const crypto::Signer* old_log_key = nullptr) {
+  const log::TileReader reader =
+      base ? detail::tile_reader(store, *base) : log::TileReader([](const std::string& path) -> Expected<Bytes> {
+        return fail(ErrorCode::not_found, "no tile '{}'", path);
+      });
+  const std::string prefix(record::k_log_prefix);
+  Expected<void> staged; // the first failure to stage a full tile or bundle
+  auto builder = log::TileBuilder::resume(
+      old_size, reader,
+      [&](log::TileWrite&& t) {
+        if (staged) staged = tx.put(prefix + t.path, to_string(t.data));
+      },
+      log::TileBuilder::Bundles::yes);
+  if (!builder) return std::unexpected(builder.error());
+  // The tiles we extend must be the ones the signed checkpoint describes: never build on a tampered tile.
+  if (old_root && !crypto::equal_constant_time(builder->root(), *old_root))
+    return fail(ErrorCode::failed_precondition,
+                "cannot append: the log tiles do not match the signed checkpoint (run avow verify)");
+  const std::vector<log::TileWrite> old_partials = builder->partial_tiles();
+  const auto add = [&](std::string_view entry) -> Expected<void> {
+    if (auto ok = builder->append_entry(entry); !ok) return ok;
+    return staged;
+  };
+  if (auto ok = feed(add); !ok) return std::unexpected(ok.error());
+  if (!staged) return std::unexpected(staged.error());
+  // The partial tiles and bundle of the new size replace those of the old one (as log::plan_append plans it).
+  std::unordered_set<std::string> old_paths, new_paths;
+  for (const auto& t : old_partials) old_paths.insert(t.path);
+  for (const auto& t : builder->partial_tiles()) {
+    new_paths.insert(t.path);
+    if (!old_paths.contains(t.path))
+      if (auto ok = tx.put(prefix + t.path, to_string(t.data)); !ok) return std::unexpected(ok.error());
+  }
+  for (const auto& t : old_partials)
+    if (!new_paths.contains(t.path))
+      if (auto ok = tx.remove(prefix + t.path); !ok) return std::unexpected(ok.error());
+  const std::string keys_jcs = record::key_state_json(keys);
+  const log::Checkpoint cp{config.origin, builder->size(), builder->root(), {record::key_state_extension_for(keys_jcs)}};
+  auto note = detail::sign_checkpoint(log::checkpoint_text(cp), config.origin, log_key, old_log_key);
+  if (!note) return std::unexpected(note.error());
+  if (auto ok = tx.put(record::k_checkpoint_path, *note); !ok) return std::unexpected(ok.error());
+  if (auto ok = tx.put(record::k_key_state_path, keys_jcs); !ok) return std::unexpected(ok.error());
+  return builder->size();
+}
+
+// The same for entries all in memory.
 Expected<std::uint64_t> append_to_log(const store::GitStore& store, const std::optional<store::Oid>& base,
                                       store::Transaction& tx, std::uint64_t old_size,
                                       const std::vector<std::string>& envelopes, const record::ArchiveConfig& config,
                                       const crypto::Signer& log_key, const std::optional<log::Hash>& old_root,
                                       const record::KeyState& keys, const crypto::Signer* old_log_key = nullptr) {
-  const log::TileReader reader =
-      base ? detail::tile_reader(store, *base) : log::TileReader([](const std::string& path) -> Expected<Bytes> {
-        return fail(ErrorCode::not_found, "no tile '{}'", path);
-      });
-  auto plan = log::plan_append(old_size, envelopes, reader);
-  if (!plan) return std::unexpected(plan.error());
-  // The tiles we extend must be the ones the signed checkpoint describes: never build on a tampered tile.
-  if (old_root && !crypto::equal_constant_time(plan->old_root, *old_root))
-    return fail(ErrorCode::failed_precondition,
-                "cannot append: the log tiles do not match the signed checkpoint (run avow verify)");
-  for (const auto& path : plan->removes)
-    if (auto ok = tx.remove(std::string(record::k_log_prefix) + path); !ok) return std::unexpected(ok.error());
-  for (const auto& w : plan->writes)
-    if (auto ok = tx.put(std::string(record::k_log_prefix) + w.path, to_string(w.data)); !ok) return std::unexpected(ok.error());
-  const std::string keys_jcs = record::key_state_json(keys);
-  const log::Checkpoint cp{config.origin, plan->new_size, plan->root, {record::key_state_extension_for(keys_jcs)}};
-  auto note = detail::sign_checkpoint(log::checkpoint_text(cp), config.origin, log_key, old_log_key);
-  if (!note) return std::unexpected(note.error());
-  if (auto ok = tx.put(record::k_checkpoint_path, *note); !ok) return std::unexpected(ok.error());
-  if (auto ok = tx.put(record::k_key_state_path, keys_jcs); !ok) return std::unexpected(ok.error());
-  return plan->new_size;
+  const detail::EntryFeed feed = [&](const detail::EntrySink& add) -> Expected<void> {
+    for (const auto& e : envelopes)
+      if (auto ok = add(e); !ok) return ok;
+    return {};
+  };
+  return append_to_log(store, base, tx, old_size, feed, config, log_key, old_root, keys, old_log_key);
 }
 
 std::string commit_message(std::string_view summary, std::uint64_t first, std::uint64_t new_size,
@@ -228,11 +264,10 @@ Expected<std::string> detail::sign_log_entry(std::string_view payload, const cry
 }
 
 Expected<std::uint64_t> detail::append_entries(const store::GitStore& store, const store::Oid& base,
-                                               store::Transaction& tx, std::uint64_t old_size,
-                                               const std::vector<std::string>& envelopes,
+                                               store::Transaction& tx, std::uint64_t old_size, const EntryFeed& feed,
                                                const record::ArchiveConfig& config, const crypto::Signer& log_key,
                                                const log::Hash& old_root, const record::KeyState& keys) {
-  return append_to_log(store, base, tx, old_size, envelopes, config, log_key, old_root, keys);
+  return append_to_log(store, base, tx, old_size, feed, config, log_key, old_root, keys);
 }
 
 Expected<store::Oid> detail::commit_entries(store::Transaction& tx, std::string_view summary, std::uint64_t first,

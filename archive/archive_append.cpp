@@ -319,63 +319,80 @@ Expected<RevisionPlan> resolve_revisions(std::span<const StatementInput> inputs,
 
 // --- 5. Sign ---
 
-Expected<void> sign_all(std::span<const StatementInput> inputs, std::vector<Prepared>& prepared,
-                        std::span<const std::size_t> kept, const crypto::Signer& archivist, unsigned jobs,
-                        ProgressMeter& meter) {
+Expected<std::vector<std::string>> sign_all(std::span<const StatementInput> inputs, std::span<const Prepared> prepared,
+                                            std::span<const std::size_t> kept, const crypto::Signer& archivist,
+                                            unsigned jobs, ProgressMeter& meter) {
   std::vector<Expected<std::string>> signed_envelopes(kept.size(), std::unexpected(Error{ErrorCode::internal, "unsigned"}));
   parallel_for(kept.size(), jobs, [&](std::size_t k) {
     signed_envelopes[k] = sign_log_entry(prepared[kept[k]].payload, archivist);
     meter.add();
   });
+  std::vector<std::string> out;
+  out.reserve(kept.size());
   for (std::size_t k = 0; k < kept.size(); ++k) {
     if (!signed_envelopes[k])
       return std::unexpected(with_context(signed_envelopes[k].error(), fmt::format("'{}'", inputs[kept[k]].label)));
-    prepared[kept[k]].envelope = std::move(*signed_envelopes[k]);
+    out.push_back(std::move(*signed_envelopes[k]));
   }
-  return {};
+  return out;
 }
 
 // --- 6. Write ---
 
 Expected<Written> write_commit(Archive::Impl& impl, const WriteState& state, const SigningKeys& keys,
-                               std::span<const StatementInput> inputs, std::vector<Prepared>& prepared,
-                               std::span<const std::size_t> kept) {
+                               std::span<const StatementInput> inputs, std::span<const Prepared> prepared,
+                               std::span<const std::size_t> kept, unsigned jobs, ProgressMeter& meter) {
   auto& store = impl.store;
   auto tx = store.begin();
   if (!tx) return std::unexpected(tx.error());
   if (tx->base() != state.head)
     return fail(ErrorCode::failed_precondition, "archive changed during the write (another writer?)");
   std::unordered_set<std::string> written;
-  std::vector<std::string> envelopes;
-  envelopes.reserve(kept.size());
-  for (std::size_t i : kept) {
-    auto& p = prepared[i];
-    const std::string tpath = record::text_path(p.text_sha);
-    if (written.insert(tpath).second) {
-      auto exists = store.exists(state.head, tpath);
-      if (!exists) return std::unexpected(exists.error());
-      if (!*exists)
-        if (auto ok = tx->put(tpath, p.canonical); !ok) return std::unexpected(ok.error());
-    }
-    if (p.original_sha) {
-      const std::string opath = record::original_path(*p.original_sha);
-      if (written.insert(opath).second) {
-        auto exists = store.exists(state.head, opath);
+  // Stage the texts and originals of kept[from, to), the files of the write that are not in the log.
+  const auto stage_files = [&](std::size_t from, std::size_t to) -> Expected<void> {
+    for (std::size_t k = from; k < to; ++k) {
+      const std::size_t i = kept[k];
+      const auto& p = prepared[i];
+      const std::string tpath = record::text_path(p.text_sha);
+      if (written.insert(tpath).second) {
+        auto exists = store.exists(state.head, tpath);
         if (!exists) return std::unexpected(exists.error());
         if (!*exists)
-          if (auto ok = tx->put(opath, inputs[i].captured_original ? inputs[i].captured_original->bytes : inputs[i].bytes);
-              !ok)
-            return std::unexpected(ok.error());
+          if (auto ok = tx->put(tpath, p.canonical); !ok) return ok;
+      }
+      if (p.original_sha) {
+        const std::string opath = record::original_path(*p.original_sha);
+        if (written.insert(opath).second) {
+          auto exists = store.exists(state.head, opath);
+          if (!exists) return std::unexpected(exists.error());
+          if (!*exists)
+            if (auto ok = tx->put(opath, inputs[i].captured_original ? inputs[i].captured_original->bytes : inputs[i].bytes);
+                !ok)
+              return ok;
+        }
       }
     }
-    envelopes.push_back(std::move(prepared[i].envelope)); // staged in the entry bundles from here on
-  }
+    return {};
+  };
+  // A chunk at a time: its files staged, its records signed (on all cores) and appended to the log, whose full tiles
+  // and bundles are staged at once; the transaction writes what is staged to disk whenever it holds enough. So a large
+  // batch never holds all its envelopes, bundles and objects in memory together.
+  const EntryFeed feed = [&](const EntrySink& add) -> Expected<void> {
+    for (std::size_t from = 0; from < kept.size(); from += k_write_chunk) {
+      const std::size_t to = std::min(kept.size(), from + k_write_chunk);
+      if (auto ok = stage_files(from, to); !ok) return ok;
+      auto envelopes = sign_all(inputs, prepared, kept.subspan(from, to - from), keys.archivist, jobs, meter);
+      if (!envelopes) return std::unexpected(envelopes.error());
+      for (const auto& e : *envelopes)
+        if (auto ok = add(e); !ok) return ok;
+    }
+    return {};
+  };
   Written out;
   out.first = state.checkpoint.checkpoint.size;
-  auto new_size = append_entries(store, state.head, *tx, out.first, envelopes, impl.config, keys.log.key,
+  auto new_size = append_entries(store, state.head, *tx, out.first, feed, impl.config, keys.log.key,
                                  state.checkpoint.checkpoint.root, state.keys);
   if (!new_size) return std::unexpected(new_size.error());
-  std::vector<std::string>().swap(envelopes); // the bundles hold them now: free before the commit packs them
   out.new_size = *new_size;
   std::vector<std::pair<std::uint64_t, std::string>> named;
   named.reserve(kept.size());
@@ -520,9 +537,7 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
     return result;
   }
 
-  if (auto ok = detail::sign_all(inputs, *prepared, plan->kept, keys->archivist, options.jobs, meter); !ok)
-    return std::unexpected(ok.error());
-  auto written = detail::write_commit(*m_impl, *state, *keys, inputs, *prepared, plan->kept);
+  auto written = detail::write_commit(*m_impl, *state, *keys, inputs, *prepared, plan->kept, options.jobs, meter);
   if (!written) return std::unexpected(written.error());
   result.tree_size = written->new_size;
   result.commit = written->commit.hex();

@@ -3,8 +3,8 @@
 // Private to the façade: the stages of Archive::append (archive/archive_append.cpp), each a function whose inputs and
 // outputs are in its signature, called in order by the short driver Archive::append:
 //
-//   load_signing_keys -> prepare_all -> lock_and_read_state -> resolve_revisions -> sign_all -> write_commit
-//   -> update_index
+//   load_signing_keys -> prepare_all -> lock_and_read_state -> resolve_revisions -> write_commit (sign_all, a chunk
+//   at a time) -> update_index
 //
 // Nothing is written to the archive before write_commit; update_index only touches the derived index (a cache).
 
@@ -67,7 +67,6 @@ struct Prepared {
   std::optional<std::string> original_sha;
   std::string payload;
   std::string id;
-  std::string envelope;                      // filled by sign_all
   std::vector<std::string> warnings;
   std::string encoding;                      // "UTF-8" or the canonical name of the encoding it was decoded from
   std::optional<std::string> decoding_doubt; // why the decoded text looks wrong for its encoding (refused unless forced)
@@ -124,15 +123,19 @@ Expected<RevisionPlan> resolve_revisions(std::span<const StatementInput> inputs,
                                          bool recapture, std::vector<std::string>& notices);
 
 // --- 5. Sign ---
-// Sign the DSSE envelope of each kept record with `archivist` on up to `jobs` threads (Prepared::envelope).
-Expected<void> sign_all(std::span<const StatementInput> inputs, std::vector<Prepared>& prepared,
-                        std::span<const std::size_t> kept, const crypto::Signer& archivist, unsigned jobs,
-                        ProgressMeter& meter);
+// Sign the DSSE envelopes of the records `kept` (indexes into `prepared`) with `archivist` on up to `jobs` threads; the
+// envelopes in the order of `kept`.
+Expected<std::vector<std::string>> sign_all(std::span<const StatementInput> inputs, std::span<const Prepared> prepared,
+                                            std::span<const std::size_t> kept, const crypto::Signer& archivist,
+                                            unsigned jobs, ProgressMeter& meter);
 
 // --- 6. Write ---
 // One transaction on top of `state.head`: the new texts and originals, the log entries, tiles, checkpoint and
 // log/keys, one commit signed by the log key; main moved by compare-and-swap. failed_precondition when main moved.
-// Takes the kept records' envelopes (Prepared::envelope is empty afterwards).
+// The kept records are signed (sign_all) and staged k_write_chunk at a time, so that a large batch never holds all
+// its envelopes, entry bundles and staged objects in memory at once (the transaction writes its staged objects to
+// packs whenever they grow large).
+inline constexpr std::size_t k_write_chunk = 2048;
 struct Written {
   store::Oid commit;
   std::uint64_t first = 0;    // log index of the first new entry
@@ -140,8 +143,8 @@ struct Written {
   std::string checkpoint;     // the new signed checkpoint note, empty if it could not be read back
 };
 Expected<Written> write_commit(Archive::Impl& impl, const WriteState& state, const SigningKeys& keys,
-                               std::span<const StatementInput> inputs, std::vector<Prepared>& prepared,
-                               std::span<const std::size_t> kept);
+                               std::span<const StatementInput> inputs, std::span<const Prepared> prepared,
+                               std::span<const std::size_t> kept, unsigned jobs, ProgressMeter& meter);
 
 // --- 7. Index ---
 // Remember the new checkpoint (.git/avow/seen-checkpoint) and add the written entries to `idx`; false when the index
@@ -159,10 +162,16 @@ Expected<void> check_seen(const store::GitStore& store, const store::Oid& head, 
                           const record::KeyState& keys);
 // Serialise the DSSE envelope of `payload` signed by `key`.
 Expected<std::string> sign_log_entry(std::string_view payload, const crypto::Signer& key);
-// Append `envelopes` to the log at `base` (size `old_size`, signed root `old_root`) inside `tx` and write the new
-// signed checkpoint and log/keys (`keys`, the state after the new entries); returns the new size.
+// Takes the log entries (envelopes) one at a time, in log order; fails with the sink's first error.
+using EntrySink = std::function<Expected<void>(std::string_view entry)>;
+// Gives every new log entry, in order, to the sink it is called with (a chunk at a time, so they need not all be in
+// memory at once); returns the first error.
+using EntryFeed = std::function<Expected<void>(const EntrySink& add)>;
+// Append the entries of `feed` to the log at `base` (size `old_size`, signed root `old_root`) inside `tx`, each full
+// tile and entry bundle staged as soon as it is built, and write the new signed checkpoint and log/keys (`keys`, the
+// state after the new entries); returns the new size.
 Expected<std::uint64_t> append_entries(const store::GitStore& store, const store::Oid& base, store::Transaction& tx,
-                                       std::uint64_t old_size, const std::vector<std::string>& envelopes,
+                                       std::uint64_t old_size, const EntryFeed& feed,
                                        const record::ArchiveConfig& config, const crypto::Signer& log_key,
                                        const log::Hash& old_root, const record::KeyState& keys);
 // Commit `tx` with the avow commit message (summary, Avow-Entries, Avow-Tree-Size, Avow-Record lines for `records`),

@@ -211,6 +211,7 @@ void add_archive(CLI::App& app, Globals& g) {
       }
       inputs = parse_manifest(*content, o->batch, std::filesystem::path(o->batch).parent_path(),
                               o->allow_paths_outside ? OutsidePaths::allow : OutsidePaths::refuse);
+      std::string().swap(*content); // the inputs hold their texts now: do not keep the manifest twice
     } else if (o->files.empty()) {
       g.exit_code = report(Error{ErrorCode::invalid_input, "nothing to archive: give files, '-' or --batch"});
       return;

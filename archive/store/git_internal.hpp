@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,8 +40,11 @@ Expected<OdbPtr> repo_odb(git_repository* repo);
 
 // --- pack.cpp ---
 
-// Pack `objects` (no delta search, see libgit2.config) and write the pack and its index into objects/pack, fsynced.
-Expected<void> write_pack(git_repository* repo, git_odb* odb, const std::vector<git_oid>& objects);
+// Pack `objects`, all held by the `staged` backend of `odb` (the mempack), without delta search (see libgit2.config),
+// and write the packs and their indexes into objects/pack, fsynced: one pack, or for a large write one per core built
+// in parallel (each thread through its own handle on `git_dir`; `odb` is refreshed to see them).
+Expected<void> write_pack(git_repository* repo, git_odb* odb, git_odb_backend* staged,
+                          const std::filesystem::path& git_dir, std::span<const git_oid> objects);
 // Merge small packs into one when there are 8 or more (geometric, like `git repack --geometric=2`). Safe at any
 // instant: the new pack is complete and fsynced before an old one is deleted, and it holds every object of them.
 // Returns whether packs were merged (the caller must then reopen its handle).
@@ -69,6 +73,8 @@ struct TxState {
   bool holds_slot = false; // owns rs->tx_open and the mempack contents
   std::vector<std::string> warnings;
   std::int64_t time = 0; // committer time of the commit: max(now, the base commit's committer time)
+  std::vector<git_oid> staged;   // blobs in the mempack not yet written to a pack
+  std::uint64_t staged_bytes = 0;
 
   TxState() = default;
   TxState(const TxState&) = delete;

@@ -100,7 +100,9 @@ class Transaction {
   std::int64_t time() const;
   // Stage `data` as a regular blob (mode 100644) at `path`, replacing any earlier value. Fails with
   // invalid_input for a malformed path (empty, leading/trailing/double '/', "." or ".." or ".git"
-  // components, NUL), failed_precondition after commit(), git when libgit2 fails.
+  // components, NUL), failed_precondition after commit(), git when libgit2 fails. Once the staged blobs reach 64 MiB
+  // they are written to packs (unreferenced until commit(); io/git errors then), so a large write stays bounded in
+  // memory.
   Expected<void> put(std::string_view path, std::string_view data);
   // Stage the removal of the blob at `path` (in the base, or staged earlier); not_found if there is
   // no such blob, invalid_input for a malformed path, failed_precondition after commit().
@@ -110,7 +112,8 @@ class Transaction {
 
   // Build the tree (only touched trees are rewritten), create the commit with `message` (author
   // and committer "avow <avow@localhost>", time time()), signed when `signer` is given (gpgsig header,
-  // bytes as stock git writes them), write all new objects as one pack, then compare-and-swap
+  // bytes as stock git writes them), write all new objects as packs (one, or for a large write one per core built
+  // in parallel; blobs flushed by put() are already packed), then compare-and-swap
   // refs/heads/main from base() to the new commit. Afterwards the working tree and index are
   // brought up to date for the touched paths, and small packs are merged once there are 8 or more
   // (geometric, like `git repack --geometric=2`, so their number stays logarithmic); if either step

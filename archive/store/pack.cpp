@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include <unistd.h>
 
@@ -200,6 +201,12 @@ Expected<fs::path> merge_config(const fs::path& git_dir) {
   return path;
 }
 
+// A write is packed on several threads only when each pack gets at least this many objects and bytes.
+constexpr std::size_t k_min_shard_objects = 1024;
+constexpr std::uint64_t k_min_shard_bytes = 4u << 20;
+// The priority of the staged objects in a shard's odb: above the loose (1) and packed (2) backends.
+constexpr int k_staged_priority = 1000;
+
 } // namespace
 
 Expected<bool> consolidate_packs(git_repository* repo, git_odb* odb, const fs::path& git_dir) {
@@ -276,11 +283,14 @@ Expected<bool> consolidate_packs(git_repository* repo, git_odb* odb, const fs::p
   return true;
 }
 
-Expected<void> write_pack(git_repository* repo, git_odb* odb, const std::vector<git_oid>& objects) {
+namespace {
+
+// Pack `objects` into one pack written through `odb`'s pack writer (git_odb_write_pack: libgit2's indexer names the
+// pack, writes its index and fsyncs both).
+Expected<void> write_one_pack(git_repository* repo, git_odb* odb, std::span<const git_oid> objects) {
   git_packbuilder* pb_raw = nullptr;
   if (int rc = git_packbuilder_new(&pb_raw, repo); rc < 0) return git_failure(rc, ErrorCode::git, "cannot build the pack");
   std::unique_ptr<git_packbuilder, CFree<&git_packbuilder_free>> pb{pb_raw};
-  git_packbuilder_set_threads(pb.get(), 0); // delta search on every core
   for (const auto& id : objects)
     if (int rc = git_packbuilder_insert(pb.get(), &id, nullptr); rc < 0)
       return git_failure(rc, ErrorCode::git, "cannot build the pack");
@@ -295,6 +305,96 @@ Expected<void> write_pack(git_repository* repo, git_odb* odb, const std::vector<
   if (rc >= 0) rc = sink.flush();
   if (rc < 0) return git_failure(rc, ErrorCode::git, "cannot write the pack");
   if (rc = wp->commit(wp.get(), &stats); rc < 0) return git_failure(rc, ErrorCode::git, "cannot write the pack");
+  return {};
+}
+
+// A read-only odb backend that answers from another backend (the write's mempack), so that a second repository
+// handle can pack objects staged in the first. libgit2 allows a backend in one odb only; the mempack's read
+// functions only look up its hash table, so concurrent readers are safe while nobody writes to it.
+struct ForwardingBackend {
+  git_odb_backend parent;
+  git_odb_backend* target;
+
+  static git_odb_backend* target_of(git_odb_backend* b) { return reinterpret_cast<ForwardingBackend*>(b)->target; }
+  static int read(void** data, size_t* len, git_object_t* type, git_odb_backend* b, const git_oid* id) {
+    git_odb_backend* t = target_of(b);
+    return t->read(data, len, type, t, id);
+  }
+  static int read_header(size_t* len, git_object_t* type, git_odb_backend* b, const git_oid* id) {
+    git_odb_backend* t = target_of(b);
+    return t->read_header(len, type, t, id);
+  }
+  static int exists(git_odb_backend* b, const git_oid* id) {
+    git_odb_backend* t = target_of(b);
+    return t->exists(t, id);
+  }
+  static void free(git_odb_backend* b) { delete reinterpret_cast<ForwardingBackend*>(b); }
+};
+
+// Pack `objects` (all in `staged`) through a repository handle of this thread's own: libgit2 handles are not shared
+// between threads. The handle reads .git/avow/libgit2.config as GitStore::open does (no delta search).
+Expected<void> write_shard(const fs::path& git_dir, git_odb_backend* staged, std::span<const git_oid> objects) {
+  auto repo = open_repo(git_dir);
+  if (!repo) return std::unexpected(repo.error());
+  if (const fs::path extra = git_dir / "avow" / "libgit2.config"; fs::exists(extra)) {
+    git_config* cfg = nullptr;
+    if (int rc = git_repository_config(&cfg, repo->get()); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot open the repository config");
+    ConfigPtr cfg_ptr{cfg};
+    if (int rc = git_config_add_file_ondisk(cfg, extra.c_str(), GIT_CONFIG_LEVEL_APP, repo->get(), 0); rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot read '{}'", extra.string());
+  }
+  auto odb = repo_odb(repo->get());
+  if (!odb) return std::unexpected(odb.error());
+  auto* fwd = new ForwardingBackend{};
+  if (int rc = git_odb_init_backend(&fwd->parent, GIT_ODB_BACKEND_VERSION); rc < 0) {
+    delete fwd;
+    return git_failure(rc, ErrorCode::git, "cannot build the pack");
+  }
+  fwd->target = staged;
+  fwd->parent.read = &ForwardingBackend::read;
+  fwd->parent.read_header = &ForwardingBackend::read_header;
+  fwd->parent.exists = &ForwardingBackend::exists;
+  fwd->parent.free = &ForwardingBackend::free;
+  if (int rc = git_odb_add_backend(odb->get(), &fwd->parent, k_staged_priority); rc < 0) {
+    delete fwd;
+    return git_failure(rc, ErrorCode::git, "cannot build the pack");
+  }
+  return write_one_pack(repo->get(), odb->get(), objects);
+}
+
+} // namespace
+
+Expected<void> write_pack(git_repository* repo, git_odb* odb, git_odb_backend* staged, const fs::path& git_dir,
+                          std::span<const git_oid> objects) {
+  std::uint64_t bytes = 0;
+  for (const auto& id : objects) {
+    size_t len = 0;
+    git_object_t type{};
+    if (staged->read_header(&len, &type, staged, &id) == 0) bytes += len;
+  }
+  // zlib runs on one core per pack: a large write is cut into one pack per core, each built on its own thread. The
+  // objects are sorted by id, so equal slices hold about equal bytes. The cut depends on the core count only; the git
+  // objects are the same either way.
+  const std::size_t shards = std::min<std::size_t>({std::max(1u, std::thread::hardware_concurrency()),
+                                                   objects.size() / k_min_shard_objects,
+                                                   bytes / k_min_shard_bytes});
+  if (shards <= 1) return write_one_pack(repo, odb, objects);
+  std::vector<Expected<void>> results(shards);
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t k = 0; k < shards; ++k) {
+      const std::size_t from = objects.size() * k / shards, to = objects.size() * (k + 1) / shards;
+      threads.emplace_back([&, k, from, to] {
+        results[k] = write_shard(git_dir, staged, objects.subspan(from, to - from));
+        git_error_clear();
+      });
+    }
+  }
+  for (auto& r : results)
+    if (!r) return r;
+  // The packs came from other handles: let this one see them.
+  if (int rc = git_odb_refresh(odb); rc < 0) return git_failure(rc, ErrorCode::git, "cannot reload the packs");
   return {};
 }
 

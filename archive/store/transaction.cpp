@@ -19,6 +19,8 @@ using namespace detail;
 namespace {
 
 constexpr int k_mempack_priority = 1000; // above the loose (1) and packed (2) backends
+// Staged blobs are written to packs once they hold this much, so a large write keeps a bounded amount in memory.
+constexpr std::uint64_t k_flush_bytes = 64u << 20;
 
 } // namespace
 
@@ -33,6 +35,22 @@ std::optional<Oid> Transaction::base() const { return m_state->base; }
 std::int64_t Transaction::time() const { return m_state->time; }
 std::size_t Transaction::size() const { return m_state->updates.size(); }
 const std::vector<std::string>& Transaction::warnings() const { return m_state->warnings; }
+
+namespace {
+
+// Write the blobs staged so far to packs and drop them from the mempack. The packs are unreferenced until the commit
+// moves main (a write abandoned later leaves them behind, as a write that fails at the compare-and-swap does).
+Expected<void> flush_staged(TxState& s) {
+  std::sort(s.staged.begin(), s.staged.end(), [](const git_oid& a, const git_oid& b) { return git_oid_cmp(&a, &b) < 0; });
+  if (auto ok = write_pack(s.rs->repo.get(), s.rs->odb.get(), s.rs->mempack, s.rs->git_dir, s.staged); !ok) return ok;
+  if (int rc = git_mempack_reset(s.rs->mempack); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot reset the in-memory object store");
+  std::vector<git_oid>().swap(s.staged);
+  s.staged_bytes = 0;
+  return {};
+}
+
+} // namespace
 
 Expected<void> Transaction::put(std::string_view path, std::string_view data) {
   auto& s = *m_state;
@@ -49,8 +67,11 @@ Expected<void> Transaction::put(std::string_view path, std::string_view data) {
     git_odb_backend* mp = s.rs->mempack;
     if (int rc = mp->write(mp, &oid, data.data(), data.size(), GIT_OBJECT_BLOB); rc < 0)
       return git_failure(rc, ErrorCode::git, "cannot stage '{}'", path);
+    s.staged.push_back(oid);
+    s.staged_bytes += data.size();
   }
   s.updates.insert_or_assign(std::string(path), oid);
+  if (s.staged_bytes >= k_flush_bytes) return flush_staged(s);
   return {};
 }
 
@@ -172,7 +193,7 @@ Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer
   // the mempack (objects already on disk were never written to it).
   auto objects = new_objects(s, tree.get(), tree_id, commit_id);
   if (!objects) return std::unexpected(objects.error());
-  if (auto ok = write_pack(repo, s.rs->odb.get(), *objects); !ok) return std::unexpected(ok.error());
+  if (auto ok = write_pack(repo, s.rs->odb.get(), s.rs->mempack, s.rs->git_dir, *objects); !ok) return std::unexpected(ok.error());
   if (int rc = git_mempack_reset(s.rs->mempack); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot reset the in-memory object store");
 

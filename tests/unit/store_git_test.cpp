@@ -291,6 +291,41 @@ TEST(GitStore, EveryCommitIsOnePackAndNoLooseObjects) {
   EXPECT_EQ(run(git(dir, "rev-list --count main")).out, "5\n");
 }
 
+TEST(GitStore, LargeWriteIsFlushedToPacksAsItGrowsAndCommittedWhole) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  auto created = GitStore::init(dir); // the archive layout: no working tree to check out
+  ASSERT_TRUE(created);
+  GitStore store = std::move(*created);
+  // About 83 MB of distinct blobs: over the transaction's 64 MiB staging limit, so some are packed before the commit.
+  constexpr int k_blobs = 1300;
+  const auto blob = [](int i) {
+    std::string data(64 * 1024, ' ');
+    std::uint32_t x = 2463534242u + static_cast<std::uint32_t>(i);
+    for (char& c : data) {
+      x ^= x << 13, x ^= x >> 17, x ^= x << 5; // xorshift32: letters zlib cannot squeeze much
+      c = static_cast<char>('a' + x % 26);
+    }
+    return data;
+  };
+  auto tx = store.begin();
+  ASSERT_TRUE(tx);
+  for (int i = 0; i < k_blobs; ++i) ASSERT_TRUE(tx->put(fmt::format("b/{:02x}/{}", i % 256, i), blob(i)));
+  const std::size_t before_commit = count_packs(store.git_dir());
+  EXPECT_GE(before_commit, 1u); // flushed while staging, before anything is referenced
+  EXPECT_EQ(store.head().value(), std::nullopt);
+  auto id = tx->commit("big\n");
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_GT(count_packs(store.git_dir()), before_commit);
+  EXPECT_EQ(count_loose(store.git_dir()), 0u);
+  for (int i = 0; i < k_blobs; i += 97) EXPECT_EQ(store.read(*id, fmt::format("b/{:02x}/{}", i % 256, i)), blob(i));
+  auto fresh = GitStore::open(dir);
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->read(*id, "b/13/1299"), blob(1299)); // 1299 % 256 == 0x13
+  EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
+  EXPECT_EQ(run(git(dir, "ls-tree -r main | wc -l")).out, fmt::format("{}\n", k_blobs));
+}
+
 TEST(GitStore, ManySmallPacksAreConsolidatedWithoutLosingObjects) {
   TempDir t;
   const fs::path dir = t.path() / "r";
