@@ -36,6 +36,10 @@ bool is_blob_entry(const git_tree_entry* e);
 Expected<std::optional<Oid>> read_head(git_repository* repo);
 // Open the repository at exactly `dir`; failed_precondition if it is not one.
 Expected<RepoPtr> open_repo(const std::filesystem::path& dir);
+// Add `file` (when it exists) to the config of `repo` at the app level, above the repository's own config.
+Expected<void> add_app_config(git_repository* repo, const std::filesystem::path& file);
+// open_repo, then <git dir>/avow/libgit2.config: how every handle avow reads and writes with is set up.
+Expected<RepoPtr> open_avow_repo(const std::filesystem::path& dir);
 Expected<OdbPtr> repo_odb(git_repository* repo);
 
 // --- pack.cpp ---

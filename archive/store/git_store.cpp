@@ -119,6 +119,26 @@ Expected<RepoPtr> open_repo(const fs::path& dir) {
   return RepoPtr{raw};
 }
 
+Expected<void> add_app_config(git_repository* repo, const fs::path& file) {
+  if (!fs::exists(file)) return {};
+  git_config* cfg = nullptr;
+  if (int rc = git_repository_config(&cfg, repo); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot open the repository config");
+  ConfigPtr cfg_ptr{cfg};
+  if (int rc = git_config_add_file_ondisk(cfg, file.c_str(), GIT_CONFIG_LEVEL_APP, repo, 0); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot read '{}'", file.string());
+  return {};
+}
+
+Expected<RepoPtr> open_avow_repo(const fs::path& dir) {
+  auto repo = open_repo(dir);
+  if (!repo) return std::unexpected(repo.error());
+  const char* git_dir = git_repository_path(repo->get());
+  if (auto ok = add_app_config(repo->get(), fs::path(git_dir) / "avow" / "libgit2.config"); !ok)
+    return std::unexpected(ok.error());
+  return repo;
+}
+
 Expected<OdbPtr> repo_odb(git_repository* repo) {
   git_odb* raw = nullptr;
   if (int rc = git_repository_odb(&raw, repo); rc < 0)
@@ -250,7 +270,7 @@ Expected<GitStore> GitStore::init(const fs::path& dir, Worktree worktree) {
 
 Expected<GitStore> GitStore::open(const fs::path& dir) {
   GitStore store;
-  auto repo = open_repo(dir);
+  auto repo = open_avow_repo(dir);
   if (!repo) return std::unexpected(repo.error());
   auto& st = *store.m_repo;
   st.repo = std::move(*repo);
@@ -260,14 +280,6 @@ Expected<GitStore> GitStore::open(const fs::path& dir) {
   const char* work = git_repository_workdir(st.repo.get());
   st.workdir = work ? folder_path(work) : folder_path(fs::absolute(dir).lexically_normal().c_str());
   st.git_dir = folder_path(git_repository_path(st.repo.get()));
-  if (const fs::path extra = st.git_dir / "avow" / "libgit2.config"; fs::exists(extra)) {
-    git_config* cfg = nullptr;
-    if (int rc = git_repository_config(&cfg, st.repo.get()); rc < 0)
-      return git_failure(rc, ErrorCode::git, "cannot open the repository config");
-    ConfigPtr cfg_ptr{cfg};
-    if (int rc = git_config_add_file_ondisk(cfg, extra.c_str(), GIT_CONFIG_LEVEL_APP, st.repo.get(), 0); rc < 0)
-      return git_failure(rc, ErrorCode::git, "cannot read '{}'", extra.string());
-  }
   return store;
 }
 

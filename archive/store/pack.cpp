@@ -246,15 +246,7 @@ Expected<bool> consolidate_packs(git_repository* repo, git_odb* odb, const fs::p
   if (!delta_repo) return std::unexpected(delta_repo.error());
   auto config_file = merge_config(git_dir);
   if (!config_file) return std::unexpected(config_file.error());
-  {
-    git_config* cfg = nullptr;
-    if (int rc = git_repository_config(&cfg, delta_repo->get()); rc < 0)
-      return git_failure(rc, ErrorCode::git, "cannot merge packs");
-    ConfigPtr cfg_ptr{cfg};
-    if (int rc = git_config_add_file_ondisk(cfg, config_file->c_str(), GIT_CONFIG_LEVEL_APP, delta_repo->get(), 0);
-        rc < 0)
-      return git_failure(rc, ErrorCode::git, "cannot read '{}'", config_file->string());
-  }
+  if (auto ok = add_app_config(delta_repo->get(), *config_file); !ok) return std::unexpected(ok.error());
   git_packbuilder* pb_raw = nullptr;
   if (int rc = git_packbuilder_new(&pb_raw, delta_repo->get()); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot merge packs");
@@ -334,16 +326,8 @@ struct ForwardingBackend {
 // Pack `objects` (all in `staged`) through a repository handle of this thread's own: libgit2 handles are not shared
 // between threads. The handle reads .git/avow/libgit2.config as GitStore::open does (no delta search).
 Expected<void> write_shard(const fs::path& git_dir, git_odb_backend* staged, std::span<const git_oid> objects) {
-  auto repo = open_repo(git_dir);
+  auto repo = open_avow_repo(git_dir);
   if (!repo) return std::unexpected(repo.error());
-  if (const fs::path extra = git_dir / "avow" / "libgit2.config"; fs::exists(extra)) {
-    git_config* cfg = nullptr;
-    if (int rc = git_repository_config(&cfg, repo->get()); rc < 0)
-      return git_failure(rc, ErrorCode::git, "cannot open the repository config");
-    ConfigPtr cfg_ptr{cfg};
-    if (int rc = git_config_add_file_ondisk(cfg, extra.c_str(), GIT_CONFIG_LEVEL_APP, repo->get(), 0); rc < 0)
-      return git_failure(rc, ErrorCode::git, "cannot read '{}'", extra.string());
-  }
   auto odb = repo_odb(repo->get());
   if (!odb) return std::unexpected(odb.error());
   auto* fwd = new ForwardingBackend{};

@@ -253,7 +253,7 @@ Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer
     s.warnings.push_back(fmt::format("commit {} stands, but packs were not consolidated: {}",
                                      from_git(commit_id).hex(), merged.error().message));
   } else if (*merged && !s.rs->tx_open) {
-    auto fresh = open_repo(s.rs->git_dir);
+    auto fresh = open_avow_repo(s.rs->git_dir);
     auto fresh_odb = fresh ? repo_odb(fresh->get()) : Expected<OdbPtr>(std::unexpected(fresh.error()));
     if (fresh && fresh_odb) {
       s.rs->odb = std::move(*fresh_odb);

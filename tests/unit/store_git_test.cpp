@@ -372,7 +372,9 @@ TEST(GitStore, GrowingPartialBundleIsDeltaCompressedWhenPacksMerge) {
     store = std::move(GitStore::open(dir).value()); // one handle per append, as the CLI does (a long-lived one is reopened by a merge)
     auto tx = store.begin();
     ASSERT_TRUE(tx);
-    if (i > 1) ASSERT_TRUE(tx->remove(fmt::format("log/tile/entries/000.p/{}", i - 1)));
+    if (i > 1) {
+      ASSERT_TRUE(tx->remove(fmt::format("log/tile/entries/000.p/{}", i - 1)));
+    }
     ASSERT_TRUE(tx->put(fmt::format("log/tile/entries/000.p/{}", i), bundle));
     auto id = tx->commit(fmt::format("append {}\n", i));
     ASSERT_TRUE(id) << id.error().message;
