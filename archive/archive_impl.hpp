@@ -142,5 +142,8 @@ Expected<std::string> write_key_entries(Archive::Impl& impl, const store::Oid& h
 // commit's committer time (archive/archive_time.cpp).
 Expected<void> check_clock(const store::GitStore& store, const store::Oid& head);
 
+// The cosignature verifier of a witness key: its key name with type 0x04 (tlog-cosignature) (archive_policy.cpp).
+log::Verifier witness_verifier(const record::KeyEntry& k);
+
 } // namespace detail
 } // namespace avow

@@ -7,7 +7,6 @@
 #include <archive/crypto/sha256.hpp>
 #include <archive/crypto/sshsig.hpp>
 #include <archive/crypto/timestamp.hpp>
-#include <archive/net/http.hpp>
 #include <archive/record/layout.hpp>
 #include <archive/store/writer_lock.hpp>
 #include <archive/verify/log_reader.hpp>
@@ -143,21 +142,6 @@ Expected<Archive::Timestamp> Archive::timestamp_attach(std::string_view tsr, con
   });
   if (!commit) return std::unexpected(commit.error());
   return Timestamp{*size, path, std::move(*info), verified, commit->hex()};
-}
-
-Expected<Archive::Timestamp> Archive::timestamp_fetch(std::string_view url, const TimestampOptions& options) {
-  auto request = timestamp_request();
-  if (!request) return std::unexpected(request.error());
-  net::PostOptions post;
-  post.max_reply_bytes = crypto::k_max_timestamp_bytes;
-  post.accept = "application/timestamp-reply";
-  auto reply = net::post(url, "application/timestamp-query", request->der, post);
-  if (!reply) return std::unexpected(reply.error());
-  if (reply->status >= 300 && reply->status < 400)
-    return fail(ErrorCode::io, "POST {}: HTTP {} (a redirect; avow does not follow redirects: give the final URL)", url,
-                reply->status);
-  if (reply->status != 200) return fail(ErrorCode::io, "POST {}: HTTP {}", url, reply->status);
-  return timestamp_attach(reply->body, options);
 }
 
 Expected<std::vector<Archive::Timestamp>> Archive::timestamps(const std::optional<std::string>& tsa_cert_pem) const {
