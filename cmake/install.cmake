@@ -4,6 +4,8 @@
 include(CMakePackageConfigHelpers)
 
 install(TARGETS avow RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The helper that runs the network commands for avow, which looks for it in ../libexec/avow/ (tool/core/forward.hpp).
+install(TARGETS avow-net RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/avow)
 install(DIRECTORY ${avow_docs_dir}/man1 DESTINATION ${CMAKE_INSTALL_MANDIR})
 install(FILES ${avow_docs_dir}/bash/avow DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 install(FILES ${avow_docs_dir}/zsh/_avow DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/site-functions)

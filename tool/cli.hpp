@@ -80,4 +80,17 @@ void add_witness(CLI::App& app, Globals& g);
 void add_capture(CLI::App& app, Globals& g);
 void add_watch(CLI::App& app, Globals& g);
 
+// The network commands: they need libcurl, gumbo or cpp-httplib, which the avow command does not load (30 ms of every
+// start on a small machine). The avow-net helper runs them: its add_timestamp, add_witness (witness and cosign),
+// add_capture and add_watch are the real ones; the avow command's (tool/core/forward.cpp) add placeholders with the
+// same names and descriptions that hand the whole command line over to the helper (docs/ARCHITECTURE.md).
+inline constexpr const char* k_about_capture = "Fetch a web page, keep the exchange as WARC, archive its main text.";
+inline constexpr const char* k_about_watch = "Fetch the archive's web sources again; record edits, report removals.";
+inline constexpr const char* k_about_timestamp =
+    "RFC 3161 trusted time: have a time-stamp authority vouch for checkpoints.";
+inline constexpr const char* k_about_witness =
+    "Run a C2SP tlog-witness that cosigns the checkpoints of logs it trusts.";
+inline constexpr const char* k_about_cosign =
+    "Ask witnesses to cosign the current checkpoint; store their cosignatures.";
+
 } // namespace avow::tool

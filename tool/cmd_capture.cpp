@@ -351,7 +351,7 @@ void run_watch(Globals& g, const WatchOpts& o) {
 } // namespace
 
 void add_capture(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand("capture", "Fetch a web page, keep the exchange as WARC, archive its main text.");
+  auto* cmd = app.add_subcommand("capture", k_about_capture);
   cmd->footer("Examples:\n"
               "  avow capture https://example.org/press/2026-03-14\n"
               "  avow capture https://example.org/pr/1 --selector '#statement' --publisher 'Example Org'\n"
@@ -386,7 +386,7 @@ void add_capture(CLI::App& app, Globals& g) {
 }
 
 void add_watch(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand("watch", "Fetch the archive's web sources again; record edits, report removals.");
+  auto* cmd = app.add_subcommand("watch", k_about_watch);
   cmd->footer("Examples:\n"
               "  avow watch\n"
               "  avow watch --source https://example.org/pr/1\n"

@@ -31,7 +31,7 @@ void print_token(const Globals& g, const Archive::Timestamp& t) {
 } // namespace
 
 void add_timestamp(CLI::App& app, Globals& g) {
-  auto* ts = app.add_subcommand("timestamp", "RFC 3161 trusted time: have a time-stamp authority vouch for checkpoints.");
+  auto* ts = app.add_subcommand("timestamp", k_about_timestamp);
   ts->footer("Examples:\n  avow -C archive timestamp fetch --tsa https://freetsa.org/tsr --tsa-cert cacert.pem\n"
              "  avow -C archive timestamp request -o checkpoint.tsq\n"
              "  avow -C archive timestamp attach reply.tsr --tsa-cert cacert.pem");

@@ -8,7 +8,7 @@
 namespace avow::tool {
 
 void add_witness(CLI::App& app, Globals& g) {
-  auto* w = app.add_subcommand("witness", "Run a C2SP tlog-witness that cosigns the checkpoints of logs it trusts.");
+  auto* w = app.add_subcommand("witness", k_about_witness);
   w->footer("Examples:\n  avow witness init /srv/witness --log \"$(avow -C archive checkpoint | head -1)+...\"\n"
             "  avow witness serve /srv/witness --listen 127.0.0.1:7380");
   w->require_subcommand(1);
@@ -90,7 +90,7 @@ void add_witness(CLI::App& app, Globals& g) {
     double timeout = 30;
   };
   auto co = std::make_shared<CosignOpts>();
-  auto* cosign = app.add_subcommand("cosign", "Ask witnesses to cosign the current checkpoint; store their cosignatures.");
+  auto* cosign = app.add_subcommand("cosign", k_about_cosign);
   cosign->footer("Example: avow -C archive cosign --witness http://127.0.0.1:7380 --witness https://w2.example.net\n"
                  "Each witness must be in the archive's key state first (avow key add WITNESS.vkey).\n"
                  "Exit 0: at least one cosignature added (failed witnesses are listed); 1: a witness holds a checkpoint\n"

@@ -11,7 +11,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" || { cat "$tmp/install.log"; fail "cmake --install"; }
 
-for f in bin/avow share/man/man1/avow.1 share/man/man1/avow-init.1 share/man/man1/avow-archive.1 \
+for f in bin/avow libexec/avow/avow-net share/man/man1/avow.1 share/man/man1/avow-init.1 share/man/man1/avow-archive.1 \
          share/man/man1/avow-key.1 share/man/man1/avow-key-generate.1 share/man/man1/avow-key-list.1 \
          share/man/man1/avow-key-add.1 share/man/man1/avow-key-revoke.1 share/man/man1/avow-key-rotate.1 \
          share/man/man1/avow-verify-proof.1 share/man/man1/avow-version.1 share/man/man1/avow-help.1 \
@@ -27,6 +27,10 @@ for f in include/archive/archive_impl.hpp include/archive/store/git_handles.hpp 
          include/archive/crypto/openssl_handles.hpp include/archive/archive.cpp bin/avow-docgen; do
   [[ ! -e $prefix/$f ]] || fail "installed but private: $f"
 done
+
+# The installed avow hands the network commands to the installed helper (PREFIX/libexec/avow/avow-net).
+"$prefix/bin/avow" capture --help | grep -q '^Usage: avow capture' || fail "installed avow capture --help: not the helper's help"
+"$prefix/bin/avow" help cosign | grep -q '^Usage: avow cosign' || fail "installed avow help cosign: not the helper's help"
 
 # One man page per command and subcommand: as many as `avow help` knows, each rendering without a groff warning.
 pages=$(ls "$prefix/share/man/man1" | wc -l)
