@@ -345,6 +345,35 @@ TEST(GitStore, ManySmallPacksAreConsolidatedWithoutLosingObjects) {
   EXPECT_EQ(run(git(dir, "count-objects -v | grep -E '^(count|garbage):'")).out, "count: 0\ngarbage: 0\n");
 }
 
+// A pack of 8 MiB or more is settled: the merges of later small packs leave it as it is (a batch of long texts writes
+// such packs, one per core, and merging them would cost seconds inside a single append).
+TEST(GitStore, LargePacksAreSettledAndNeverMergedAgain) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  std::string noise(9u << 20, '\0'); // incompressible: its pack is over 8 MiB
+  std::uint64_t x = 42;
+  for (auto& c : noise) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    c = static_cast<char>(x >> 56);
+  }
+  const Oid big = must_commit(store, {{"big", noise}}, "big\n");
+  std::vector<fs::path> large;
+  for (const auto& e : fs::directory_iterator(store.git_dir() / "objects" / "pack"))
+    if (e.path().extension() == ".pack" && fs::file_size(e.path()) >= (8u << 20)) large.push_back(e.path());
+  ASSERT_EQ(large.size(), 1u);
+  std::size_t max_packs = 0;
+  for (int i = 0; i < 24; ++i) {
+    store = std::move(GitStore::open(dir).value());
+    must_commit(store, {{fmt::format("t/{}", i), fmt::format("{}", i)}}, fmt::format("c{}\n", i));
+    max_packs = std::max(max_packs, count_packs(store.git_dir()));
+  }
+  EXPECT_LT(max_packs, 10u);                                // the small packs were merged
+  EXPECT_TRUE(fs::exists(large.front())) << large.front(); // the large one was not rewritten
+  EXPECT_EQ(store.read(big, "big"), noise);
+  EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
+}
+
 // A file that every commit rewrites a little longer (as each append rewrites its partial entry bundle
 // log/tile/entries/N.p/W, under a new name) is stored as deltas once the packs are merged, not once whole per commit.
 std::uintmax_t pack_bytes(const fs::path& git_dir) {
