@@ -290,19 +290,9 @@ Expected<std::string> explain_empty(const index::Index& idx, const index::Filter
 } // namespace
 
 Expected<std::vector<index::Row>> Archive::log(const index::Filter& filter, std::vector<std::string>& notices) const {
-  auto head = head_of(*m_impl);
-  if (!head) return std::unexpected(head.error());
-  auto idx = detail::fresh_index(*m_impl, *head, notices);
-  if (!idx) return std::unexpected(idx.error());
-  index::Filter f = filter;
-  if (auto ok = resolve_archivist(*idx, m_impl->config.log_key_id, f); !ok) return std::unexpected(ok.error());
-  auto rows = idx->log(f);
-  if (!rows) return std::unexpected(rows.error());
-  if (rows->empty()) {
-    auto why = explain_empty(*idx, f);
-    if (!why) return std::unexpected(why.error());
-    notices.push_back(std::move(*why));
-  }
+  std::vector<index::Row> rows;
+  auto n = log_each(filter, notices, [&rows](const index::Row& r) { rows.push_back(r); });
+  if (!n) return std::unexpected(n.error());
   return rows;
 }
 

@@ -754,17 +754,10 @@ Expected<std::uint64_t> Index::log_each(const Filter& filter, const std::functio
 }
 
 Expected<std::vector<Row>> Index::log(const Filter& filter) const {
-  auto w = build_where(filter);
-  if (!w) return std::unexpected(w.error());
-  std::string sql = fmt::format("SELECT {} FROM entries WHERE {} ORDER BY idx {}", k_columns, w->sql,
-                                filter.oldest_first ? "ASC" : "DESC");
-  if (filter.limit != 0) {
-    sql += " LIMIT ?";
-    const auto limit = filter.limit > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX
-                                                                             : static_cast<std::int64_t>(filter.limit);
-    w->params.emplace_back(limit);
-  }
-  return m_impl->rows(sql, w->params);
+  std::vector<Row> rows;
+  auto n = log_each(filter, [&rows](const Row& r) { rows.push_back(r); });
+  if (!n) return std::unexpected(n.error());
+  return rows;
 }
 
 Expected<std::vector<Row>> Index::by_id_prefix(std::string_view prefix) const {

@@ -30,9 +30,8 @@ bool takes_value(std::string_view opt) {
 }
 
 char** g_argv = nullptr; // the command line main() was given, for the placeholders' callbacks
-int g_argc = 0;
 
-[[noreturn]] void exec_helper(int argc, char** argv, std::string_view command) {
+[[noreturn]] void exec_helper(char** argv, std::string_view command) {
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
   const auto helper = ec ? std::nullopt : find_network_helper(self.parent_path());
@@ -43,7 +42,6 @@ int g_argc = 0;
                  static_cast<int>(command.size()), command.data());
     std::exit(exit_code::io);
   }
-  (void)argc;
   std::fflush(stdout);
   std::fflush(stderr);
   ::execv(helper->c_str(), argv);
@@ -60,7 +58,7 @@ void add_placeholder(CLI::App& app, const char* name, const char* about) {
   cmd->set_help_flag();
   cmd->prefix_command();
   cmd->allow_extras();
-  cmd->callback([name] { exec_helper(g_argc, g_argv, name); });
+  cmd->callback([name] { exec_helper(g_argv, name); });
 }
 
 } // namespace
@@ -94,9 +92,8 @@ std::optional<fs::path> find_network_helper(const fs::path& avow_dir) {
 }
 
 void hand_over_network_command(int argc, char** argv) {
-  g_argc = argc;
   g_argv = argv;
-  if (const auto command = network_command(argc, argv)) exec_helper(argc, argv, *command);
+  if (const auto command = network_command(argc, argv)) exec_helper(argv, *command);
 }
 
 void add_capture(CLI::App& app, Globals&) { add_placeholder(app, "capture", k_about_capture); }
