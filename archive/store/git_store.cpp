@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <mutex>
 #include <set>
 #include <system_error>
 
@@ -201,18 +202,38 @@ Expected<Oid> Oid::from_hex(std::string_view hex) {
   return out;
 }
 
+namespace {
+std::once_flag g_libgit2_options;
+} // namespace
+
 LibGit2Session::LibGit2Session() {
   git_libgit2_init();
-  // Packs, indexes and refs are fsynced, so a crash after the ref moved cannot lose the objects.
-  git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
-  // Keep parsed trees in libgit2's object cache whatever their size: texts/ and its fan-out folders hold up to 256
-  // entries (over the default 4 KiB limit), and every path lookup walks them, so without this each read of a text
-  // inflated the same trees again.
-  git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, static_cast<size_t>(1) << 20);
+  // Set once per process, so that ObjectCacheLimit's setting holds while stores are opened under it.
+  std::call_once(g_libgit2_options, [] {
+    // Packs, indexes and refs are fsynced, so a crash after the ref moved cannot lose the objects.
+    git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+    // Keep parsed trees in libgit2's object cache whatever their size: texts/ and its fan-out folders hold up to 256
+    // entries (over the default 4 KiB limit), and every path lookup walks them, so without this each read of a text
+    // inflated the same trees again.
+    git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, static_cast<size_t>(1) << 20);
+    // Memory that stays flat as an archive grows (issue 11): by default libgit2 maps packs in 1 GiB windows up to
+    // 8 GiB and caches up to 256 MiB of parsed objects in each repository, so reading every object of a large archive
+    // (verify, reindex) held most of its packs in memory. Windows are recycled least recently used first.
+    git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, static_cast<size_t>(16) << 20);
+    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, static_cast<size_t>(64) << 20);
+    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(k_object_cache_bytes));
+  });
 }
 LibGit2Session::LibGit2Session(const LibGit2Session&) : LibGit2Session() {}
 LibGit2Session::LibGit2Session(LibGit2Session&&) noexcept : LibGit2Session() {}
 LibGit2Session::~LibGit2Session() { git_libgit2_shutdown(); }
+
+ObjectCacheLimit::ObjectCacheLimit(std::size_t bytes) {
+  git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(bytes));
+}
+ObjectCacheLimit::~ObjectCacheLimit() {
+  git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(k_object_cache_bytes));
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -518,7 +539,7 @@ namespace {
 struct WalkState {
   git_odb* odb;
   std::string prefix; // "" or "dir/"
-  std::vector<TreeEntry>* out;
+  const std::function<Expected<void>(TreeEntry&&)>* fn;
   std::optional<Error> error;
 };
 
@@ -538,7 +559,7 @@ Expected<std::optional<EntryKind>> entry_kind(const git_tree_entry* e) {
 
 Expected<TreeEntry> make_entry(git_odb* odb, std::string path, const git_tree_entry* e, EntryKind kind) {
   TreeEntry out{std::move(path), kind, 0, from_git(*git_tree_entry_id(e))};
-  if (kind != EntryKind::gitlink) {
+  if (kind != EntryKind::gitlink && odb) { // no odb: the size is not wanted
     std::size_t size = 0;
     git_object_t type = GIT_OBJECT_INVALID;
     if (int rc = git_odb_read_header(&size, &type, odb, git_tree_entry_id(e)); rc < 0)
@@ -561,13 +582,28 @@ int walk_cb(const char* root, const git_tree_entry* entry, void* payload) {
     st->error = e.error();
     return -1;
   }
-  st->out->push_back(std::move(*e));
+  if (auto ok = (*st->fn)(std::move(*e)); !ok) {
+    st->error = ok.error();
+    return -1;
+  }
   return 0;
 }
 
 } // namespace
 
 Expected<std::vector<TreeEntry>> GitStore::list_entries(const Oid& commit, std::string_view prefix) const {
+  std::vector<TreeEntry> out;
+  auto walked = for_each_entry(commit, prefix, [&](TreeEntry&& e) -> Expected<void> {
+    out.push_back(std::move(e));
+    return {};
+  });
+  if (!walked) return std::unexpected(walked.error());
+  return out;
+}
+
+Expected<void> GitStore::for_each_entry(const Oid& commit, std::string_view prefix,
+                                        const std::function<Expected<void>(TreeEntry&&)>& fn, Sizes sizes) const {
+  git_odb* odb = sizes == Sizes::read ? m_repo->odb.get() : nullptr;
   git_repository* repo = m_repo->repo.get();
   std::string folder(prefix);
   while (!folder.empty() && folder.back() == '/') folder.pop_back();
@@ -576,21 +612,19 @@ Expected<std::vector<TreeEntry>> GitStore::list_entries(const Oid& commit, std::
   }
   auto root = commit_tree(repo, commit);
   if (!root) return std::unexpected(root.error());
-  std::vector<TreeEntry> out;
   TreePtr sub;
   git_tree* walk_root = root->get();
   if (!folder.empty()) {
     auto entry = entry_at(root->get(), folder);
     if (!entry) return std::unexpected(entry.error());
-    if (!*entry) return out;
+    if (!*entry) return {};
     const git_tree_entry* e = (*entry)->get();
     auto kind = entry_kind(e);
     if (!kind) return std::unexpected(kind.error());
     if (*kind) {
-      auto one = make_entry(m_repo->odb.get(), folder, e, **kind);
+      auto one = make_entry(odb, folder, e, **kind);
       if (!one) return std::unexpected(one.error());
-      out.push_back(std::move(*one));
-      return out;
+      return fn(std::move(*one));
     }
     git_tree* t = nullptr;
     if (int rc = git_tree_lookup(&t, repo, git_tree_entry_id(e)); rc < 0)
@@ -598,12 +632,12 @@ Expected<std::vector<TreeEntry>> GitStore::list_entries(const Oid& commit, std::
     sub.reset(t);
     walk_root = t;
   }
-  WalkState st{m_repo->odb.get(), folder.empty() ? std::string() : folder + "/", &out, std::nullopt};
+  WalkState st{odb, folder.empty() ? std::string() : folder + "/", &fn, std::nullopt};
   if (int rc = git_tree_walk(walk_root, GIT_TREEWALK_PRE, walk_cb, &st); rc < 0) {
     if (st.error) return std::unexpected(*st.error);
     return git_failure(rc, ErrorCode::git, "cannot list '{}' in commit {}", folder, commit.hex());
   }
-  return out;
+  return {};
 }
 
 Expected<std::vector<std::pair<std::string, std::uint64_t>>> GitStore::list(const Oid& commit,

@@ -56,9 +56,12 @@ enum class EntryKind { blob, executable, symlink, gitlink };
 struct TreeEntry {
   std::string path;
   EntryKind kind;
-  std::uint64_t size; // blob size; 0 for a gitlink
+  std::uint64_t size; // blob size; 0 for a gitlink (and from GitStore::for_each_entry with Sizes::skip)
   Oid id{};           // the object the entry names (read it with read_object)
 };
+
+// The most memory libgit2's caches of parsed objects (trees, commits) may hold, over all repositories of the process.
+inline constexpr std::size_t k_object_cache_bytes = std::size_t{16} << 20;
 
 // Keeps libgit2 initialised for as long as it lives (git_libgit2_init/shutdown are refcounted).
 // Every copy or move holds its own reference.
@@ -131,6 +134,17 @@ class Transaction {
   std::unique_ptr<detail::TxState> m_state;
 };
 
+// Sets libgit2's object cache limit (process-wide) to `bytes` while it lives, then back to k_object_cache_bytes: a
+// walk that reads the same trees again (verify's diff of each commit with its parent) is quicker with a larger one.
+// Objects cached above the default stay until their repository is closed, so use it with a store opened for the walk.
+class ObjectCacheLimit {
+ public:
+  explicit ObjectCacheLimit(std::size_t bytes);
+  ~ObjectCacheLimit();
+  ObjectCacheLimit(const ObjectCacheLimit&) = delete;
+  ObjectCacheLimit& operator=(const ObjectCacheLimit&) = delete;
+};
+
 class GitStore {
  public:
   // Whether the repository has a checked-out working tree. An archive has none (Worktree::no): its
@@ -199,6 +213,13 @@ class GitStore {
                                                                     std::string_view prefix) const;
   // Like list(), with each entry's kind, gitlinks included.
   Expected<std::vector<TreeEntry>> list_entries(const Oid& commit, std::string_view prefix) const;
+  // Like list_entries(), handing each entry to `fn` as it is found instead of collecting them (a tree of millions
+  // of files is walked without holding its listing); an error `fn` returns stops the walk and is returned. With
+  // Sizes::skip every size is 0: reading a blob's size costs an object header lookup, which dominates the walk of a
+  // large tree, and a caller that reads the blobs anyway does not need it.
+  enum class Sizes { read, skip };
+  Expected<void> for_each_entry(const Oid& commit, std::string_view prefix,
+                                const std::function<Expected<void>(TreeEntry&&)>& fn, Sizes sizes = Sizes::read) const;
 
   // Get/set a key of the repository's local config (.git/config), e.g. "avow.logkey". get returns
   // nullopt when unset locally (global and system config are not consulted).

@@ -264,21 +264,26 @@ bool sorted_by_path(std::span<const store::TreeEntry> tree) {
 std::optional<Problem> check_text_claim(const store::GitStore& store, std::span<const store::TreeEntry> tree,
                                         const TextClaim& claim, bool quick) {
   // A gitlink is not a blob: read() does not find one either.
-  const auto find = [&](const std::string& path) -> const store::TreeEntry* {
+  const FindBlob find = [&](const std::string& path) -> std::optional<ListedBlob> {
     const auto it = std::lower_bound(tree.begin(), tree.end(), path,
                                      [](const store::TreeEntry& e, const std::string& p) { return e.path < p; });
-    if (it == tree.end() || it->path != path || it->kind == store::EntryKind::gitlink) return nullptr;
-    return &*it;
+    if (it == tree.end() || it->path != path || it->kind == store::EntryKind::gitlink) return std::nullopt;
+    return ListedBlob{it->id, it->size};
   };
+  return check_text_claim(store, find, claim, quick);
+}
+
+std::optional<Problem> check_text_claim(const store::GitStore& store, const FindBlob& find, const TextClaim& claim,
+                                        bool quick) {
   const auto read = [&](const std::string& path) -> std::optional<std::string> {
-    const store::TreeEntry* e = find(path);
+    const auto e = find(path);
     if (!e) return std::nullopt;
     auto blob = store.read_object(e->id);
     if (!blob) return std::nullopt;
     return std::move(*blob);
   };
   const auto size = [&](const std::string& path) -> std::optional<std::uint64_t> {
-    const store::TreeEntry* e = find(path);
+    const auto e = find(path);
     if (!e) return std::nullopt;
     return e->size;
   };

@@ -9,6 +9,8 @@
 #include <archive/verify/verify.hpp>
 
 #include <chrono>
+#include <climits>
+#include <functional>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -63,7 +65,12 @@ const StoredToken* earliest_covering(const std::vector<StoredToken>& tokens, std
 
 // What verify gives the token check.
 struct TimestampInput {
-  std::vector<std::optional<std::string>> captured; // per log entry: a statement's `captured`, nullopt otherwise
+  // Per log entry: a statement's `captured` in seconds since the epoch, k_no_capture for a key event or a time that
+  // does not parse (the record check reports that). Eight bytes an entry, so a log of millions fits.
+  static constexpr std::int64_t k_no_capture = INT64_MIN;
+  std::vector<std::int64_t> captured;
+  // The verbatim `captured` of entry i, for the message of a problem (read again only then).
+  std::function<std::string(std::uint64_t)> captured_text;
 };
 // Check every token at `head` (called once by verify::run): problems timestamp_invalid, timestamp_mismatch,
 // captured_after_timestamp; the token files are added to `expected_files`; the report's token summary is filled.

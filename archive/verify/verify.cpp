@@ -15,8 +15,12 @@
 #include <archive/verify/log_reader.hpp>
 #include <archive/verify/timestamps.hpp>
 #include <archive/store/writer_lock.hpp>
+#include <archive/util/time.hpp>
 
 #include <algorithm>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <charconv>
 #include <atomic>
 #include <map>
@@ -86,17 +90,27 @@ public:
     m_log_key = *verifier;
 
     // Which log key signs what depends on the key events of the log, so the commits are read first, then the entries
-    // of the latest checkpoint, then the key state they make is followed along the commits.
+    // of the latest checkpoint, a window at a time (so that memory does not grow with the log), then the key state
+    // they make is followed along the commits.
     if (auto ok = check_commits(); !ok) return std::unexpected(ok.error());
     const bool head_readable = !m_commits.empty() && m_commits.back().parsed.has_value();
+    m_states.assign(1, {0, record::initial_key_state(m_log_key.key)});
     std::optional<Error> unreadable;
     if (head_readable) {
-      auto entries = read_entries(m_store, m_head, m_commits.back().parsed->size);
-      if (entries) m_entries = std::move(*entries);
-      else unreadable = entries.error();
+      if (auto ok = check_entries_in_windows(m_commits.back().parsed->size); !ok) {
+        unreadable = ok.error();
+        forget_entries();
+      }
     }
-    parse_entries();
-    follow_key_state();
+    flush(m_parse_problems);
+    // Of one entry: a duplicate first, then what its key says, then its supersedes, as the checks run in that order
+    // for each entry.
+    std::vector<Problem> records = std::move(m_duplicate_problems);
+    for (auto* more : {&m_key_problems, &m_supersedes_problems})
+      for (auto& p : *more) records.push_back(std::move(p));
+    std::stable_sort(records.begin(), records.end(),
+                     [](const Problem& a, const Problem& b) { return a.entry.value_or(0) < b.entry.value_or(0); });
+    flush(records);
     check_commit_keys();
     if (m_checkpoints.empty() || !m_checkpoints.back().valid) {
       problem("checkpoint_invalid", {}, m_head.hex(), std::string(record::k_checkpoint_path),
@@ -111,10 +125,11 @@ public:
       problem("entry_bundle_invalid", {}, {}, std::nullopt, unreadable->message);
       return finish();
     }
-    m_report.entries = m_entries.size();
+    m_report.entries = m_size;
+    m_report.texts = m_texts_claimed + m_unlisted_texts.size();
     check_log();
-    check_entries();
-    check_texts();
+    flush(m_signature_problems);
+    flush(m_text_problems);
     check_timestamps(m_store, m_head, timestamp_input(), m_options, m_report, m_expected_files);
     check_files();
     return finish();
@@ -128,11 +143,17 @@ private:
     bool valid = false;
   };
 
+  // Record a problem: in the report, or in the buffer m_sink names while the entries are checked a window at a time
+  // (each kind of check keeps its own buffer, so the report lists them in the same order whatever the window size).
   void problem(std::string kind, std::optional<std::uint64_t> entry, std::optional<std::string> commit,
                std::optional<std::string> path, std::string message, std::vector<std::string> evidence = {}) {
     std::lock_guard lock(m_mutex);
-    m_report.problems.push_back(
-        {std::move(kind), entry, std::move(commit), std::move(path), std::move(message), std::move(evidence)});
+    (m_sink ? *m_sink : m_report.problems)
+        .push_back({std::move(kind), entry, std::move(commit), std::move(path), std::move(message), std::move(evidence)});
+  }
+  void flush(std::vector<Problem>& buffer) {
+    for (auto& p : buffer) m_report.problems.push_back(std::move(p));
+    buffer = {};
   }
 
   // The note of the checkpoint at `commit`, for evidence (empty if it cannot be read).
@@ -173,9 +194,27 @@ private:
   // SPEC 7.1: history is linear, each commit only appends, and its SSHSIG is well formed (which log key must have
   // made it is checked in check_commit_keys). Also reads the checkpoint and log/keys of every commit.
   Expected<void> check_commits() {
+    // Each diff reads the trees of a commit its predecessor's diff read too: a larger cache keeps them, in a store
+    // opened for this walk and closed after it, so that the memory goes back before the entries are read.
+    std::optional<store::GitStore> walker;
+    {
+      store::ObjectCacheLimit larger(k_commit_walk_cache_bytes);
+      if (auto opened = store::GitStore::open(m_store.workdir())) walker.emplace(std::move(*opened));
+      if (walker) {
+        auto walked = check_commits(*walker);
+        walker.reset();
+#ifdef __GLIBC__
+        malloc_trim(0); // the cache's memory goes back to the system, not only to the heap
+#endif
+        return walked;
+      }
+    }
+    return check_commits(m_store);
+  }
+  Expected<void> check_commits(const store::GitStore& store) {
     std::optional<store::Oid> previous;
     std::uint64_t index = 0;
-    auto walked = m_store.for_each_commit_from(m_head, [&](const store::CommitInfo& c) -> Expected<void> {
+    auto walked = store.for_each_commit_from(m_head, [&](const store::CommitInfo& c) -> Expected<void> {
       const std::string id = c.id.hex();
       ++m_report.commits;
       if (index == 0 ? !c.parents.empty() : (c.parents.size() != 1 || !previous || c.parents[0] != *previous))
@@ -198,7 +237,7 @@ private:
       }
       if (previous) {
         // Additions are always allowed (change_rule), so they are not listed: a large batch adds every file anew.
-        auto changes = m_store.diff_except_added(previous, c.id);
+        auto changes = store.diff_except_added(previous, c.id);
         if (!changes) return std::unexpected(changes.error());
         for (const auto& ch : *changes) {
           const ChangeRule rule = change_rule(ch);
@@ -213,7 +252,7 @@ private:
         problem("checkpoint_invalid", {}, id, std::string(record::k_checkpoint_path),
                 fmt::format("checkpoint of commit {}: {}", id.substr(0, 12), why));
       };
-      if (auto text = m_store.read(c.id, record::k_checkpoint_path); !text) {
+      if (auto text = store.read(c.id, record::k_checkpoint_path); !text) {
         bad_checkpoint(text.error().message);
       } else if (auto note = log::parse_note(*text); !note) {
         bad_checkpoint(fmt::format("log/checkpoint: {}", note.error().message));
@@ -225,7 +264,7 @@ private:
         at.note = std::move(*note);
         at.parsed = std::move(*cp);
       }
-      auto keys = m_store.read_if_exists(c.id, record::k_key_state_path);
+      auto keys = store.read_if_exists(c.id, record::k_key_state_path);
       if (!keys) return std::unexpected(keys.error());
       at.keys_jcs = std::move(*keys);
       m_commits.push_back(std::move(at));
@@ -369,7 +408,7 @@ private:
     }
     // Beyond the entries read (a bundle is unreadable, or the checkpoint is larger than the log) the key state cannot
     // be recomputed; entry_bundle_invalid or checkpoint_beyond_log names that problem.
-    if (size > m_entries.size()) {
+    if (size > m_size) {
       seen_extension = seen_extension || extension->has_value();
       return;
     }
@@ -395,35 +434,359 @@ private:
     }
   }
 
-  // SPEC 7.4: the tiles match the entries, and every checkpoint that ever stood is a prefix of this log.
-  void check_log() {
-    const std::size_t n = m_entries.size();
-    m_leaves.resize(n);
-    parallel_for(n, job_count(m_options.jobs), [&](unsigned, std::size_t i) { m_leaves[i] = log::leaf_hash(m_entries[i]); });
+  // One text or original in the compact listing.
+  struct Listed {
+    crypto::Digest digest;
+    store::Oid id;
+    store::EntryKind kind;
+    bool expected; // named by an entry
+    std::uint64_t size;
+  };
+  // One log entry's record, for check_records.
+  struct RecordAt {
+    crypto::Digest id;
+    std::uint64_t index : 62;
+    std::uint64_t statement : 1; // a statement (not a key event)
+    std::uint64_t known : 1;     // a statement with one signature: later entries may supersede it
+  };
+  struct Supersedes {
+    std::uint64_t entry;
+    std::string target; // record id
+    std::string uri;    // the superseding statement's source
+  };
 
-    // Expected hash tiles, compared with what is stored; bundles were checked while reading the entries.
-    std::map<std::string, Bytes> expected;
-    log::TileBuilder builder([&](log::TileWrite&& t) { expected.emplace(std::move(t.path), std::move(t.data)); },
-                             log::TileBuilder::Bundles::no);
+
+  // ---- The entries, a window at a time ----
+
+  // The entries are read, parsed and checked Options::window at a time (a multiple of the 256 entries of a bundle);
+  // what is kept for the whole log is a few dozen bytes an entry: its record id, its text's place in the tree
+  // listing, its capture time when the archive holds time-stamp tokens.
+  std::uint64_t window() const {
+    const std::uint64_t bundles = std::clamp<std::uint64_t>(m_options.window / 256 + (m_options.window % 256 != 0), 1, 1u << 20);
+    return bundles * 256;
+  }
+  // The object cache while check_commits diffs the commits (store::ObjectCacheLimit).
+  static constexpr std::size_t k_commit_walk_cache_bytes = std::size_t{48} << 20;
+
+  // SPEC 7.2 to 7.4 for the `n` entries of the head's checkpoint: each window is parsed (7.2), its key state followed,
+  // its leaves hashed into the tiles and the checkpoint roots (7.4), its signatures and texts checked (7.2, 7.3).
+  // Fails when an entry bundle cannot be read; the caller then forgets what the windows before found.
+  Expected<void> check_entries_in_windows(std::uint64_t n) {
+    m_size = n;
+    prepare_listing();
+    prepare_roots();
+    m_state = m_states.front().second;
+    auto listed = m_store.list(m_head, record::k_timestamps_prefix.substr(0, record::k_timestamps_prefix.size() - 1));
+    m_has_tokens = listed && !listed->empty();
+    m_records.reserve(std::min<std::uint64_t>(n, 1u << 20)); // a hostile size must not allocate before reading
+    log::TileBuilder tiles([&](log::TileWrite&& t) { compare_tile(std::move(t)); }, log::TileBuilder::Bundles::no);
+    log::CompactRange range;
+    take_roots(range);
+    for (std::uint64_t first = 0; first < n; first += window()) {
+      const std::uint64_t end = std::min(n, first + window());
+      {
+        auto entries = read_entries(m_store, m_head, end, first);
+        if (!entries) return std::unexpected(entries.error());
+        parse_window(first, *entries);
+      }
+      follow_key_state(first);
+      hash_window(tiles, range);
+      check_signatures(first);
+      check_texts(first);
+      keep_capture_times(first);
+    }
+    if (!m_log_invalid)
+      for (auto& t : tiles.partial_tiles()) compare_tile(std::move(t));
+    m_parsed = {};
+    m_leaves = {};
+    m_to_check = {};
+    check_records();
+    return {};
+  }
+
+  // What the windows found, forgotten: a bundle could not be read, and the report says only that.
+  void forget_entries() {
+    m_parse_problems = {};
+    m_key_problems = {};
+    m_duplicate_problems = {};
+    m_supersedes_problems = {};
+    m_tile_problems = {};
+    m_signature_problems = {};
+    m_text_problems = {};
+    m_states.resize(1);
+    m_report.statements = 0;
+    m_key_files.clear();
+    m_key_pubs.clear();
+    m_key_events = 0;
+    m_records = {};
+    m_supersedes = {};
+    m_roots = {};
+    m_captured = {};
+    m_size = 0;
+  }
+
+  // SPEC 7.2: every entry of the window is canonical and matches its schema; its leaf hash is kept for hash_window.
+  void parse_window(std::uint64_t first, const std::vector<std::string>& entries) {
+    const std::size_t w = entries.size();
+    m_parsed.clear();
+    m_parsed.resize(w);
+    m_leaves.resize(w);
+    m_sink = &m_parse_problems;
+    parallel_for(w, job_count(m_options.jobs), [&](unsigned, std::size_t k) {
+      std::optional<Problem> bad;
+      m_parsed[k] = parse_entry(first + k, entries[k], bad);
+      m_leaves[k] = log::leaf_hash(entries[k]);
+      if (bad) problem(bad->kind, bad->entry, bad->commit, bad->path, bad->message);
+    }, [&](std::size_t done) {
+      if (m_options.quick) report_progress(first + done, m_size); // a full verify reports its signature checks instead
+    });
+    m_sink = nullptr;
+  }
+
+  // SPEC 7.2: every entry is signed by a key trusted at that point: key events by the log key in force, statements by
+  // an archivist key added before them and not revoked before them (record::apply, the writer's rule). Follows the key
+  // state along the window (m_state, m_states) and chooses the key each signature is checked with; keeps each
+  // record's id for check_records.
+  void follow_key_state(std::uint64_t first) {
+    const std::size_t w = m_parsed.size();
+    m_sink = &m_key_problems;
+    m_to_check.assign(w, {});
+    for (std::size_t k = 0; k < w; ++k) {
+      const std::uint64_t i = first + k;
+      auto& p = m_parsed[k];
+      if (!p.ok) continue;
+      RecordAt at{};
+      const std::string id = record::record_id(p.envelope.payload);
+      if (auto bytes = from_hex(id); bytes && bytes->size() == at.id.size())
+        std::copy(bytes->begin(), bytes->end(), at.id.begin());
+      at.index = i;
+      at.statement = p.statement.has_value();
+      const EntryKey judged = entry_key(m_state, p, i, [&](Problem&& pr) {
+        problem(std::move(pr.kind), pr.entry, std::move(pr.commit), std::move(pr.path), std::move(pr.message));
+      });
+      if (p.envelope.signatures.size() == 1) {
+        m_to_check[k] = judged.key;
+        if (p.key_event) {
+          ++m_key_events;
+          if (judged.key) {
+            if (p.key_event->kind == "key.add") {
+              m_key_files.insert(record::key_path(p.key_event->key_id));
+              m_key_pubs[p.key_event->key_id] = p.key_event->public_key;
+            }
+            if (judged.applied) m_states.push_back({i + 1, m_state});
+          }
+        } else {
+          ++m_report.statements;
+          const auto& st = *p.statement;
+          if (st.supersedes) m_supersedes.push_back({i, *st.supersedes, st.source.uri});
+          at.known = true; // a statement later entries may supersede
+        }
+      }
+      m_records.push_back(at);
+    }
+    m_sink = nullptr;
+  }
+
+  // SPEC 7.2, over the whole log once the windows are read: one record appears once; a `supersedes` names an earlier
+  // statement of the same source. The record ids are sorted (40 bytes an entry) instead of kept in a hash map; the
+  // source of a superseded statement is read again from its bundle.
+  void check_records() {
+    m_sink = &m_duplicate_problems;
+    std::sort(m_records.begin(), m_records.end(), [](const RecordAt& a, const RecordAt& b) {
+      return a.id != b.id ? a.id < b.id : a.index < b.index;
+    });
+    for (std::size_t g = 0; g < m_records.size();) {
+      std::size_t e = g + 1;
+      while (e < m_records.size() && m_records[e].id == m_records[g].id) ++e;
+      for (std::size_t k = g + 1; k < e; ++k)
+        problem("duplicate_record", static_cast<std::uint64_t>(m_records[k].index), {}, std::nullopt,
+                fmt::format("entry {} repeats record {} of entry {}: one record must appear once in the log",
+                            static_cast<std::uint64_t>(m_records[k].index), to_hex(m_records[k].id).substr(0, 16),
+                            static_cast<std::uint64_t>(m_records[g].index)));
+      g = e;
+    }
+    m_sink = &m_supersedes_problems;
+    struct SourceCheck {
+      const Supersedes* s;
+      std::uint64_t target; // the first entry holding the superseded record
+    };
+    std::vector<SourceCheck> sources;
+    for (const auto& s : m_supersedes) {
+      RecordAt key{};
+      bool known = false;
+      const RecordAt* target = nullptr;
+      if (auto bytes = from_hex(s.target); bytes && bytes->size() == key.id.size()) {
+        std::copy(bytes->begin(), bytes->end(), key.id.begin());
+        auto it = std::lower_bound(m_records.begin(), m_records.end(), key,
+                                   [](const RecordAt& a, const RecordAt& b) { return a.id < b.id; });
+        if (it != m_records.end() && it->id == key.id) target = &*it;
+        for (; it != m_records.end() && it->id == key.id && it->index < s.entry; ++it) known = known || it->known;
+      }
+      if (!known)
+        problem("supersedes_unknown", s.entry, {}, std::nullopt,
+                fmt::format("entry {} supersedes {}, which is not an earlier statement", s.entry, s.target.substr(0, 16)));
+      else if (target->statement)
+        sources.push_back({&s, target->index});
+    }
+    std::sort(sources.begin(), sources.end(), [](const SourceCheck& a, const SourceCheck& b) { return a.target < b.target; });
+    std::optional<std::uint64_t> bundle;
+    std::vector<std::string> entries;
+    for (const auto& c : sources) {
+      if (bundle != c.target / 256) {
+        bundle = c.target / 256;
+        auto read = read_entries(m_store, m_head, std::min(m_size, (*bundle + 1) * 256), *bundle * 256);
+        entries = read ? std::move(*read) : std::vector<std::string>{};
+      }
+      const std::uint64_t k = c.target - *bundle * 256;
+      if (k >= entries.size()) continue; // read once already in the windows; cannot fail now but for a race
+      std::optional<Problem> bad;
+      const ParsedEntry target = parse_entry(c.target, entries[k], bad);
+      if (target.statement && target.statement->source.uri != c.s->uri)
+        problem("supersedes_other_source", c.s->entry, {}, std::nullopt,
+                fmt::format("entry {} supersedes {} of entry {}, a statement of another source: a new version must "
+                            "have the same source", c.s->entry, c.s->target.substr(0, 16), c.target));
+    }
+    m_sink = nullptr;
+  }
+
+  // SPEC 7.2: each signature of the window verifies under the key follow_key_state chose for it.
+  void check_signatures(std::uint64_t first) {
+    if (m_options.quick) return;
+    const std::size_t w = m_parsed.size();
+    // Each signer's key parsed once, not once per entry.
+    for (const auto& k : m_to_check)
+      if (k && !m_verify_keys.contains(*k)) m_verify_keys.emplace(*k, crypto::VerifyKey::make(*k));
+    m_sink = &m_signature_problems;
+    parallel_for(w, job_count(m_options.jobs), [&](unsigned, std::size_t k) {
+      if (!m_to_check[k]) return;
+      const std::uint64_t i = first + k;
+      const auto& env = m_parsed[k].envelope;
+      const auto& key = m_verify_keys.at(*m_to_check[k]);
+      if (!key || !record::verify(env, env.signatures[0], *key))
+        problem("signature_invalid", i, {}, std::nullopt,
+                fmt::format("entry {}: the signature by {} does not verify", i, env.signatures[0].keyid.substr(0, 16)));
+    }, [&](std::size_t done) { report_progress(first + done, m_size); });
+    m_sink = nullptr;
+  }
+
+  // SPEC 7.3: every text of the window is present, hashes to its name, is canonical; every original canonicalizes to
+  // its text. Each distinct claim is checked once in a window; a claim found wrong is remembered so that a later
+  // window does not report it again (one found right is simply checked again: it is right again).
+  void check_texts(std::uint64_t first) {
+    std::vector<TextClaim> jobs;
+    std::vector<std::string> keys;
+    std::unordered_set<std::string> seen;
+    for (std::size_t k = 0; k < m_parsed.size(); ++k) {
+      const auto& p = m_parsed[k];
+      if (!p.ok || !p.statement) continue;
+      const auto& st = *p.statement;
+      mark_text(st.text.sha256);
+      // Every distinct claim is checked: the same text named with another byte count, or with another original,
+      // is a separate job.
+      if (st.original) mark_expected(record::original_path(st.original->sha256));
+      TextClaim claim = text_claim(first + k, st);
+      std::string key = claim_key(claim);
+      if (m_bad_claims.contains(key) || !seen.insert(key).second) continue;
+      jobs.push_back(std::move(claim));
+      keys.push_back(std::move(key));
+    }
+    m_sink = &m_text_problems;
+    const auto found = [&](std::size_t j, std::optional<Problem>&& bad) {
+      if (!bad) return;
+      {
+        std::lock_guard lock(m_mutex);
+        m_bad_claims.insert(keys[j]);
+      }
+      problem(bad->kind, bad->entry, bad->commit, bad->path, bad->message);
+    };
+    // Presence, sizes and object ids come from the one listing of the whole tree (check_files needs it too), instead
+    // of a path lookup per file and, for --quick, reading every text just for its length.
+    const FindBlob find = [this](const std::string& path) { return find_listed(path); };
+    if (m_compact && m_options.quick) {
+      for (std::size_t j = 0; j < jobs.size(); ++j) found(j, check_text_claim(m_store, find, jobs[j], true));
+      m_sink = nullptr;
+      return;
+    }
+    const unsigned threads = job_count(m_options.jobs);
+    m_stores.resize(std::max<std::size_t>(m_stores.size(), threads));
+    parallel_for(jobs.size(), threads, [&](unsigned worker, std::size_t j) {
+      auto& st = m_stores[worker];
+      if (!st) {
+        auto opened = store::GitStore::open(m_store.workdir());
+        if (!opened) {
+          problem("io", {}, {}, std::nullopt, opened.error().message);
+          return;
+        }
+        st.emplace(std::move(*opened));
+      }
+      found(j, m_compact ? check_text_claim(*st, find, jobs[j], m_options.quick)
+                         : check_text_claim(*st, m_head, jobs[j], m_options.quick));
+    });
+    m_sink = nullptr;
+  }
+
+  // The capture times of the window's statements, for the RFC 3161 token check (only when the archive holds tokens).
+  void keep_capture_times(std::uint64_t first) {
+    if (!m_has_tokens) return;
+    m_captured.resize(first + m_parsed.size(), TimestampInput::k_no_capture);
+    for (std::size_t k = 0; k < m_parsed.size(); ++k) {
+      const auto& p = m_parsed[k];
+      if (!p.ok || !p.statement) continue;
+      if (auto t = parse_rfc3339_utc(p.statement->captured)) m_captured[first + k] = t->time_since_epoch().count();
+    }
+  }
+
+  // SPEC 7.4, as the leaves arrive: the hash tiles they make are compared with the stored ones, and the roots at the
+  // sizes of the checkpoints are kept for check_log.
+  void hash_window(log::TileBuilder& tiles, log::CompactRange& range) {
     for (const auto& leaf : m_leaves) {
-      if (auto ok = builder.append_leaf_hash(leaf); !ok) {
-        problem("log_invalid", {}, {}, std::nullopt, ok.error().message);
-        return;
-      }
+      if (!m_log_invalid)
+        if (auto ok = tiles.append_leaf_hash(leaf); !ok) m_log_invalid = ok.error().message;
+      range.append(leaf);
+      take_roots(range);
     }
-    for (auto& t : builder.partial_tiles()) expected.emplace(std::move(t.path), std::move(t.data));
-    for (const auto& [path, data] : expected) {
-      const std::string full = std::string(record::k_log_prefix) + path;
-      m_expected_files.insert(full);
-      auto stored = m_store.read(m_head, full);
-      if (!stored) {
-        problem("tile_missing", {}, {}, full, fmt::format("hash tile '{}' is missing", full));
-        continue;
-      }
-      if (!crypto::equal_constant_time(as_bytes(*stored), data))
-        problem("tile_mismatch", {}, {}, full,
-                fmt::format("hash tile '{}' does not match the hashes of the entries", full));
+  }
+  void take_roots(const log::CompactRange& range) {
+    while (m_next_root < m_roots.size() && m_roots[m_next_root].first == range.size()) m_roots[m_next_root++].second = range.root();
+  }
+  // The sizes whose roots check_log needs: every checkpoint of the history that parses, and the one this copy saw.
+  void prepare_roots() {
+    for (const auto& c : m_commits)
+      if (c.parsed && c.parsed->size <= m_size) m_roots.push_back({c.parsed->size, {}});
+    if (m_options.seen_checkpoint)
+      if (auto note = log::parse_note(*m_options.seen_checkpoint))
+        if (auto cp = log::parse_checkpoint_text(note->text); cp && cp->size <= m_size) m_roots.push_back({cp->size, {}});
+    std::sort(m_roots.begin(), m_roots.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    m_roots.erase(std::unique(m_roots.begin(), m_roots.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
+                  m_roots.end());
+  }
+  // The root of the first `size` leaves (a size prepare_roots listed).
+  const log::Hash& root_at(std::uint64_t size) const {
+    return std::lower_bound(m_roots.begin(), m_roots.end(), size, [](const auto& r, std::uint64_t s) { return r.first < s; })
+        ->second;
+  }
+  void compare_tile(log::TileWrite&& t) {
+    const std::string full = std::string(record::k_log_prefix) + t.path;
+    m_expected_files.insert(full);
+    auto stored = m_store.read(m_head, full);
+    if (!stored)
+      m_tile_problems.push_back({"tile_missing", {}, {}, full, fmt::format("hash tile '{}' is missing", full), {}});
+    else if (!crypto::equal_constant_time(as_bytes(*stored), t.data))
+      m_tile_problems.push_back({"tile_mismatch", {}, {}, full,
+                                 fmt::format("hash tile '{}' does not match the hashes of the entries", full), {}});
+  }
+
+  // SPEC 7.4: the tiles match the entries (compared as they were built), and every checkpoint that ever stood is a
+  // prefix of this log.
+  void check_log() {
+    const std::uint64_t n = m_size;
+    if (m_log_invalid) {
+      problem("log_invalid", {}, {}, std::nullopt, *m_log_invalid);
+      return;
     }
+    std::stable_sort(m_tile_problems.begin(), m_tile_problems.end(),
+                     [](const Problem& a, const Problem& b) { return *a.path < *b.path; });
+    flush(m_tile_problems);
     if (auto paths = log::tile_paths(n))
       for (const auto& p : *paths) m_expected_files.insert(std::string(record::k_log_prefix) + p);
 
@@ -433,7 +796,6 @@ private:
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return m_checkpoints[a].size < m_checkpoints[b].size; });
-    log::CompactRange range;
     for (std::size_t k : order) {
       const auto& cp = m_checkpoints[k];
       if (!cp.valid) continue;
@@ -443,8 +805,7 @@ private:
                             cp.size, n));
         continue;
       }
-      while (range.size() < cp.size) range.append(m_leaves[range.size()]);
-      if (!crypto::equal_constant_time(range.root(), cp.root)) {
+      if (!crypto::equal_constant_time(root_at(cp.size), cp.root)) {
         const bool latest = k + 1 == m_checkpoints.size();
         if (latest)
           problem("root_mismatch", {}, cp.commit, std::string(record::k_checkpoint_path),
@@ -458,11 +819,11 @@ private:
                   {checkpoint_note(cp.commit), m_report.checkpoint});
       }
     }
-    check_seen(range);
+    check_seen();
   }
 
-  // A checkpoint this copy saw before must still be a prefix of the log. `range` holds a prefix of the leaves.
-  void check_seen(log::CompactRange range) {
+  // A checkpoint this copy saw before must still be a prefix of the log.
+  void check_seen() {
     if (!m_options.seen_checkpoint) return;
     const std::string& seen = *m_options.seen_checkpoint;
     const std::string where = ".git/avow/seen-checkpoint";
@@ -480,166 +841,124 @@ private:
       problem("seen_checkpoint_invalid", {}, {}, where, "the checkpoint this copy saw earlier is not of this log");
       return;
     }
-    bool consistent = cp->size <= m_leaves.size();
-    if (consistent) {
-      if (range.size() > cp->size) {
-        range = log::CompactRange{};
-      }
-      while (range.size() < cp->size) range.append(m_leaves[range.size()]);
-      consistent = crypto::equal_constant_time(range.root(), cp->root);
-    }
+    const bool consistent = cp->size <= m_size && crypto::equal_constant_time(root_at(cp->size), cp->root);
     if (!consistent)
       problem("fork", {}, {}, where,
               fmt::format("this copy saw a signed checkpoint of size {} that the archive's log (size {}) does not "
                           "contain: the history was rewritten since; both signed checkpoints are the evidence",
-                          cp->size, m_leaves.size()),
+                          cp->size, m_size),
               {seen, m_report.checkpoint});
   }
 
-  // SPEC 7.2: every entry is canonical and matches its schema.
-  void parse_entries() {
-    const std::size_t n = m_entries.size();
-    m_parsed.resize(n);
-    parallel_for(n, job_count(m_options.jobs), [&](unsigned, std::size_t i) {
-      std::optional<Problem> bad;
-      m_parsed[i] = parse_entry(i, m_entries[i], bad);
-      if (bad) problem(bad->kind, bad->entry, bad->commit, bad->path, bad->message);
-    }, [&](std::size_t done) {
-      if (m_options.quick) report_progress(done, n); // a full verify reports its signature checks instead
-    });
+  // ---- The tree listing ----
+
+  // A file under texts/ or originals/ at the path its SHA-256 gives it (record::text_path, record::original_path).
+  struct Named {
+    bool original = false;
+    crypto::Digest digest{};
+  };
+  static std::optional<Named> named_by_digest(std::string_view path) {
+    for (const bool original : {false, true}) {
+      const std::string_view prefix = original ? record::k_originals_prefix : record::k_texts_prefix;
+      if (!path.starts_with(prefix)) continue;
+      const std::string_view rest = path.substr(prefix.size());
+      if (rest.size() != 6 + 64) return std::nullopt;
+      const std::string_view hex = rest.substr(6);
+      if (!record::is_sha256_hex(hex) || rest.substr(0, 2) != hex.substr(0, 2) || rest[2] != '/' ||
+          rest.substr(3, 2) != hex.substr(2, 2) || rest[5] != '/')
+        return std::nullopt;
+      Named out{original, {}};
+      auto bytes = from_hex(hex);
+      if (!bytes || bytes->size() != out.digest.size()) return std::nullopt;
+      std::copy(bytes->begin(), bytes->end(), out.digest.begin());
+      return out;
+    }
+    return std::nullopt;
   }
 
-  // SPEC 7.2: every entry is signed by a key trusted at that point: key events by the log key in force, statements by
-  // an archivist key added before them and not revoked before them (record::apply, the writer's rule). Builds the key
-  // state along the log (m_states) and the key each signature is checked with.
-  void follow_key_state() {
-    const std::size_t n = m_entries.size();
-    record::KeyState state = record::initial_key_state(m_log_key.key);
-    m_states.assign(1, {0, state});
-    std::unordered_set<std::string> ids;
-    std::unordered_map<std::string, std::size_t> first_at; // record id -> first entry holding it
-    m_to_check.assign(n, {});
-    for (std::size_t i = 0; i < n; ++i) {
-      auto& p = m_parsed[i];
-      if (!p.ok) continue;
-      const std::string id = record::record_id(p.envelope.payload);
-      if (auto [at, fresh] = first_at.try_emplace(id, i); !fresh)
-        problem("duplicate_record", i, {}, std::nullopt,
-                fmt::format("entry {} repeats record {} of entry {}: one record must appear once in the log", i,
-                            id.substr(0, 16), at->second));
-      const EntryKey judged = entry_key(state, p, i, [&](Problem&& pr) {
-        problem(std::move(pr.kind), pr.entry, std::move(pr.commit), std::move(pr.path), std::move(pr.message));
-      });
-      if (p.envelope.signatures.size() != 1) continue;
-      m_to_check[i] = judged.key;
-      if (p.key_event) {
-        ++m_key_events;
-        if (!judged.key) continue; // an untrusted key event changes no key's state
-        if (p.key_event->kind == "key.add") {
-          m_key_files.insert(record::key_path(p.key_event->key_id));
-          m_key_pubs[p.key_event->key_id] = p.key_event->public_key;
-        }
-        if (judged.applied) m_states.push_back({i + 1, state});
-      } else {
-        ++m_report.statements;
-        const auto& st = *p.statement;
-        if (st.supersedes && !ids.contains(*st.supersedes))
-          problem("supersedes_unknown", i, {}, std::nullopt,
-                  fmt::format("entry {} supersedes {}, which is not an earlier statement", i, st.supersedes->substr(0, 16)));
-        else if (st.supersedes)
-          if (const auto& target = m_parsed[first_at.at(*st.supersedes)]; target.statement &&
-                                                                            target.statement->source.uri != st.source.uri)
-            problem("supersedes_other_source", i, {}, std::nullopt,
-                    fmt::format("entry {} supersedes {} of entry {}, a statement of another source: a new version must "
-                                "have the same source", i, st.supersedes->substr(0, 16), first_at.at(*st.supersedes)));
-        ids.insert(id);
+  // List head's whole tree once, compactly: a text or original as its digest, object id and size (64 bytes), any other
+  // file with its path. Sizes are read for --quick only, which checks a text's length against them; a full check reads
+  // every text (and finds its length) anyway. A listing that is not strictly sorted by path (a hostile tree) is dropped: the texts are then
+  // found by path lookups and check_files walks the tree again.
+  void prepare_listing() {
+    m_compact = true;
+    std::string previous;
+    bool first = true;
+    auto walked = m_store.for_each_entry(m_head, "", [&](store::TreeEntry&& e) -> Expected<void> {
+      if (!first && !(previous < e.path)) m_compact = false;
+      first = false;
+      previous = e.path;
+      if (!m_compact) return {};
+      if (auto named = named_by_digest(e.path))
+        (named->original ? m_originals : m_texts).push_back({named->digest, e.id, e.kind, false, e.size});
+      else
+        m_others.push_back(std::move(e));
+      return {};
+    }, m_options.quick ? store::GitStore::Sizes::read : store::GitStore::Sizes::skip);
+    if (!walked) m_listing_error = walked.error();
+    if (!walked || !m_compact) {
+      m_compact = false;
+      m_texts = {};
+      m_originals = {};
+      m_others = {};
+    }
+  }
+  Listed* find_named(const Named& named) {
+    auto& files = named.original ? m_originals : m_texts;
+    auto it = std::lower_bound(files.begin(), files.end(), named.digest,
+                               [](const Listed& l, const crypto::Digest& d) { return l.digest < d; });
+    return it != files.end() && it->digest == named.digest ? &*it : nullptr;
+  }
+  const store::TreeEntry* find_other(const std::string& path) const {
+    auto it = std::lower_bound(m_others.begin(), m_others.end(), path,
+                               [](const store::TreeEntry& e, const std::string& p) { return e.path < p; });
+    return it != m_others.end() && it->path == path ? &*it : nullptr;
+  }
+  // FindBlob over the compact listing (read-only, so the text workers share it).
+  std::optional<ListedBlob> find_listed(const std::string& path) {
+    if (auto named = named_by_digest(path)) {
+      const Listed* l = find_named(*named);
+      if (!l || l->kind == store::EntryKind::gitlink) return std::nullopt;
+      return ListedBlob{l->id, l->size};
+    }
+    const store::TreeEntry* e = find_other(path);
+    if (!e || e->kind == store::EntryKind::gitlink) return std::nullopt;
+    return ListedBlob{e->id, e->size};
+  }
+  // A file the entries name is part of the archive (check_files).
+  void mark_expected(const std::string& path) {
+    if (m_compact)
+      if (auto named = named_by_digest(path)) {
+        if (Listed* l = find_named(*named)) l->expected = true;
+        return;
       }
-    }
+    m_expected_files.insert(path);
   }
-
-  // SPEC 7.2: each signature verifies under the key follow_key_state chose for it.
-  void check_entries() {
-    const std::size_t n = m_entries.size();
-    if (m_options.quick) return;
-    // Each signer's key parsed once, not once per entry.
-    std::map<crypto::PublicKey, std::optional<crypto::VerifyKey>> keys;
-    for (const auto& k : m_to_check)
-      if (k && !keys.contains(*k)) keys.emplace(*k, crypto::VerifyKey::make(*k));
-    parallel_for(n, job_count(m_options.jobs), [&](unsigned, std::size_t i) {
-      if (!m_to_check[i]) return;
-      const auto& env = m_parsed[i].envelope;
-      const auto& key = keys.at(*m_to_check[i]);
-      if (!key || !record::verify(env, env.signatures[0], *key))
-        problem("signature_invalid", i, {}, std::nullopt,
-                fmt::format("entry {}: the signature by {} does not verify", i, env.signatures[0].keyid.substr(0, 16)));
-    }, [&](std::size_t done) { report_progress(done, n); });
-  }
-
-  // SPEC 7.3: every text is present, hashes to its name, is canonical; every original canonicalizes to its text.
-  void check_texts() {
-    using Job = TextClaim;
-    std::vector<Job> jobs;
-    std::unordered_set<std::string> seen;
-    std::unordered_set<std::string> distinct_texts;
-    for (std::size_t i = 0; i < m_parsed.size(); ++i) {
-      const auto& p = m_parsed[i];
-      if (!p.ok || !p.statement) continue;
-      const auto& st = *p.statement;
-      const std::string tpath = record::text_path(st.text.sha256);
-      m_expected_files.insert(tpath);
-      // Every distinct claim is checked: the same text named with another byte count, or with another original,
-      // is a separate job.
-      if (st.original) m_expected_files.insert(record::original_path(st.original->sha256));
-      distinct_texts.insert(st.text.sha256);
-      TextClaim claim = text_claim(i, st);
-      if (seen.insert(claim_key(claim)).second) jobs.push_back(std::move(claim));
-    }
-    m_report.texts = distinct_texts.size();
-    // Presence, sizes and object ids come from one listing of the whole tree (check_files needs it too), instead of
-    // a path lookup per file and, for --quick, reading every text just for its length.
-    const std::vector<store::TreeEntry>* tree = listing();
-    if (tree && m_options.quick) {
-      for (const auto& job : jobs)
-        if (auto bad = check_text_claim(m_store, *tree, job, true))
-          problem(bad->kind, bad->entry, bad->commit, bad->path, bad->message);
-      return;
-    }
-    const unsigned threads = job_count(m_options.jobs);
-    std::vector<std::optional<store::GitStore>> stores(threads);
-    parallel_for(jobs.size(), threads, [&](unsigned worker, std::size_t j) {
-      auto& st = stores[worker];
-      if (!st) {
-        auto opened = store::GitStore::open(m_store.workdir());
-        if (!opened) {
-          problem("io", {}, {}, std::nullopt, opened.error().message);
+  // The same for a text, counted once for the report.
+  void mark_text(const std::string& sha) {
+    const std::string path = record::text_path(sha);
+    if (m_compact)
+      if (auto named = named_by_digest(path))
+        if (Listed* l = find_named(*named)) {
+          if (!l->expected) ++m_texts_claimed;
+          l->expected = true;
           return;
         }
-        st.emplace(std::move(*opened));
-      }
-      if (auto bad = tree ? check_text_claim(*st, *tree, jobs[j], m_options.quick)
-                          : check_text_claim(*st, m_head, jobs[j], m_options.quick))
-        problem(bad->kind, bad->entry, bad->commit, bad->path, bad->message);
-    });
-  }
-
-  // Every file of the head's tree with its size and object id, listed once (check_texts, check_files).
-  Expected<std::vector<store::TreeEntry>>& tree_listing() {
-    if (!m_listing) m_listing = m_store.list_entries(m_head, "");
-    return *m_listing;
-  }
-  // The listing when it can be searched by path (read and sorted), else nullptr: the texts are then looked up by path.
-  const std::vector<store::TreeEntry>* listing() {
-    auto& entries = tree_listing();
-    if (!entries || !sorted_by_path(*entries)) return nullptr;
-    return &*entries;
+    m_expected_files.insert(path);
+    m_unlisted_texts.insert(sha);
   }
 
   // The statements' capture times, for the RFC 3161 token check (archive/verify/timestamps.cpp).
-  TimestampInput timestamp_input() const {
+  TimestampInput timestamp_input() {
     TimestampInput in;
-    in.captured.resize(m_parsed.size());
-    for (std::size_t i = 0; i < m_parsed.size(); ++i)
-      if (m_parsed[i].ok && m_parsed[i].statement) in.captured[i] = m_parsed[i].statement->captured;
+    in.captured = std::move(m_captured);
+    in.captured_text = [this](std::uint64_t i) -> std::string {
+      auto data = read_entry(m_store, m_head, m_size, i);
+      if (!data) return "?";
+      std::optional<Problem> bad;
+      const ParsedEntry p = parse_entry(i, *data, bad);
+      return p.statement ? p.statement->captured : std::string("?");
+    };
     return in;
   }
 
@@ -652,22 +971,40 @@ private:
     if (m_commits.back().keys_jcs) m_expected_files.insert(std::string(record::k_key_state_path));
     for (const auto& k : m_key_files) m_expected_files.insert(k);
     for (const auto& k : m_states.back().second.keys) m_expected_files.insert(record::key_path(k.id));
-    auto& entries = tree_listing();
-    if (!entries) {
-      problem("io", {}, {}, std::nullopt, entries.error().message);
+    if (m_listing_error) {
+      problem("io", {}, {}, std::nullopt, m_listing_error->message);
       return;
     }
-    std::set<std::string> present;
-    for (const auto& e : *entries) {
-      present.insert(e.path);
-      if (e.kind != store::EntryKind::blob)
-        problem("stray_file", {}, {}, e.path, fmt::format("'{}' is not a regular file", e.path));
-      else if (!m_expected_files.contains(e.path))
-        problem("stray_file", {}, {}, e.path, fmt::format("'{}' is not part of the archive", e.path));
+    const std::string must[] = {std::string(record::k_config_path), std::string(record::k_allowed_signers_path),
+                                record::key_path(m_config.log_key_id)};
+    bool present[std::size(must)] = {};
+    std::vector<Problem> strays;
+    const auto check = [&](const std::string& path, store::EntryKind kind, bool expected) {
+      for (std::size_t k = 0; k < std::size(must); ++k) present[k] = present[k] || path == must[k];
+      if (kind != store::EntryKind::blob)
+        strays.push_back({"stray_file", {}, {}, path, fmt::format("'{}' is not a regular file", path), {}});
+      else if (!expected)
+        strays.push_back({"stray_file", {}, {}, path, fmt::format("'{}' is not part of the archive", path), {}});
+    };
+    if (m_compact) {
+      for (const auto& e : m_others) check(e.path, e.kind, m_expected_files.contains(e.path));
+      for (const auto& l : m_texts) check(record::text_path(to_hex(l.digest)), l.kind, l.expected);
+      for (const auto& l : m_originals) check(record::original_path(to_hex(l.digest)), l.kind, l.expected);
+      // In the order of the listing, as git lists the tree.
+      std::stable_sort(strays.begin(), strays.end(), [](const Problem& a, const Problem& b) { return *a.path < *b.path; });
+    } else {
+      auto walked = m_store.for_each_entry(m_head, "", [&](store::TreeEntry&& e) -> Expected<void> {
+        check(e.path, e.kind, m_expected_files.contains(e.path));
+        return {};
+      });
+      if (!walked) {
+        problem("io", {}, {}, std::nullopt, walked.error().message);
+        return;
+      }
     }
-    for (const auto& k : {std::string(record::k_config_path), std::string(record::k_allowed_signers_path),
-                          record::key_path(m_config.log_key_id)})
-      if (!present.contains(k)) problem("file_missing", {}, {}, k, fmt::format("'{}' is missing", k));
+    for (auto& p : strays) problem(std::move(p.kind), p.entry, std::move(p.commit), std::move(p.path), std::move(p.message));
+    for (std::size_t k = 0; k < std::size(must); ++k)
+      if (!present[k]) problem("file_missing", {}, {}, must[k], fmt::format("'{}' is missing", must[k]));
     // Key files hold the keys the log names.
     std::map<std::string, crypto::PublicKey> keys = {m_key_pubs.begin(), m_key_pubs.end()};
     keys[m_config.log_key_id] = m_log_key.key;
@@ -701,16 +1038,41 @@ private:
   std::vector<CommitAt> m_commits;
   std::vector<std::pair<std::uint64_t, record::KeyState>> m_states; // (first tree size it holds for, key state)
   std::map<std::uint64_t, std::int64_t> m_rotation_times;           // rotation entry -> its commit's committer time
-  std::vector<std::optional<crypto::PublicKey>> m_to_check;          // the key each entry's signature must verify under
-  std::vector<std::string> m_entries;
-  std::vector<log::Hash> m_leaves;
-  std::vector<ParsedEntry> m_parsed;
-  std::set<std::string> m_expected_files;
   std::set<std::string> m_key_files;
   std::unordered_map<std::string, crypto::PublicKey> m_key_pubs;
   std::uint64_t m_key_events = 0;
   std::uint64_t m_progress_last = 0;
-  std::optional<Expected<std::vector<store::TreeEntry>>> m_listing;
+  std::uint64_t m_size = 0; // entries of the head's checkpoint, once read
+  // Where problem() puts a problem while the windows are read, and the buffers of each kind of check (run() adds
+  // them to the report in a fixed order).
+  std::vector<Problem>* m_sink = nullptr;
+  std::vector<Problem> m_parse_problems, m_key_problems, m_duplicate_problems, m_supersedes_problems, m_tile_problems,
+      m_signature_problems, m_text_problems;
+  // The window being checked.
+  std::vector<ParsedEntry> m_parsed;
+  std::vector<log::Hash> m_leaves;
+  std::vector<std::optional<crypto::PublicKey>> m_to_check; // the key each entry's signature must verify under
+  // What is kept across windows.
+  record::KeyState m_state;                                             // the key state after the entries so far
+  std::map<crypto::PublicKey, std::optional<crypto::VerifyKey>> m_verify_keys; // each signer's key, parsed once
+  std::vector<RecordAt> m_records;
+  std::vector<Supersedes> m_supersedes;
+  std::vector<std::pair<std::uint64_t, log::Hash>> m_roots; // (size, root) for each checkpoint size, ascending
+  std::size_t m_next_root = 0;
+  std::optional<std::string> m_log_invalid;
+  std::unordered_set<std::string> m_bad_claims; // claim_key of each text claim found wrong
+  std::uint64_t m_texts_claimed = 0;             // listed texts some entry names
+  std::unordered_set<std::string> m_unlisted_texts; // texts named but not in the compact listing (missing ones)
+  bool m_has_tokens = false;
+  std::vector<std::int64_t> m_captured;
+  std::vector<std::optional<store::GitStore>> m_stores; // one per text worker
+  // The compact listing of head's tree (prepare_listing) and the files the archive must hold besides texts and
+  // originals (all of them, when the listing is not compact).
+  bool m_compact = false;
+  std::optional<Error> m_listing_error;
+  std::vector<Listed> m_texts, m_originals;
+  std::vector<store::TreeEntry> m_others;
+  std::set<std::string> m_expected_files;
 };
 
 } // namespace

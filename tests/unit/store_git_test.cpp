@@ -634,6 +634,41 @@ TEST(GitStore, DiffExceptAddedKeepsEveryOtherChangeAndReadObjectReadsListedBlobs
   EXPECT_EQ(tree.error().code, ErrorCode::not_found);
 }
 
+TEST(GitStore, ForEachEntryWalksInOrderSkipsSizesAndStopsOnError) {
+  TempDir t;
+  GitStore store = must_init(t.path() / "r");
+  const Oid c = must_commit(store, {{"a", "12345"}, {"d/b", "1"}, {"d/c", "123"}, {"e", "12"}}, "one\n");
+  std::vector<std::pair<std::string, std::uint64_t>> seen;
+  auto walked = store.for_each_entry(c, "", [&](TreeEntry&& e) -> Expected<void> {
+    seen.emplace_back(e.path, e.size);
+    return {};
+  });
+  ASSERT_TRUE(walked);
+  using L = std::vector<std::pair<std::string, std::uint64_t>>;
+  EXPECT_EQ(seen, (L{{"a", 5}, {"d/b", 1}, {"d/c", 3}, {"e", 2}}));
+  // Without sizes: the same entries and object ids, every size 0.
+  seen.clear();
+  std::vector<Oid> ids;
+  walked = store.for_each_entry(c, "d", [&](TreeEntry&& e) -> Expected<void> {
+    seen.emplace_back(e.path, e.size);
+    ids.push_back(e.id);
+    return {};
+  }, GitStore::Sizes::skip);
+  ASSERT_TRUE(walked);
+  EXPECT_EQ(seen, (L{{"d/b", 0}, {"d/c", 0}}));
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_EQ(*store.read_object(ids[1]), "123");
+  // An error from the callback stops the walk and is returned.
+  int calls = 0;
+  walked = store.for_each_entry(c, "", [&](TreeEntry&&) -> Expected<void> {
+    if (++calls == 2) return fail(ErrorCode::io, "stop here");
+    return {};
+  });
+  ASSERT_FALSE(walked);
+  EXPECT_EQ(walked.error().message, "stop here");
+  EXPECT_EQ(calls, 2);
+}
+
 TEST(GitStore, ListsBlobsUnderAPrefix) {
   TempDir t;
   GitStore store = must_init(t.path() / "r");
