@@ -220,7 +220,7 @@ LibGit2Session::LibGit2Session() {
     // 8 GiB and caches up to 256 MiB of parsed objects in each repository, so reading every object of a large archive
     // (verify, reindex) held most of its packs in memory. Windows are recycled least recently used first.
     git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, static_cast<size_t>(16) << 20);
-    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, static_cast<size_t>(64) << 20);
+    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, static_cast<size_t>(48) << 20);
     git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(k_object_cache_bytes));
   });
 }

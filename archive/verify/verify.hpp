@@ -59,7 +59,7 @@ struct Options {
   Progress progress; // entries checked of the tree size
   // Entries read and checked at a time (rounded up to a multiple of 256, the entries of a bundle). Memory grows with
   // it, not with the log; the report is the same whatever it is (tests check that with small windows).
-  std::uint64_t window = 8192;
+  std::uint64_t window = 4096;
 };
 
 // Check everything SPEC section 7 lists (items 1 to 5) for the archive in `store`, reading each commit of main once
