@@ -33,6 +33,15 @@
 namespace avow::verify {
 namespace {
 
+// The 32 bytes that `hex` (64 hex digits: a SHA-256, a record id) spells; nullopt for anything else.
+std::optional<crypto::Digest> digest_of_hex(std::string_view hex) {
+  auto bytes = from_hex(hex);
+  if (!bytes || bytes->size() != crypto::Digest{}.size()) return std::nullopt;
+  crypto::Digest out;
+  std::copy(bytes->begin(), bytes->end(), out.begin());
+  return out;
+}
+
 unsigned job_count(unsigned jobs) { return jobs != 0 ? jobs : std::max(1u, std::thread::hardware_concurrency()); }
 
 // Run `fn(worker, i)` for i in [0, n) on `threads` workers taking chunks from a shared counter. The calling thread is
@@ -556,9 +565,7 @@ private:
       auto& p = m_parsed[k];
       if (!p.ok) continue;
       RecordAt at{};
-      const std::string id = record::record_id(p.envelope.payload);
-      if (auto bytes = from_hex(id); bytes && bytes->size() == at.id.size())
-        std::copy(bytes->begin(), bytes->end(), at.id.begin());
+      at.id = digest_of_hex(record::record_id(p.envelope.payload)).value_or(crypto::Digest{});
       at.index = i;
       at.statement = p.statement.has_value();
       const EntryKey judged = entry_key(m_state, p, i, [&](Problem&& pr) {
@@ -615,8 +622,8 @@ private:
       RecordAt key{};
       bool known = false;
       const RecordAt* target = nullptr;
-      if (auto bytes = from_hex(s.target); bytes && bytes->size() == key.id.size()) {
-        std::copy(bytes->begin(), bytes->end(), key.id.begin());
+      if (auto id = digest_of_hex(s.target)) {
+        key.id = *id;
         auto it = std::lower_bound(m_records.begin(), m_records.end(), key,
                                    [](const RecordAt& a, const RecordAt& b) { return a.id < b.id; });
         if (it != m_records.end() && it->id == key.id) target = &*it;
@@ -867,11 +874,9 @@ private:
       if (!record::is_sha256_hex(hex) || rest.substr(0, 2) != hex.substr(0, 2) || rest[2] != '/' ||
           rest.substr(3, 2) != hex.substr(2, 2) || rest[5] != '/')
         return std::nullopt;
-      Named out{original, {}};
-      auto bytes = from_hex(hex);
-      if (!bytes || bytes->size() != out.digest.size()) return std::nullopt;
-      std::copy(bytes->begin(), bytes->end(), out.digest.begin());
-      return out;
+      auto digest = digest_of_hex(hex);
+      if (!digest) return std::nullopt;
+      return Named{original, *digest};
     }
     return std::nullopt;
   }
