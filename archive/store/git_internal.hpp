@@ -65,6 +65,9 @@ struct RepoState {
   // the pack list and its indexes loaded between writes.
   git_odb_backend* mempack = nullptr;
   bool tx_open = false; // one transaction at a time per handle (they share the mempack)
+  // An abandoned write removed packs this handle may have loaded: begin() reopens it before the next write, so that
+  // no object of those packs is taken as already on disk.
+  bool reopen = false;
 };
 
 struct TxState {
@@ -79,6 +82,11 @@ struct TxState {
   std::int64_t time = 0; // committer time of the commit: max(now, the base commit's committer time)
   std::vector<git_oid> staged;   // blobs in the mempack not yet written to a pack
   std::uint64_t staged_bytes = 0;
+  // Packs this write put in objects/pack (flushes, and the commit's own) while main may not point at them yet. A
+  // write abandoned before main moved removes them: every object in them is new (put() stages only objects not on
+  // disk), so nothing else needs them.
+  std::vector<std::string> written_packs; // "pack-<hash>" names
+  bool discard_packs = true;              // false from the compare-and-swap on, unless it surely failed
 
   TxState() = default;
   TxState(const TxState&) = delete;
@@ -88,7 +96,9 @@ struct TxState {
     base_tree.reset();
     base_commit.reset();
     if (rs && holds_slot) release();
+    if (rs && !committed && discard_packs && !written_packs.empty()) remove_written_packs();
   }
+  void remove_written_packs();
   void release() {
     if (rs->mempack) git_mempack_reset(rs->mempack);
     rs->tx_open = false;

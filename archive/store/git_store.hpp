@@ -81,9 +81,9 @@ struct TxState;
 } // namespace detail
 
 // A write in progress: stages blobs and removals on top of the head it started from. New objects
-// go to an in-memory object backend (mempack) in front of the on-disk object database, so nothing
-// reaches the disk before commit(). Only commit() moves the ref; destroying an uncommitted
-// Transaction leaves no trace (the mempack is discarded). It keeps its store's repository handle
+// go to an in-memory object backend (mempack) in front of the on-disk object database; a large write
+// packs them to disk as it goes (see put). Only commit() moves the ref; destroying an uncommitted
+// Transaction leaves no trace (the mempack is discarded, the packs it wrote are removed). It keeps its store's repository handle
 // alive, so it may outlive the GitStore it came from.
 class Transaction {
  public:
@@ -107,6 +107,9 @@ class Transaction {
   // they are written to packs (unreferenced until commit(); io/git errors then), so a large write stays bounded in
   // memory.
   Expected<void> put(std::string_view path, std::string_view data);
+  // Write the blobs staged so far to packs now (put() does so past 64 MiB). Packs written before main moves are
+  // removed again when the transaction is destroyed without a commit, or when its compare-and-swap fails.
+  Expected<void> flush();
   // Stage the removal of the blob at `path` (in the base, or staged earlier); not_found if there is
   // no such blob, invalid_input for a malformed path, failed_precondition after commit().
   Expected<void> remove(std::string_view path);

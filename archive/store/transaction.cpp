@@ -26,6 +26,35 @@ constexpr std::uint64_t k_flush_bytes = 64u << 20;
 
 // ---------------------------------------------------------------------------------------------
 
+namespace {
+
+// Open the repository and its odb again (the packs on disk changed under the handle). No libgit2 object of the old
+// handle may be alive.
+Expected<void> reopen_handle(RepoState& rs) {
+  auto fresh = open_avow_repo(rs.git_dir);
+  if (!fresh) return std::unexpected(fresh.error());
+  auto fresh_odb = repo_odb(fresh->get());
+  if (!fresh_odb) return std::unexpected(fresh_odb.error());
+  rs.odb = std::move(*fresh_odb);
+  rs.repo = std::move(*fresh);
+  rs.mempack = nullptr; // it went with the old odb; begin() attaches a new one
+  rs.reopen = false;
+  return {};
+}
+
+} // namespace
+
+void TxState::remove_written_packs() {
+  const fs::path dir = rs->git_dir / "objects" / "pack";
+  for (const auto& name : written_packs)
+    for (const char* ext : {".keep", ".idx", ".rev", ".pack"}) {
+      std::error_code ec;
+      fs::remove(dir / (name + ext), ec); // best effort: a leftover pack is only unreferenced objects
+    }
+  written_packs.clear();
+  rs->reopen = true;
+}
+
 Transaction::Transaction(std::unique_ptr<detail::TxState> state) : m_state(std::move(state)) {}
 Transaction::Transaction(Transaction&&) noexcept = default;
 Transaction& Transaction::operator=(Transaction&&) noexcept = default;
@@ -38,11 +67,29 @@ const std::vector<std::string>& Transaction::warnings() const { return m_state->
 
 namespace {
 
+// The names ("pack-<hash>") of the packs in objects/pack.
+std::set<std::string> pack_names(const fs::path& git_dir) {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(git_dir / "objects" / "pack", ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().extension() == ".pack") out.insert(it->path().stem().string());
+  return out;
+}
+
+// write_pack, remembering the packs it added in `s.written_packs` (the writer lock keeps anyone else from adding one).
+Expected<void> write_tracked_pack(TxState& s, std::span<const git_oid> objects) {
+  const auto before = pack_names(s.rs->git_dir);
+  auto ok = write_pack(s.rs->repo.get(), s.rs->odb.get(), s.rs->mempack, s.rs->git_dir, objects);
+  for (const auto& name : pack_names(s.rs->git_dir))
+    if (!before.contains(name)) s.written_packs.push_back(name);
+  return ok;
+}
+
 // Write the blobs staged so far to packs and drop them from the mempack. The packs are unreferenced until the commit
-// moves main (a write abandoned later leaves them behind, as a write that fails at the compare-and-swap does).
+// moves main; an abandoned write removes them (TxState::remove_written_packs).
 Expected<void> flush_staged(TxState& s) {
   std::sort(s.staged.begin(), s.staged.end(), [](const git_oid& a, const git_oid& b) { return git_oid_cmp(&a, &b) < 0; });
-  if (auto ok = write_pack(s.rs->repo.get(), s.rs->odb.get(), s.rs->mempack, s.rs->git_dir, s.staged); !ok) return ok;
+  if (auto ok = write_tracked_pack(s, s.staged); !ok) return ok;
   if (int rc = git_mempack_reset(s.rs->mempack); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot reset the in-memory object store");
   std::vector<git_oid>().swap(s.staged);
@@ -51,6 +98,13 @@ Expected<void> flush_staged(TxState& s) {
 }
 
 } // namespace
+
+Expected<void> Transaction::flush() {
+  auto& s = *m_state;
+  if (s.committed) return fail(ErrorCode::failed_precondition, "transaction already committed");
+  if (s.staged.empty()) return {};
+  return flush_staged(s);
+}
 
 Expected<void> Transaction::put(std::string_view path, std::string_view data) {
   auto& s = *m_state;
@@ -193,13 +247,14 @@ Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer
   // the mempack (objects already on disk were never written to it).
   auto objects = new_objects(s, tree.get(), tree_id, commit_id);
   if (!objects) return std::unexpected(objects.error());
-  if (auto ok = write_pack(repo, s.rs->odb.get(), s.rs->mempack, s.rs->git_dir, *objects); !ok) return std::unexpected(ok.error());
+  if (auto ok = write_tracked_pack(s, *objects); !ok) return std::unexpected(ok.error());
   if (int rc = git_mempack_reset(s.rs->mempack); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot reset the in-memory object store");
 
   // 4. Compare-and-swap the branch: the one step that changes history.
   git_reference* ref_raw = nullptr;
   int rc = 0;
+  s.discard_packs = false; // from here main may point at them
   if (s.base) {
     const git_oid expected = to_git(*s.base);
     rc = git_reference_create_matching(&ref_raw, repo, k_main_ref, &commit_id, 1, &expected, "avow: commit");
@@ -209,6 +264,7 @@ Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer
   if (rc < 0) {
     if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS || rc == GIT_ENOTFOUND || rc == GIT_ELOCKED) {
       git_error_clear();
+      s.discard_packs = true; // main did not move
       return fail(ErrorCode::failed_precondition, "archive changed during the write (another writer?)");
     }
     // The rename may have happened and a later step failed (fsync of refs/heads): then say that the commit is in.
@@ -253,16 +309,8 @@ Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer
     s.warnings.push_back(fmt::format("commit {} stands, but packs were not consolidated: {}",
                                      from_git(commit_id).hex(), merged.error().message));
   } else if (*merged && !s.rs->tx_open) {
-    auto fresh = open_avow_repo(s.rs->git_dir);
-    auto fresh_odb = fresh ? repo_odb(fresh->get()) : Expected<OdbPtr>(std::unexpected(fresh.error()));
-    if (fresh && fresh_odb) {
-      s.rs->odb = std::move(*fresh_odb);
-      s.rs->repo = std::move(*fresh);
-      s.rs->mempack = nullptr; // it went with the old odb; begin() attaches a new one
-    } else {
-      s.warnings.push_back(fmt::format("cannot reopen the archive after consolidating packs: {}",
-                                       fresh ? fresh_odb.error().message : fresh.error().message));
-    }
+    if (auto ok = reopen_handle(*s.rs); !ok)
+      s.warnings.push_back(fmt::format("cannot reopen the archive after consolidating packs: {}", ok.error().message));
   }
   return from_git(commit_id);
 }
@@ -270,6 +318,8 @@ Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer
 Expected<Transaction> GitStore::begin() {
   auto& rs = *m_repo;
   if (rs.tx_open) return fail(ErrorCode::failed_precondition, "a write is already in progress on this archive handle");
+  if (rs.reopen)
+    if (auto ok = reopen_handle(rs); !ok) return std::unexpected(ok.error());
   if (!rs.mempack) {
     git_odb_backend* mempack = nullptr;
     if (int rc = git_mempack_new(&mempack); rc < 0)

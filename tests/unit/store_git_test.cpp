@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -444,6 +445,62 @@ TEST(GitStore, UncommittedTransactionLeavesNoTrace) {
             1);
   EXPECT_FALSE(fs::exists(dir / "b"));
   EXPECT_EQ(run(git(dir, "status --porcelain")).out, "");
+}
+
+// A write that flushed blobs to packs and is then abandoned (a bad input found late in a large batch), or that loses
+// the compare-and-swap, removes the packs it wrote; the same handle then writes those blobs again, whole.
+TEST(GitStore, AbandonedWriteRemovesThePacksItFlushed) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  const Oid first = must_commit(store, {{"a", "1"}}, "one\n");
+  const auto packs_of = [&] {
+    std::set<std::string> out;
+    for (const auto& e : fs::directory_iterator(store.git_dir() / "objects" / "pack")) out.insert(e.path().filename());
+    return out;
+  };
+  const auto before = packs_of();
+  {
+    auto tx = store.begin();
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(tx->put("b", "flushed, never committed"));
+    ASSERT_TRUE(tx->flush());
+    EXPECT_GT(packs_of().size(), before.size()); // on disk while the write is open
+    // Read it from the new pack through this handle, so that the handle holds that pack open.
+    auto flushed_id =
+        Oid::from_hex(run("printf 'flushed, never committed' | " + git(dir, "hash-object --stdin")).out.substr(0, 40));
+    ASSERT_TRUE(flushed_id);
+    EXPECT_EQ(store.read_object(*flushed_id), std::string("flushed, never committed"));
+    ASSERT_TRUE(tx->put("c", "staged only"));
+  }
+  EXPECT_EQ(packs_of(), before);
+  EXPECT_EQ(store.head().value(), first);
+  EXPECT_EQ(run(git(dir, "cat-file -e $(printf 'flushed, never committed' | git hash-object --stdin)")).exit_code, 1);
+  // The same handle writes the blob again: it must not be taken as already on disk.
+  const Oid second = must_commit(store, {{"b", "flushed, never committed"}}, "two\n");
+  EXPECT_EQ(store.read(second, "b"), std::string("flushed, never committed"));
+  EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
+
+  // Losing the compare-and-swap: the loser's flushed pack and its commit pack go.
+  auto other = GitStore::open(dir);
+  ASSERT_TRUE(other);
+  const auto settled = packs_of();
+  auto loser = store.begin();
+  ASSERT_TRUE(loser);
+  ASSERT_TRUE(loser->put("d", "from the loser"));
+  ASSERT_TRUE(loser->flush());
+  const Oid third = must_commit(*other, {{"e", "from the winner"}}, "three\n");
+  auto lost = loser->commit("lost\n");
+  ASSERT_FALSE(lost);
+  EXPECT_EQ(lost.error().code, ErrorCode::failed_precondition);
+  loser = std::unexpected(Error{});
+  std::set<std::string> added;
+  for (const auto& name : packs_of())
+    if (!settled.contains(name)) added.insert(name);
+  EXPECT_EQ(added.size(), 2u) << "only the winner's pack (.idx and .pack) is new";
+  EXPECT_EQ(run(git(dir, "cat-file -e $(printf 'from the loser' | git hash-object --stdin)")).exit_code, 1);
+  EXPECT_EQ(store.head().value(), third);
+  EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
 }
 
 TEST(GitStore, CompareAndSwapFailsWhenMainMoved) {
