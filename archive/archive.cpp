@@ -272,9 +272,11 @@ Expected<std::uint64_t> detail::append_entries(const store::GitStore& store, con
 
 Expected<store::Oid> detail::commit_entries(store::Transaction& tx, std::string_view summary, std::uint64_t first,
                                             std::uint64_t new_size,
-                                            const std::vector<std::pair<std::uint64_t, std::string>>& records,
+                                            std::vector<std::pair<std::uint64_t, std::string>>&& records,
                                             const crypto::Signer& log_key) {
-  return tx.commit(commit_message(summary, first, new_size, records), commit_signer(log_key));
+  std::string message = commit_message(summary, first, new_size, records);
+  std::vector<std::pair<std::uint64_t, std::string>>().swap(records); // in the message now: make room for the commit
+  return tx.commit(message, commit_signer(log_key));
 }
 
 Expected<std::string> detail::write_key_entries(Archive::Impl& impl, const store::Oid& head,

@@ -101,6 +101,17 @@ struct StatementInput {
   std::optional<CapturedOriginal> captured_original;
 };
 
+// Where Archive::append takes its statements from, one at a time and in order: a list in memory, or a manifest read a
+// line at a time (ManifestReader, archive/manifest.hpp), so that a large batch is never all in memory at once.
+class InputSource {
+ public:
+  virtual ~InputSource() = default;
+  // The next input, or nullopt after the last; invalid_input (naming the input) for one that cannot be read.
+  virtual Expected<std::optional<StatementInput>> next() = 0;
+  // The number of inputs in all, for progress.
+  virtual std::uint64_t count() const = 0;
+};
+
 struct AppendOptions {
   std::optional<std::filesystem::path> key;  // archivist private key; default from the archive's local config
   crypto::PassphraseSource passphrase;
@@ -124,8 +135,8 @@ struct AppendedRecord {
   std::string label;
   std::vector<std::string> warnings; // about the input: bidi controls, an unparsed date...
   std::vector<std::string> notes;    // what the archive did: "supersedes <id>, the previous version from this source"
-  std::string payload;               // the JCS record (DSSE payload), as signed
-  std::string text_sha256;           // of the canonical text
+  std::string payload;               // the JCS record (DSSE payload), as signed; filled by a dry run only
+  std::string text_sha256;           // of the canonical text; filled by a dry run only
   std::uint64_t text_bytes = 0;      // of the canonical text
   std::string encoding;              // of the input as captured: "UTF-8" or the --encoding it was decoded from
   std::string text;                  // the canonical text; filled by a dry run only
@@ -169,10 +180,13 @@ public:
   // Open the archive at `dir`; failed_precondition "'DIR' is not an avow archive" otherwise.
   static Expected<Archive> open(const std::filesystem::path& dir);
 
-  // Canonicalize, record, sign and append `inputs` in one commit. All inputs are checked before anything is written:
-  // one bad input fails the whole call and leaves the archive as it was. failed_precondition when locked past
-  // the timeout or when another writer moved the branch.
+  // Canonicalize, record, sign and append `inputs` in one commit. One bad input fails the whole call and leaves the
+  // archive as it was. failed_precondition when locked past the timeout or when another writer moved the branch.
   Expected<AppendResult> append(const std::vector<StatementInput>& inputs, const AppendOptions& options);
+  // The same, with the inputs read from `inputs` as the write goes, a window of detail::k_write_chunk at a time (the
+  // first one before the writer lock is taken): memory stays bounded whatever the batch's size. An input found bad
+  // after earlier windows were packed to disk abandons the write, and the packs it wrote are removed.
+  Expected<AppendResult> append(InputSource& inputs, const AppendOptions& options);
 
   // Check everything (SPEC section 7); see verify::run.
   Expected<verify::Report> verify(const verify::Options& options) const;

@@ -16,9 +16,15 @@
 #include <archive/util/time.hpp>
 
 #include <algorithm>
+#include <malloc.h>
+#include <cerrno>
+#include <cstring>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace avow {
 namespace fs = std::filesystem;
@@ -238,11 +244,16 @@ Expected<WriteState> lock_and_read_state(Archive::Impl& impl, const SigningKeys&
 Expected<RevisionPlan> resolve_revisions(std::span<const StatementInput> inputs, std::vector<Prepared>& prepared,
                                          const RevisionLookup& lookup,
                                          const std::function<Expected<Prepared>(const StatementInput&)>& reprepare,
-                                         bool recapture, std::vector<std::string>& notices) {
+                                         bool recapture, std::vector<std::string>& notices, RevisionMemory& memory) {
   RevisionPlan plan;
   plan.notes.resize(inputs.size());
-  std::unordered_map<std::string, std::pair<std::string, std::string>> batch_latest; // source -> (id, text sha)
-  std::unordered_map<std::string, std::string> batch_ids; // record id -> source, of the inputs kept so far
+  // Our own ids and text hashes are 64 lowercase hex digits: kept as their 32 bytes, given back as hex.
+  const auto bytes_of = [](std::string_view hex) {
+    crypto::Digest d{};
+    if (auto b = from_hex(hex); b && b->size() == d.size()) std::copy(b->begin(), b->end(), d.begin());
+    return d;
+  };
+  const auto hex_of = [](const crypto::Digest& d) { return to_hex(d); };
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const auto& in = inputs[i];
     auto& p = prepared[i];
@@ -250,8 +261,8 @@ Expected<RevisionPlan> resolve_revisions(std::span<const StatementInput> inputs,
       // A new version of a statement is a statement of the same source (FORMAT 16.2): a link across sources would let
       // one record claim to replace another's.
       std::string target_source;
-      if (auto it = batch_ids.find(*in.supersedes); it != batch_ids.end()) {
-        target_source = it->second;
+      if (auto it = memory.ids.find(crypto::sha256(*in.supersedes)); it != memory.ids.end()) {
+        target_source = *it->second;
       } else {
         auto known = lookup.statement(*in.supersedes);
         if (!known) return std::unexpected(known.error());
@@ -266,8 +277,8 @@ Expected<RevisionPlan> resolve_revisions(std::span<const StatementInput> inputs,
                     in.label, *in.supersedes, target_source);
     }
     std::optional<std::pair<std::string, std::string>> prev;
-    if (auto it = batch_latest.find(in.source); it != batch_latest.end()) {
-      prev = it->second;
+    if (auto it = memory.latest.find(in.source); it != memory.latest.end()) {
+      prev = std::make_pair(hex_of(it->second.id), hex_of(it->second.text));
     } else {
       auto row = lookup.latest(in.source);
       if (!row) return std::unexpected(row.error());
@@ -288,7 +299,7 @@ Expected<RevisionPlan> resolve_revisions(std::span<const StatementInput> inputs,
       plan.notes[i].push_back(fmt::format("supersedes {}, the previous version from this source", prev->first));
     }
     // One entry per record: an identical statement captured in the same second (a --recapture) has the same id.
-    bool dup = batch_ids.contains(p.id);
+    bool dup = memory.ids.contains(crypto::sha256(p.id));
     if (!dup) {
       auto held = lookup.statement(p.id);
       if (!held) return std::unexpected(held.error());
@@ -310,8 +321,9 @@ Expected<RevisionPlan> resolve_revisions(std::span<const StatementInput> inputs,
         break;
       }
     }
-    batch_latest[in.source] = {p.id, p.text_sha};
-    batch_ids.emplace(p.id, in.source);
+    const auto at =
+        memory.latest.insert_or_assign(in.source, RevisionMemory::Version{bytes_of(p.id), bytes_of(p.text_sha)}).first;
+    memory.ids.emplace(crypto::sha256(p.id), &at->first);
     plan.kept.push_back(i);
   }
   return plan;
@@ -340,19 +352,17 @@ Expected<std::vector<std::string>> sign_all(std::span<const StatementInput> inpu
 // --- 6. Write ---
 
 Expected<Written> write_commit(Archive::Impl& impl, const WriteState& state, const SigningKeys& keys,
-                               std::span<const StatementInput> inputs, std::span<const Prepared> prepared,
-                               std::span<const std::size_t> kept, unsigned jobs, ProgressMeter& meter) {
+                               const WindowSource& windows, unsigned jobs, ProgressMeter& meter) {
   auto& store = impl.store;
   auto tx = store.begin();
   if (!tx) return std::unexpected(tx.error());
   if (tx->base() != state.head)
     return fail(ErrorCode::failed_precondition, "archive changed during the write (another writer?)");
   std::unordered_set<std::string> written;
-  // Stage the texts and originals of kept[from, to), the files of the write that are not in the log.
-  const auto stage_files = [&](std::size_t from, std::size_t to) -> Expected<void> {
-    for (std::size_t k = from; k < to; ++k) {
-      const std::size_t i = kept[k];
-      const auto& p = prepared[i];
+  // Stage the texts and originals of the window's kept inputs, the files of the write that are not in the log.
+  const auto stage_files = [&](const Window& w) -> Expected<void> {
+    for (const std::size_t i : w.kept) {
+      const auto& p = w.prepared[i];
       const std::string tpath = record::text_path(p.text_sha);
       if (written.insert(tpath).second) {
         auto exists = store.exists(state.head, tpath);
@@ -365,41 +375,49 @@ Expected<Written> write_commit(Archive::Impl& impl, const WriteState& state, con
         if (written.insert(opath).second) {
           auto exists = store.exists(state.head, opath);
           if (!exists) return std::unexpected(exists.error());
-          if (!*exists)
-            if (auto ok = tx->put(opath, inputs[i].captured_original ? inputs[i].captured_original->bytes : inputs[i].bytes);
-                !ok)
-              return ok;
+          if (!*exists) {
+            const auto& in = w.inputs[i];
+            if (auto ok = tx->put(opath, in.captured_original ? in.captured_original->bytes : in.bytes); !ok) return ok;
+          }
         }
       }
     }
     return {};
   };
-  // A chunk at a time: its files staged, its records signed (on all cores) and appended to the log, whose full tiles
-  // and bundles are staged at once; the transaction writes what is staged to disk whenever it holds enough. So a large
-  // batch never holds all its envelopes, bundles and objects in memory together.
-  const EntryFeed feed = [&](const EntrySink& add) -> Expected<void> {
-    for (std::size_t from = 0; from < kept.size(); from += k_write_chunk) {
-      const std::size_t to = std::min(kept.size(), from + k_write_chunk);
-      if (auto ok = stage_files(from, to); !ok) return ok;
-      auto envelopes = sign_all(inputs, prepared, kept.subspan(from, to - from), keys.archivist, jobs, meter);
-      if (!envelopes) return std::unexpected(envelopes.error());
-      for (const auto& e : *envelopes)
-        if (auto ok = add(e); !ok) return ok;
-    }
-    return {};
-  };
   Written out;
   out.first = state.checkpoint.checkpoint.size;
+  std::vector<std::pair<std::uint64_t, std::string>> named; // (log index, record id) of every new entry
+  // A window at a time: its files staged, its records signed (on all cores) and appended to the log, whose full tiles
+  // and bundles are staged at once; the transaction writes what is staged to disk whenever it holds enough.
+  const EntryFeed feed = [&](const EntrySink& add) -> Expected<void> {
+    Window w;
+    for (;;) {
+      auto more = windows(w);
+      if (!more) return std::unexpected(more.error());
+      if (!*more) return {};
+      if (w.kept.empty()) continue;
+      if (auto ok = stage_files(w); !ok) return ok;
+      auto envelopes = sign_all(w.inputs, w.prepared, w.kept, keys.archivist, jobs, meter);
+      if (!envelopes) return std::unexpected(envelopes.error());
+      for (std::size_t k = 0; k < w.kept.size(); ++k) {
+        if (auto ok = add((*envelopes)[k]); !ok) return ok;
+        named.emplace_back(out.first + named.size(), w.prepared[w.kept[k]].id);
+      }
+    }
+  };
   auto new_size = append_entries(store, state.head, *tx, out.first, feed, impl.config, keys.log.key,
                                  state.checkpoint.checkpoint.root, state.keys);
   if (!new_size) return std::unexpected(new_size.error());
+  out.entries = named.size();
+  if (named.empty()) return out; // every input was already archived: the transaction goes unused
   out.new_size = *new_size;
-  std::vector<std::pair<std::uint64_t, std::string>> named;
-  named.reserve(kept.size());
-  for (std::size_t k = 0; k < kept.size(); ++k) named.emplace_back(out.first + k, prepared[kept[k]].id);
   const std::string summary =
-      kept.size() == 1 ? std::string("archive 1 statement") : fmt::format("archive {} statements", kept.size());
-  auto commit = commit_entries(*tx, summary, out.first, out.new_size, named, keys.log.key);
+      named.size() == 1 ? std::string("archive 1 statement") : fmt::format("archive {} statements", named.size());
+  std::unordered_set<std::string>().swap(written); // make room for the commit's trees
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+  auto commit = commit_entries(*tx, summary, out.first, out.new_size, std::move(named), keys.log.key);
   if (!commit) return std::unexpected(commit.error());
   out.commit = *commit;
   if (auto note = store.read(out.commit, record::k_checkpoint_path)) out.checkpoint = std::move(*note);
@@ -408,18 +426,104 @@ Expected<Written> write_commit(Archive::Impl& impl, const WriteState& state, con
 
 // --- 7. Index ---
 
-bool update_index(const store::GitStore& store, index::Index& idx, const Written& written,
-                  std::vector<Prepared>& prepared, std::span<const std::size_t> kept) {
+namespace {
+constexpr std::size_t k_spool_memory = 16u << 20;
+} // namespace
+
+IndexSpool::~IndexSpool() {
+  if (m_file) std::fclose(m_file);
+}
+
+Expected<void> IndexSpool::spill() {
+  // An unnamed file (O_TMPFILE) next to the index: it is gone with the process, however the process ends.
+  m_fd = ::open(m_dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (m_fd < 0) {
+    std::FILE* f = std::tmpfile(); // a file system without O_TMPFILE
+    if (!f) return fail(ErrorCode::io, "cannot create a temporary file for the index: {}", std::strerror(errno));
+    m_file = f;
+  } else if (!(m_file = ::fdopen(m_fd, "w+b"))) {
+    const int e = errno;
+    ::close(m_fd);
+    return fail(ErrorCode::io, "cannot create a temporary file for the index: {}", std::strerror(e));
+  }
+  if (std::fwrite(m_memory.data(), 1, m_memory.size(), m_file) != m_memory.size())
+    return fail(ErrorCode::io, "cannot write a temporary file for the index: {}", std::strerror(errno));
+  std::string().swap(m_memory);
+  return {};
+}
+
+Expected<void> IndexSpool::put(std::string_view id, std::string_view payload, std::string_view text) {
+  if (m_reading) return fail(ErrorCode::internal, "index spool: put after reading");
+  std::string rec;
+  for (const std::string_view part : {id, payload, text}) {
+    const std::uint64_t n = part.size();
+    rec.append(reinterpret_cast<const char*>(&n), sizeof n);
+    rec.append(part);
+  }
+  if (!m_file) {
+    m_memory += rec;
+    if (m_memory.size() <= k_spool_memory) return {};
+    return spill();
+  }
+  if (std::fwrite(rec.data(), 1, rec.size(), m_file) != rec.size())
+    return fail(ErrorCode::io, "cannot write a temporary file for the index: {}", std::strerror(errno));
+  return {};
+}
+
+Expected<bool> IndexSpool::next(std::vector<std::array<std::string, 3>>& batch, std::size_t max) {
+  batch.clear();
+  if (!m_reading) {
+    m_reading = true;
+    if (m_file && (std::fflush(m_file) != 0 || std::fseek(m_file, 0, SEEK_SET) != 0))
+      return fail(ErrorCode::io, "cannot read a temporary file for the index: {}", std::strerror(errno));
+  }
+  const auto read = [&](void* into, std::size_t n) -> bool {
+    if (m_file) return std::fread(into, 1, n, m_file) == n;
+    if (m_memory.size() - m_read < n) return false;
+    std::memcpy(into, m_memory.data() + m_read, n);
+    m_read += n;
+    return true;
+  };
+  while (batch.size() < max) {
+    std::array<std::string, 3> rec;
+    for (std::size_t k = 0; k < 3; ++k) {
+      std::uint64_t n = 0;
+      if (!read(&n, sizeof n)) {
+        if (k == 0 && (m_file ? std::feof(m_file) != 0 : m_read == m_memory.size())) return !batch.empty();
+        return fail(ErrorCode::io, "cannot read a temporary file for the index: it is cut short");
+      }
+      if (n > k_max_statement_bytes * 4) return fail(ErrorCode::io, "cannot read a temporary file for the index: bad length");
+      rec[k].resize(static_cast<std::size_t>(n));
+      if (n > 0 && !read(rec[k].data(), static_cast<std::size_t>(n)))
+        return fail(ErrorCode::io, "cannot read a temporary file for the index: it is cut short");
+    }
+    batch.push_back(std::move(rec));
+  }
+  return true;
+}
+
+bool update_index(const store::GitStore& store, index::Index& idx, const Written& written, IndexSpool& spool) {
   if (written.checkpoint.empty()) return true; // as before: without the note there is nothing to follow on from
   remember_seen_checkpoint(store, written.checkpoint);
-  std::vector<index::IndexEntry> added;
-  added.reserve(kept.size());
-  for (std::size_t k = 0; k < kept.size(); ++k) {
-    auto st = record::parse_payload(prepared[kept[k]].payload);
-    if (!st) return false;
-    added.push_back({written.first + k, prepared[kept[k]].id, std::move(*st), std::move(prepared[kept[k]].canonical)});
-  }
-  return add_written(store, idx, added, written.checkpoint);
+  std::uint64_t next_index = written.first;
+  const index::Index::EntryBatches batches = [&](const index::Index::EntrySink& sink) -> Expected<void> {
+    std::vector<std::array<std::string, 3>> records;
+    std::vector<index::IndexEntry> added;
+    for (;;) {
+      auto more = spool.next(records, k_write_chunk);
+      if (!more) return std::unexpected(more.error());
+      if (records.empty()) return {};
+      added.clear();
+      for (auto& [id, payload, text] : records) {
+        auto st = record::parse_payload(payload);
+        if (!st) return std::unexpected(st.error());
+        added.push_back({next_index++, std::move(id), std::move(*st), std::move(text)});
+      }
+      if (auto ok = sink(added); !ok) return ok;
+      if (!*more) return {};
+    }
+  };
+  return add_written(store, idx, batches, written.checkpoint);
 }
 
 } // namespace detail
@@ -498,16 +602,62 @@ class ConfirmedIndex {
 
 } // namespace
 
+namespace {
+
+// The inputs of a list in memory (files, standard input, captures).
+class ListInputs final : public InputSource {
+ public:
+  explicit ListInputs(const std::vector<StatementInput>& inputs) : m_inputs(inputs) {}
+  Expected<std::optional<StatementInput>> next() override {
+    if (m_next == m_inputs.size()) return std::optional<StatementInput>{};
+    return std::optional<StatementInput>{m_inputs[m_next++]};
+  }
+  std::uint64_t count() const override { return m_inputs.size(); }
+
+ private:
+  const std::vector<StatementInput>& m_inputs;
+  std::size_t m_next = 0;
+};
+
+// Read the next window of up to k_write_chunk inputs from `source` into `w` and prepare them; false when there are
+// none left.
+Expected<bool> read_window(InputSource& source, detail::Window& w, const std::string& archivist_id,
+                           const std::string& captured, const AppendOptions& options, detail::ProgressMeter& meter) {
+  w.inputs.clear();
+  w.prepared.clear();
+  w.kept.clear();
+  while (w.inputs.size() < detail::k_write_chunk) {
+    auto in = source.next();
+    if (!in) return std::unexpected(in.error());
+    if (!*in) break;
+    w.inputs.push_back(std::move(**in));
+  }
+  if (w.inputs.empty()) return false;
+  auto prepared = detail::prepare_all(w.inputs, archivist_id, captured, options, meter);
+  if (!prepared) return std::unexpected(prepared.error());
+  w.prepared = std::move(*prepared);
+  return true;
+}
+
+} // namespace
+
 Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs, const AppendOptions& options) {
-  if (inputs.empty()) return fail(ErrorCode::invalid_input, "nothing to archive");
+  ListInputs list(inputs);
+  return append(list, options);
+}
+
+Expected<AppendResult> Archive::append(InputSource& source, const AppendOptions& options) {
   // Progress counts each input twice (prepared, then signed) and reports it against the number of inputs.
-  detail::ProgressMeter meter(options.progress, 2 * inputs.size(), inputs.size());
+  detail::ProgressMeter meter(options.progress, 2 * source.count(), source.count());
 
   auto keys = detail::load_signing_keys(*m_impl, options);
   if (!keys) return std::unexpected(keys.error());
   const std::string captured = format_rfc3339_utc(now_seconds());
-  auto prepared = detail::prepare_all(inputs, keys->archivist_id, captured, options, meter);
-  if (!prepared) return std::unexpected(prepared.error());
+  // The first window is read and checked before the lock is taken: a bad single statement fails at once.
+  detail::Window first_window;
+  auto any = read_window(source, first_window, keys->archivist_id, captured, options, meter);
+  if (!any) return std::unexpected(any.error());
+  if (!*any) return fail(ErrorCode::invalid_input, "nothing to archive");
   auto state = detail::lock_and_read_state(*m_impl, *keys, options);
   if (!state) return std::unexpected(state.error());
 
@@ -518,45 +668,61 @@ Expected<AppendResult> Archive::append(const std::vector<StatementInput>& inputs
   const auto reprepare = [&](const StatementInput& in) {
     return detail::prepare(in, keys->archivist_id, captured, options.strict_dates);
   };
-  auto plan = detail::resolve_revisions(inputs, *prepared, idx.lookup(), reprepare, options.recapture, result.notices);
-  if (!plan) return std::unexpected(plan.error());
   const std::uint64_t first = state->checkpoint.checkpoint.size;
   result.tree_size = first;
-  if (plan->kept.empty()) {
-    meter.finish();
-    return result;
-  }
+  detail::RevisionMemory memory;
+  detail::IndexSpool spool(detail::index_path(m_impl->store).parent_path());
+  bool first_given = false;
+  // Each window: read and prepared (the first one already is), its revisions resolved, and what it keeps recorded in
+  // the result (and, for a write, in the spool the index is fed from once the commit stands).
+  const detail::WindowSource windows = [&](detail::Window& w) -> Expected<bool> {
+    if (!first_given) {
+      first_given = true;
+      w = std::move(first_window);
+    } else {
+      auto more = read_window(source, w, keys->archivist_id, captured, options, meter);
+      if (!more || !*more) return more;
+    }
+    auto plan = detail::resolve_revisions(w.inputs, w.prepared, idx.lookup(), reprepare, options.recapture,
+                                          result.notices, memory);
+    if (!plan) return std::unexpected(plan.error());
+    w.kept = std::move(plan->kept);
+    for (const std::size_t i : w.kept) {
+      auto& p = w.prepared[i];
+      if (!options.dry_run)
+        if (auto ok = spool.put(p.id, p.payload, p.canonical); !ok) return std::unexpected(ok.error());
+      result.records.push_back({p.id, first + result.records.size(), w.inputs[i].label, std::move(p.warnings),
+                                std::move(plan->notes[i]), options.dry_run ? p.payload : std::string(),
+                                options.dry_run ? p.text_sha : std::string(),
+                                p.canonical.size(), p.encoding, options.dry_run ? p.canonical : std::string()});
+    }
+    return true;
+  };
+
   if (options.dry_run) {
-    for (std::size_t k = 0; k < plan->kept.size(); ++k) {
-      const std::size_t i = plan->kept[k];
-      const auto& p = (*prepared)[i];
-      result.records.push_back({p.id, first + k, inputs[i].label, p.warnings, std::move(plan->notes[i]), p.payload,
-                                p.text_sha, p.canonical.size(), p.encoding, p.canonical});
+    detail::Window w;
+    for (;;) {
+      auto more = windows(w);
+      if (!more) return std::unexpected(more.error());
+      if (!*more) break;
     }
     meter.finish();
     return result;
   }
-
-  auto written = detail::write_commit(*m_impl, *state, *keys, inputs, *prepared, plan->kept, options.jobs, meter);
+  auto written = detail::write_commit(*m_impl, *state, *keys, windows, options.jobs, meter);
   if (!written) return std::unexpected(written.error());
+  memory = detail::RevisionMemory{}; // not needed for the index: let it make room
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+  meter.finish();
+  if (written->entries == 0) return result; // every input was already archived
   result.tree_size = written->new_size;
   result.commit = written->commit.hex();
-  meter.finish();
-  std::vector<std::uint64_t> text_bytes;
-  text_bytes.reserve(plan->kept.size());
-  for (const std::size_t i : plan->kept) text_bytes.push_back((*prepared)[i].canonical.size());
-
-  // After the commit stands: remember its checkpoint and bring the index along in the same write (it takes the
-  // canonical texts). An index that fails here is only stale: it is rebuilt on next use.
-  const bool indexed = detail::update_index(m_impl->store, idx.index(), *written, *prepared, plan->kept);
-  for (std::size_t k = 0; k < plan->kept.size(); ++k) {
-    const std::size_t i = plan->kept[k];
-    auto& p = (*prepared)[i];
-    result.records.push_back({std::move(p.id), first + k, inputs[i].label, std::move(p.warnings),
-                              std::move(plan->notes[i]), std::move(p.payload), std::move(p.text_sha), text_bytes[k],
-                              std::move(p.encoding), {}});
-  }
-  if (!indexed) result.notices.push_back("the index could not be updated; it will be rebuilt");
+  // After the commit stands: remember its checkpoint and bring the index along in the same write (from the spool). An
+  // index that fails here is only stale: it is rebuilt on next use.
+  if (!detail::update_index(m_impl->store, idx.index(), *written, spool))
+    result.notices.push_back("the index could not be updated; it will be rebuilt");
   return result;
 }
 

@@ -3,13 +3,15 @@
 // Private to the façade: the stages of Archive::append (archive/archive_append.cpp), each a function whose inputs and
 // outputs are in its signature, called in order by the short driver Archive::append:
 //
-//   load_signing_keys -> prepare_all -> lock_and_read_state -> resolve_revisions -> write_commit (sign_all, a chunk
-//   at a time) -> update_index
+//   load_signing_keys -> prepare_all (first window) -> lock_and_read_state -> write_commit, which takes one window of
+//   k_write_chunk inputs at a time (read, prepare_all, resolve_revisions, stage, sign_all, append) -> update_index
 //
-// Nothing is written to the archive before write_commit; update_index only touches the derived index (a cache).
+// Nothing is written to the archive before write_commit, and a write_commit that fails leaves nothing behind (its
+// transaction removes the packs it wrote); update_index only touches the derived index (a cache).
 
 #include <archive/archive.hpp>
 #include <archive/archive_impl.hpp>
+#include <archive/crypto/sha256.hpp>
 #include <archive/crypto/signer.hpp>
 #include <archive/index/index.hpp>
 #include <archive/record/key_state.hpp>
@@ -17,13 +19,17 @@
 #include <archive/store/writer_lock.hpp>
 #include <archive/verify/log_reader.hpp>
 
+#include <array>
 #include <atomic>
+#include <cstdio>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace avow::detail {
@@ -112,15 +118,34 @@ struct RevisionPlan {
   std::vector<std::size_t> kept;
   std::vector<std::vector<std::string>> notes;
 };
+// What resolve_revisions remembers of the inputs kept so far in this append, from one window to the next: about 250
+// bytes an input (ids and hashes kept as 32 bytes; each source once).
+struct RevisionMemory {
+  struct DigestHash {
+    std::size_t operator()(const crypto::Digest& d) const noexcept {
+      std::size_t h = 0;
+      std::memcpy(&h, d.data(), sizeof h);
+      return h;
+    }
+  };
+  struct Version {
+    crypto::Digest id;   // the record id, as bytes
+    crypto::Digest text; // the text's SHA-256
+  };
+  std::unordered_map<std::string, Version> latest; // source -> its newest version kept
+  // SHA-256 of a kept record id (as written, hex) -> its source (a key of `latest`, whose nodes never move).
+  std::unordered_map<crypto::Digest, const std::string*, DigestHash> ids;
+};
 // For each input in order: an explicit supersedes must name a known statement of the same source (else
 // invalid_input); the same text as
 // the source's latest version is dropped unless `recapture`; another text without supersedes is prepared again by
 // `reprepare` with supersedes = the latest version's id; a record id already in the log or earlier in the batch is
-// dropped; a text equal to an older version gets a note. Dropped inputs add a line to `notices`.
+// dropped; a text equal to an older version gets a note. Dropped inputs add a line to `notices`. `memory` holds the
+// inputs kept by earlier calls of the same append (earlier windows), and gains this call's.
 Expected<RevisionPlan> resolve_revisions(std::span<const StatementInput> inputs, std::vector<Prepared>& prepared,
                                          const RevisionLookup& lookup,
                                          const std::function<Expected<Prepared>(const StatementInput&)>& reprepare,
-                                         bool recapture, std::vector<std::string>& notices);
+                                         bool recapture, std::vector<std::string>& notices, RevisionMemory& memory);
 
 // --- 5. Sign ---
 // Sign the DSSE envelopes of the records `kept` (indexes into `prepared`) with `archivist` on up to `jobs` threads; the
@@ -132,25 +157,53 @@ Expected<std::vector<std::string>> sign_all(std::span<const StatementInput> inpu
 // --- 6. Write ---
 // One transaction on top of `state.head`: the new texts and originals, the log entries, tiles, checkpoint and
 // log/keys, one commit signed by the log key; main moved by compare-and-swap. failed_precondition when main moved.
-// The kept records are signed (sign_all) and staged k_write_chunk at a time, so that a large batch never holds all
-// its envelopes, entry bundles and staged objects in memory at once (the transaction writes its staged objects to
-// packs whenever they grow large).
+// The inputs come a window at a time (`windows`, read, prepared and resolved by the caller); each window's kept records
+// are signed (sign_all) and staged before the next is asked for, so that a large batch never holds its inputs,
+// envelopes, entry bundles and staged objects in memory at once (the transaction packs what is staged whenever it
+// grows large, and removes those packs if the write fails).
 inline constexpr std::size_t k_write_chunk = 2048;
+struct Window {
+  std::vector<StatementInput> inputs;
+  std::vector<Prepared> prepared;  // one per input
+  std::vector<std::size_t> kept;   // indexes into inputs, in order: the ones to write
+};
+// Fills `w` with the next window and returns true; false after the last one. Its error fails the write.
+using WindowSource = std::function<Expected<bool>(Window& w)>;
 struct Written {
-  store::Oid commit;
+  store::Oid commit;          // zero when no window kept anything: nothing was committed
   std::uint64_t first = 0;    // log index of the first new entry
   std::uint64_t new_size = 0; // the new checkpoint's size
   std::string checkpoint;     // the new signed checkpoint note, empty if it could not be read back
+  std::uint64_t entries = 0;  // new entries
 };
 Expected<Written> write_commit(Archive::Impl& impl, const WriteState& state, const SigningKeys& keys,
-                               std::span<const StatementInput> inputs, std::span<const Prepared> prepared,
-                               std::span<const std::size_t> kept, unsigned jobs, ProgressMeter& meter);
+                               const WindowSource& windows, unsigned jobs, ProgressMeter& meter);
 
 // --- 7. Index ---
-// Remember the new checkpoint (.git/avow/seen-checkpoint) and add the written entries to `idx`; false when the index
-// could not be updated (it is then only stale). Never fails the write. Takes the kept records' canonical texts.
-bool update_index(const store::GitStore& store, index::Index& idx, const Written& written,
-                  std::vector<Prepared>& prepared, std::span<const std::size_t> kept);
+// The written records (id, JCS payload, canonical text), kept for update_index until the commit stands: in memory up
+// to 16 MiB, then in an unnamed temporary file next to the index, so that a large batch does not hold its texts.
+class IndexSpool {
+ public:
+  explicit IndexSpool(std::filesystem::path dir) : m_dir(std::move(dir)) {}
+  ~IndexSpool();
+  IndexSpool(const IndexSpool&) = delete;
+  IndexSpool& operator=(const IndexSpool&) = delete;
+  Expected<void> put(std::string_view id, std::string_view payload, std::string_view text);
+  // Read the records back in the order put, a batch of up to `max` at a time; false after the last one.
+  Expected<bool> next(std::vector<std::array<std::string, 3>>& batch, std::size_t max);
+
+ private:
+  Expected<void> spill();
+  std::filesystem::path m_dir;
+  std::string m_memory;
+  std::size_t m_read = 0; // into m_memory
+  int m_fd = -1;
+  std::FILE* m_file = nullptr;
+  bool m_reading = false;
+};
+// Remember the new checkpoint (.git/avow/seen-checkpoint) and add the written entries (from `spool`) to `idx`; false
+// when the index could not be updated (it is then only stale). Never fails the write.
+bool update_index(const store::GitStore& store, index::Index& idx, const Written& written, IndexSpool& spool);
 
 // --- Shared with archive/archive.cpp (defined there) ---
 
@@ -175,10 +228,10 @@ Expected<std::uint64_t> append_entries(const store::GitStore& store, const store
                                        const record::ArchiveConfig& config, const crypto::Signer& log_key,
                                        const log::Hash& old_root, const record::KeyState& keys);
 // Commit `tx` with the avow commit message (summary, Avow-Entries, Avow-Tree-Size, Avow-Record lines for `records`),
-// signed by `log_key` (SSHSIG).
+// signed by `log_key` (SSHSIG). `records` is emptied (freed) once the message is built.
 Expected<store::Oid> commit_entries(store::Transaction& tx, std::string_view summary, std::uint64_t first,
                                     std::uint64_t new_size,
-                                    const std::vector<std::pair<std::uint64_t, std::string>>& records,
+                                    std::vector<std::pair<std::uint64_t, std::string>>&& records,
                                     const crypto::Signer& log_key);
 
 } // namespace avow::detail

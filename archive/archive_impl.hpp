@@ -50,7 +50,7 @@ Expected<void> drop_after(const Archive::Impl& impl, const store::Oid& head, std
 
 // Add the entries a write just committed (checkpoint `note`) to `idx`, under the index lock; true when the index is
 // then current (also when a reader got there first). False only means the index is stale: it follows on at next use.
-bool add_written(const store::GitStore& store, index::Index& idx, std::span<const index::IndexEntry> entries,
+bool add_written(const store::GitStore& store, index::Index& idx, const index::Index::EntryBatches& entries,
                  std::string_view note);
 
 // Turn log entries (envelope JCS) starting at log index `first` into index entries; statement texts are read from

@@ -201,7 +201,7 @@ Expected<void> drop_after(const Archive::Impl& impl, const store::Oid& head, std
   return {};
 }
 
-bool add_written(const store::GitStore& store, index::Index& idx, std::span<const index::IndexEntry> entries,
+bool add_written(const store::GitStore& store, index::Index& idx, const index::Index::EntryBatches& entries,
                  std::string_view note) {
   auto lock = index::IndexLock::acquire(index_path(store), k_index_lock_timeout);
   if (!lock) return false;

@@ -2,7 +2,9 @@
 
 #include <archive/archive.hpp>
 
+#include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -31,5 +33,44 @@ enum class OutsidePaths { refuse, allow };
 Expected<std::vector<StatementInput>> parse_manifest(std::string_view content, std::string_view name,
                                                       const std::filesystem::path& base_dir,
                                                       OutsidePaths outside = OutsidePaths::refuse);
+
+// One line of a manifest (its line ending removed, not blank), as parse_manifest reads it; `where` ("NAME:LINE")
+// labels the input and starts every error message.
+Expected<StatementInput> parse_manifest_line(std::string_view line, const std::string& where,
+                                             const std::filesystem::path& base_dir,
+                                             OutsidePaths outside = OutsidePaths::refuse);
+
+// A manifest read a line at a time, for Archive::append: the same rules and messages as parse_manifest, but a large
+// manifest is never all in memory. open() reads it once to count its statements (for progress), and refuses one that
+// holds none or is over k_max_manifest_bytes; next() then parses one line at a time, failing at the first bad one.
+// A manifest that is not a regular file (a pipe) is read into memory whole, as it cannot be read twice.
+class ManifestReader final : public InputSource {
+ public:
+  // `file` names the manifest in labels and messages; `path` members are relative to its folder.
+  static Expected<std::unique_ptr<ManifestReader>> open(const std::filesystem::path& file,
+                                                        OutsidePaths outside = OutsidePaths::refuse);
+  ~ManifestReader() override;
+  ManifestReader(const ManifestReader&) = delete;
+  ManifestReader& operator=(const ManifestReader&) = delete;
+
+  Expected<std::optional<StatementInput>> next() override;
+  std::uint64_t count() const override { return m_count; }
+
+ private:
+  ManifestReader(std::string name, std::filesystem::path base_dir, OutsidePaths outside);
+  // The next line without its '\n', nullopt at the end.
+  Expected<std::optional<std::string_view>> read_line();
+
+  std::string m_name;
+  std::filesystem::path m_base_dir;
+  OutsidePaths m_outside;
+  std::string m_content; // the whole manifest, when it is not a regular file
+  std::FILE* m_file = nullptr;
+  char* m_line = nullptr; // getline's buffer
+  std::size_t m_capacity = 0;
+  std::uint64_t m_line_no = 0;
+  std::uint64_t m_bytes = 0;
+  std::uint64_t m_count = 0;
+};
 
 } // namespace avow

@@ -199,19 +199,18 @@ void add_archive(CLI::App& app, Globals& g) {
   cmd->add_option("--lock-timeout", o->lock_timeout, "Seconds to wait for another writer (default 10).");
   cmd->callback([&g, o] {
     Expected<std::vector<StatementInput>> inputs = std::vector<StatementInput>{};
+    std::unique_ptr<ManifestReader> manifest; // --batch: read a line at a time as the write goes
     if (!o->batch.empty()) {
       if (!o->files.empty() || !o->source.empty()) {
         g.exit_code = report(Error{ErrorCode::invalid_input, "--batch takes its statements and metadata from the manifest only"});
         return;
       }
-      auto content = read_file(o->batch, k_max_manifest_bytes);
-      if (!content) {
-        g.exit_code = report(content.error());
+      auto reader = ManifestReader::open(o->batch, o->allow_paths_outside ? OutsidePaths::allow : OutsidePaths::refuse);
+      if (!reader) {
+        g.exit_code = report(reader.error());
         return;
       }
-      inputs = parse_manifest(*content, o->batch, std::filesystem::path(o->batch).parent_path(),
-                              o->allow_paths_outside ? OutsidePaths::allow : OutsidePaths::refuse);
-      std::string().swap(*content); // the inputs hold their texts now: do not keep the manifest twice
+      manifest = std::move(*reader);
     } else if (o->files.empty()) {
       g.exit_code = report(Error{ErrorCode::invalid_input, "nothing to archive: give files, '-' or --batch"});
       return;
@@ -235,7 +234,7 @@ void add_archive(CLI::App& app, Globals& g) {
     opts.lock_timeout = std::chrono::milliseconds(static_cast<long long>(o->lock_timeout * 1000));
     ProgressBar bar(g);
     if (!o->batch.empty()) opts.progress = bar.callback();
-    auto r = archive->append(*inputs, opts);
+    auto r = manifest ? archive->append(*manifest, opts) : archive->append(*inputs, opts);
     bar.finish();
     if (!r) {
       g.exit_code = report(r.error());

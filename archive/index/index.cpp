@@ -693,13 +693,22 @@ Expected<std::optional<std::string>> Index::indexed_checkpoint() const {
 Expected<std::uint64_t> Index::size() const { return m_impl->size(); }
 
 Expected<void> Index::add(std::span<const IndexEntry> entries, std::string_view checkpoint_note) {
+  return add([&](const EntrySink& sink) { return sink(entries); }, checkpoint_note);
+}
+
+Expected<void> Index::add(const EntryBatches& batches, std::string_view checkpoint_note) {
   Impl& d = *m_impl;
   if (auto r = d.exec("BEGIN IMMEDIATE"); !r) return r;
+  std::uint64_t added = 0;
   auto body = [&]() -> Expected<void> {
     auto next = d.size();
     if (!next) return std::unexpected(next.error());
     std::uint64_t expected_index = *next;
-    if (auto r = d.insert_all(entries, expected_index); !r) return r;
+    const auto ok = batches([&](std::span<const IndexEntry> batch) -> Expected<void> {
+      added += batch.size();
+      return d.insert_all(batch, expected_index);
+    });
+    if (!ok) return ok;
     return d.run("INSERT OR REPLACE INTO info(key, value) VALUES('checkpoint', ?)", {std::string(checkpoint_note)});
   };
   if (auto r = body(); !r) {
@@ -711,7 +720,7 @@ Expected<void> Index::add(std::span<const IndexEntry> entries, std::string_view 
     return r;
   }
   // Keep the planner's statistics current after large additions (cheap; a no-op when nothing changed much).
-  if (entries.size() >= 1000) (void)d.exec("PRAGMA optimize");
+  if (added >= 1000) (void)d.exec("PRAGMA optimize");
   return {};
 }
 

@@ -128,6 +128,12 @@ public:
   // failed_precondition unless the entries' indexes are size(), size()+1, ... in order; invalid_input for an entry
   // without a record id; io on a database failure. An empty `entries` only records the checkpoint.
   Expected<void> add(std::span<const IndexEntry> entries, std::string_view checkpoint_note);
+  // The same, with the entries given a batch at a time: `batches` calls its sink with each batch in order and
+  // returns the sink's first error, or one of its own; any error fails the add (rolled back). A large append adds
+  // its entries this way, never holding them all in memory.
+  using EntrySink = std::function<Expected<void>(std::span<const IndexEntry> batch)>;
+  using EntryBatches = std::function<Expected<void>(const EntrySink& sink)>;
+  Expected<void> add(const EntryBatches& batches, std::string_view checkpoint_note);
   // Remove every entry and the indexed checkpoint (before a rebuild).
   Expected<void> clear();
 

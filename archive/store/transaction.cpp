@@ -8,6 +8,7 @@
 #include <git2/sys/mempack.h>
 
 #include <algorithm>
+#include <malloc.h>
 #include <ctime>
 #include <set>
 
@@ -94,6 +95,9 @@ Expected<void> flush_staged(TxState& s) {
     return git_failure(rc, ErrorCode::git, "cannot reset the in-memory object store");
   std::vector<git_oid>().swap(s.staged);
   s.staged_bytes = 0;
+#ifdef __GLIBC__
+  malloc_trim(0); // the staged objects' memory goes back to the system, not only to the heap: a large write stays flat
+#endif
   return {};
 }
 
@@ -215,14 +219,18 @@ Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer
   if (int rc = git_signature_new(&sig_raw, "avow", "avow@localhost", static_cast<git_time_t>(s.time), 0); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot create the commit signature");
   SignaturePtr who{sig_raw};
-  const std::string msg(message);
   const git_commit* parents[1] = {s.base_commit.get()};
-  Buf buffer;
-  if (int rc = git_commit_create_buffer(&buffer.buf, repo, who.get(), who.get(), nullptr, msg.c_str(), tree.get(),
-                                        s.base_commit ? 1 : 0, s.base_commit ? parents : nullptr);
-      rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot create the commit");
-  const std::string unsigned_commit = buffer.str();
+  std::string unsigned_commit;
+  {
+    // A large write's message holds a line per record: no copy of it outlives this block.
+    const std::string msg(message);
+    Buf buffer;
+    if (int rc = git_commit_create_buffer(&buffer.buf, repo, who.get(), who.get(), nullptr, msg.c_str(), tree.get(),
+                                          s.base_commit ? 1 : 0, s.base_commit ? parents : nullptr);
+        rc < 0)
+      return git_failure(rc, ErrorCode::git, "cannot create the commit");
+    unsigned_commit = buffer.str();
+  }
   std::optional<std::string> signature;
   if (signer) {
     auto text = signer(unsigned_commit);
@@ -239,6 +247,7 @@ Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer
                                                 signature ? signature->c_str() : nullptr, nullptr);
       rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot write the commit");
+  std::string().swap(unsigned_commit); // in the mempack now
 
   // 3. All new objects (blobs, trees, the commit) go to disk as one pack. git_mempack_dump of
   // libgit2 1.5 packs the commit's whole tree (git_packbuilder_insert_commit is recursive), which

@@ -26,17 +26,7 @@ protected:
 
   std::string file(const std::string& name, const std::string& data) { return a.file(name, data); }
 
-  // Every file under .git (refs, objects, packs, config, .git/avow's lock and seen checkpoint) with its content,
-  // and the tip of main; only the derived index is left out (a read may bring it up to date).
-  std::string git_snapshot() const {
-    std::string s = a.git({"rev-parse", "main"}).out;
-    std::vector<fs::path> files;
-    for (const auto& e : fs::recursive_directory_iterator(a.dir() / ".git"))
-      if (e.is_regular_file() && !e.path().filename().string().starts_with("index.sqlite")) files.push_back(e.path());
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) s += f.string() + "\n" + read_file(f) + "\n";
-    return s;
-  }
+  std::string git_snapshot() const { return a.git_snapshot(); }
 
   // Assert `args` fails with `code` and exactly the one error line `line`, and changes nothing.
   void expect_refused(const std::vector<std::string>& args, int code, const std::string& line,

@@ -276,6 +276,16 @@ std::string TempArchive::state() const {
   return s;
 }
 
+std::string TempArchive::git_snapshot() const {
+  std::string s = git({"rev-parse", "main"}).out;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::recursive_directory_iterator(m_dir / ".git"))
+    if (e.is_regular_file() && !e.path().filename().string().starts_with("index.sqlite")) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) s += f.string() + "\n" + read_file(f) + "\n";
+  return s;
+}
+
 std::string TempArchive::git_show(const std::string& path) const {
   auto r = git({"cat-file", "blob", "refs/heads/main:" + path});
   if (r.exit_code != 0) throw std::runtime_error("git cat-file failed for " + path + ": " + r.err);

@@ -85,6 +85,9 @@ public:
   std::string archive_text(const std::string& text, const std::vector<std::string>& extra = {});
   // Snapshot of the branch tip and every file of the working tree (to assert "nothing changed").
   std::string state() const;
+  // Every file under .git (refs, objects, packs, config, .git/avow's lock and seen checkpoint) with its content, and
+  // the tip of main; only the derived index is left out (a read may bring it up to date).
+  std::string git_snapshot() const;
   // Replace the blob at `path` on main by `data` and commit it with plain git plumbing (unsigned commit).
   void git_replace(const std::string& path, const std::string& data, const std::string& message = "tamper") const;
   // Flip one bit of byte `offset` of the blob at `path` (negative: from the end) and commit it with git plumbing.

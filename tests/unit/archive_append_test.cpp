@@ -74,14 +74,17 @@ struct Resolved {
   std::vector<std::string> reprepared; // labels
 };
 
-Resolved resolve(const std::vector<StatementInput>& inputs, const Log& log, bool recapture = false) {
+Resolved resolve(const std::vector<StatementInput>& inputs, const Log& log, bool recapture = false,
+                 detail::RevisionMemory* memory = nullptr) {
   Resolved r{std::unexpected(Error{}), {}, {}, {}};
+  detail::RevisionMemory own;
   for (const auto& in : inputs) r.prepared.push_back(prepared(in));
   const auto reprepare = [&](const StatementInput& in) {
     r.reprepared.push_back(in.label);
     return detail::prepare(in, k_archivist, k_captured, false);
   };
-  r.plan = detail::resolve_revisions(inputs, r.prepared, log.lookup(), reprepare, recapture, r.notices);
+  r.plan = detail::resolve_revisions(inputs, r.prepared, log.lookup(), reprepare, recapture, r.notices,
+                                     memory ? *memory : own);
   return r;
 }
 
@@ -171,6 +174,35 @@ TEST(AppendStages, VersionsWithinOneBatchChain) {
   ASSERT_EQ(r.notices.size(), 1u);
   EXPECT_EQ(r.notices[0], "'3': this text from this source is already archived as " + r.prepared[1].id +
                               "; nothing recorded (use --recapture to record a new capture)");
+}
+
+// A large batch is resolved a window at a time: what one window kept is known to the next through the memory, as if
+// the inputs were one list (the same chain as above, cut after each input).
+TEST(AppendStages, VersionsChainAcrossWindows) {
+  Log log;
+  detail::RevisionMemory memory;
+  auto r1 = resolve({input("1", "A.\n", "urn:a")}, log, false, &memory);
+  auto r2 = resolve({input("2", "B.\n", "urn:a")}, log, false, &memory);
+  auto r3 = resolve({input("3", "B.\n", "urn:a"), input("4", "A.\n", "urn:b")}, log, false, &memory);
+  ASSERT_TRUE(r1.plan && r2.plan && r3.plan);
+  EXPECT_EQ(r2.plan->kept, (std::vector<std::size_t>{0}));
+  auto st = record::parse_payload(r2.prepared[0].payload);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->supersedes, r1.prepared[0].id);
+  EXPECT_EQ(r3.plan->kept, (std::vector<std::size_t>{1}));
+  ASSERT_EQ(r3.notices.size(), 1u);
+  EXPECT_EQ(r3.notices[0], "'3': this text from this source is already archived as " + r2.prepared[0].id +
+                               "; nothing recorded (use --recapture to record a new capture)");
+  // An explicit supersedes may name a record an earlier window kept (it is not in the log yet).
+  StatementInput again = input("5", "C.\n", "urn:a");
+  again.supersedes = r2.prepared[0].id;
+  auto r4 = resolve({again}, log, false, &memory);
+  ASSERT_TRUE(r4.plan) << r4.plan.error().message;
+  EXPECT_EQ(r4.plan->kept, (std::vector<std::size_t>{0}));
+  // Without the memory the second window knows nothing of the first.
+  auto alone = resolve({input("2", "B.\n", "urn:a")}, log);
+  ASSERT_TRUE(alone.plan);
+  EXPECT_TRUE(alone.plan->notes[0].empty());
 }
 
 TEST(AppendStages, UnknownSupersedesIsInvalidInput) {

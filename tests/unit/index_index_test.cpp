@@ -467,6 +467,20 @@ TEST_F(IndexTest, AddMustFollowOn) {
   EXPECT_EQ(m_index->size().value(), 8u);
   EXPECT_EQ(m_index->indexed_checkpoint().value(), std::optional<std::string>("checkpoint note 8\n"));
   EXPECT_EQ(grep("eight"), V{});
+  // Given a batch at a time: a later batch's error (here the source's own) rolls back the earlier ones too.
+  const auto batches = [&](bool fail_second) -> index::Index::EntryBatches {
+    return [&, fail_second](const index::Index::EntrySink& sink) -> Expected<void> {
+      if (auto ok = sink(std::span(batch).first(1)); !ok) return ok;
+      if (fail_second) return std::unexpected(Error{ErrorCode::io, "spool cut short"});
+      return {};
+    };
+  };
+  r = m_index->add(batches(true), "other note");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "spool cut short");
+  EXPECT_EQ(m_index->size().value(), 8u);
+  EXPECT_EQ(grep("eight"), V{});
+  EXPECT_EQ(m_index->indexed_checkpoint().value(), std::optional<std::string>("checkpoint note 8\n"));
   // The right one goes in.
   batch.pop_back();
   r = m_index->add(batch, "note 9");
@@ -475,7 +489,7 @@ TEST_F(IndexTest, AddMustFollowOn) {
   EXPECT_EQ(m_index->indexed_checkpoint().value(), std::optional<std::string>("note 9"));
   EXPECT_EQ(grep("eight"), (V{8}));
   // An empty batch only moves the checkpoint.
-  ASSERT_TRUE(m_index->add({}, "note 9b"));
+  ASSERT_TRUE(m_index->add(std::span<const IndexEntry>{}, "note 9b"));
   EXPECT_EQ(m_index->indexed_checkpoint().value(), std::optional<std::string>("note 9b"));
   EXPECT_EQ(m_index->size().value(), 9u);
 }
