@@ -3,6 +3,8 @@
 
 #include <archive/store/git_internal.hpp>
 
+#include <archive/util/bytes.hpp>
+
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -285,7 +287,7 @@ namespace {
 
 // Pack `objects` into one pack written through `odb`'s pack writer (git_odb_write_pack: libgit2's indexer names the
 // pack, writes its index and fsyncs both).
-Expected<void> write_one_pack(git_repository* repo, git_odb* odb, std::span<const git_oid> objects) {
+Expected<std::string> write_one_pack(git_repository* repo, git_odb* odb, std::span<const git_oid> objects) {
   git_packbuilder* pb_raw = nullptr;
   if (int rc = git_packbuilder_new(&pb_raw, repo); rc < 0) return git_failure(rc, ErrorCode::git, "cannot build the pack");
   std::unique_ptr<git_packbuilder, CFree<&git_packbuilder_free>> pb{pb_raw};
@@ -298,12 +300,23 @@ Expected<void> write_one_pack(git_repository* repo, git_odb* odb, std::span<cons
   WritepackPtr wp{wp_raw};
   git_indexer_progress stats{};
   // Streamed into the pack file as each object is compressed, never built whole in memory first.
-  auto sink = pack_sink([&](const char* data, size_t size) { return wp->append(wp.get(), data, size, &stats); });
+  // The last 20 bytes of the stream are the pack's trailing checksum, which names it ("pack-<hex>").
+  std::string tail;
+  auto sink = pack_sink([&](const char* data, size_t size) {
+    if (size >= 20) {
+      tail.assign(data + size - 20, 20);
+    } else {
+      tail.append(data, size);
+      if (tail.size() > 20) tail.erase(0, tail.size() - 20);
+    }
+    return wp->append(wp.get(), data, size, &stats);
+  });
   int rc = git_packbuilder_foreach(pb.get(), &decltype(sink)::collect, &sink);
   if (rc >= 0) rc = sink.flush();
   if (rc < 0) return git_failure(rc, ErrorCode::git, "cannot write the pack");
   if (rc = wp->commit(wp.get(), &stats); rc < 0) return git_failure(rc, ErrorCode::git, "cannot write the pack");
-  return {};
+  if (tail.size() != 20) return std::string();
+  return "pack-" + to_hex(as_bytes(tail));
 }
 
 // A read-only odb backend that answers from another backend (the write's mempack), so that a second repository
@@ -331,7 +344,7 @@ struct ForwardingBackend {
 
 // Pack `objects` (all in `staged`) through a repository handle of this thread's own: libgit2 handles are not shared
 // between threads. The handle reads .git/avow/libgit2.config as GitStore::open does (no delta search).
-Expected<void> write_shard(const fs::path& git_dir, git_odb_backend* staged, std::span<const git_oid> objects) {
+Expected<std::string> write_shard(const fs::path& git_dir, git_odb_backend* staged, std::span<const git_oid> objects) {
   auto repo = open_avow_repo(git_dir);
   if (!repo) return std::unexpected(repo.error());
   auto odb = repo_odb(repo->get());
@@ -355,8 +368,8 @@ Expected<void> write_shard(const fs::path& git_dir, git_odb_backend* staged, std
 
 } // namespace
 
-Expected<void> write_pack(git_repository* repo, git_odb* odb, git_odb_backend* staged, const fs::path& git_dir,
-                          std::span<const git_oid> objects) {
+Expected<std::vector<std::string>> write_pack(git_repository* repo, git_odb* odb, git_odb_backend* staged,
+                                              const fs::path& git_dir, std::span<const git_oid> objects) {
   std::uint64_t bytes = 0;
   for (const auto& id : objects) {
     size_t len = 0;
@@ -369,8 +382,12 @@ Expected<void> write_pack(git_repository* repo, git_odb* odb, git_odb_backend* s
   const std::size_t shards = std::min<std::size_t>({std::max(1u, std::thread::hardware_concurrency()),
                                                    objects.size() / k_min_shard_objects,
                                                    bytes / k_min_shard_bytes});
-  if (shards <= 1) return write_one_pack(repo, odb, objects);
-  std::vector<Expected<void>> results(shards);
+  if (shards <= 1) {
+    auto name = write_one_pack(repo, odb, objects);
+    if (!name) return std::unexpected(name.error());
+    return std::vector<std::string>{std::move(*name)};
+  }
+  std::vector<Expected<std::string>> results(shards, std::string());
   {
     std::vector<std::jthread> threads;
     for (std::size_t k = 0; k < shards; ++k) {
@@ -381,11 +398,14 @@ Expected<void> write_pack(git_repository* repo, git_odb* odb, git_odb_backend* s
       });
     }
   }
-  for (auto& r : results)
-    if (!r) return r;
+  std::vector<std::string> names;
+  for (auto& r : results) {
+    if (!r) return std::unexpected(r.error());
+    names.push_back(std::move(*r));
+  }
   // The packs came from other handles: let this one see them.
   if (int rc = git_odb_refresh(odb); rc < 0) return git_failure(rc, ErrorCode::git, "cannot reload the packs");
-  return {};
+  return names;
 }
 
 } // namespace avow::store::detail

@@ -68,22 +68,14 @@ const std::vector<std::string>& Transaction::warnings() const { return m_state->
 
 namespace {
 
-// The names ("pack-<hash>") of the packs in objects/pack.
-std::set<std::string> pack_names(const fs::path& git_dir) {
-  std::set<std::string> out;
-  std::error_code ec;
-  for (fs::directory_iterator it(git_dir / "objects" / "pack", ec), end; !ec && it != end; it.increment(ec))
-    if (it->path().extension() == ".pack") out.insert(it->path().stem().string());
-  return out;
-}
-
-// write_pack, remembering the packs it added in `s.written_packs` (the writer lock keeps anyone else from adding one).
+// write_pack, remembering the packs it wrote (by the names their writers gave them) in `s.written_packs`: a stock
+// `git gc` run beside the write must never see its packs removed with an abandoned write's.
 Expected<void> write_tracked_pack(TxState& s, std::span<const git_oid> objects) {
-  const auto before = pack_names(s.rs->git_dir);
-  auto ok = write_pack(s.rs->repo.get(), s.rs->odb.get(), s.rs->mempack, s.rs->git_dir, objects);
-  for (const auto& name : pack_names(s.rs->git_dir))
-    if (!before.contains(name)) s.written_packs.push_back(name);
-  return ok;
+  auto names = write_pack(s.rs->repo.get(), s.rs->odb.get(), s.rs->mempack, s.rs->git_dir, objects);
+  if (!names) return std::unexpected(names.error());
+  for (auto& name : *names)
+    if (!name.empty()) s.written_packs.push_back(std::move(name));
+  return {};
 }
 
 // Write the blobs staged so far to packs and drop them from the mempack. The packs are unreferenced until the commit
