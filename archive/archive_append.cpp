@@ -492,7 +492,7 @@ Expected<bool> IndexSpool::next(std::vector<std::array<std::string, 3>>& batch, 
         if (k == 0 && (m_file ? std::feof(m_file) != 0 : m_read == m_memory.size())) return !batch.empty();
         return fail(ErrorCode::io, "cannot read a temporary file for the index: it is cut short");
       }
-      if (n > k_max_statement_bytes * 4) return fail(ErrorCode::io, "cannot read a temporary file for the index: bad length");
+      if (n > (std::uint64_t{1} << 32)) return fail(ErrorCode::io, "cannot read a temporary file for the index: bad length");
       rec[k].resize(static_cast<std::size_t>(n));
       if (n > 0 && !read(rec[k].data(), static_cast<std::size_t>(n)))
         return fail(ErrorCode::io, "cannot read a temporary file for the index: it is cut short");
