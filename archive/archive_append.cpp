@@ -13,10 +13,10 @@
 #include <archive/text/encoding.hpp>
 #include <archive/text/key_material.hpp>
 #include <archive/text/metadata.hpp>
+#include <archive/util/memory.hpp>
 #include <archive/util/time.hpp>
 
 #include <algorithm>
-#include <malloc.h>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -414,9 +414,7 @@ Expected<Written> write_commit(Archive::Impl& impl, const WriteState& state, con
   const std::string summary =
       named.size() == 1 ? std::string("archive 1 statement") : fmt::format("archive {} statements", named.size());
   std::unordered_set<std::string>().swap(written); // make room for the commit's trees
-#ifdef __GLIBC__
-  malloc_trim(0);
-#endif
+  release_freed_memory();
   auto commit = commit_entries(*tx, summary, out.first, out.new_size, std::move(named), keys.log.key);
   if (!commit) return std::unexpected(commit.error());
   out.commit = *commit;
@@ -712,9 +710,7 @@ Expected<AppendResult> Archive::append(InputSource& source, const AppendOptions&
   auto written = detail::write_commit(*m_impl, *state, *keys, windows, options.jobs, meter);
   if (!written) return std::unexpected(written.error());
   memory = detail::RevisionMemory{}; // not needed for the index: let it make room
-#ifdef __GLIBC__
-  malloc_trim(0);
-#endif
+  release_freed_memory();
   meter.finish();
   if (written->entries == 0) return result; // every input was already archived
   result.tree_size = written->new_size;

@@ -4,11 +4,11 @@
 #include <archive/store/git_internal.hpp>
 
 #include <archive/util/bytes.hpp>
+#include <archive/util/memory.hpp>
 
 #include <git2/sys/mempack.h>
 
 #include <algorithm>
-#include <malloc.h>
 #include <ctime>
 #include <set>
 
@@ -87,9 +87,7 @@ Expected<void> flush_staged(TxState& s) {
     return git_failure(rc, ErrorCode::git, "cannot reset the in-memory object store");
   std::vector<git_oid>().swap(s.staged);
   s.staged_bytes = 0;
-#ifdef __GLIBC__
-  malloc_trim(0); // the staged objects' memory goes back to the system, not only to the heap: a large write stays flat
-#endif
+  release_freed_memory(); // the staged objects' memory goes back to the system, not only to the heap: a large write stays flat
   return {};
 }
 

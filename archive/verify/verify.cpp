@@ -15,12 +15,10 @@
 #include <archive/verify/log_reader.hpp>
 #include <archive/verify/timestamps.hpp>
 #include <archive/store/writer_lock.hpp>
+#include <archive/util/memory.hpp>
 #include <archive/util/time.hpp>
 
 #include <algorithm>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <charconv>
 #include <atomic>
 #include <map>
@@ -212,9 +210,7 @@ private:
       if (walker) {
         auto walked = check_commits(*walker);
         walker.reset();
-#ifdef __GLIBC__
-        malloc_trim(0); // the cache's memory goes back to the system, not only to the heap
-#endif
+        release_freed_memory(); // the cache's memory goes back to the system, not only to the heap
         return walked;
       }
     }
