@@ -26,6 +26,7 @@
 #include <archive/text/key_material.hpp>
 #include <archive/text/metadata.hpp>
 #include <archive/util/file.hpp>
+#include <archive/version.hpp>
 #include <archive/verify/log_reader.hpp>
 
 #include <algorithm>
@@ -192,6 +193,13 @@ void remember_checkpoint(const store::GitStore& store, std::string_view note) {
   (void)write_file_atomic(seen_checkpoint_path(store), note, FileMode::public_0644, Overwrite::yes);
 }
 
+fs::path verified_path(const store::GitStore& store) { return store.git_dir() / "avow" / "verified"; }
+
+// Which build of avow checked: a marker written by another build (older or newer checks) is not taken.
+std::string verified_by() { return fmt::format("avow {} {}", version(), git_revision()); }
+
+constexpr std::string_view k_verified_magic = "avow-verified/1";
+
 // Refuse to write on top of a history that contradicts the checkpoint this copy saw last (a reset or rewritten
 // branch): writing would bury the evidence. O(log n): a consistency proof from the tiles.
 Expected<void> check_seen_checkpoint(const store::GitStore& store, const store::Oid& head, const log::Checkpoint& now,
@@ -244,6 +252,26 @@ Expected<std::string> read_entry(const store::GitStore& store, const store::Oid&
 }
 
 } // namespace
+
+void detail::remember_verified(const store::GitStore& store, const store::Oid& commit) {
+  std::error_code ec;
+  fs::create_directories(verified_path(store).parent_path(), ec);
+  (void)write_file_atomic(verified_path(store),
+                          fmt::format("{}\ncommit {}\nby {}\n", k_verified_magic, commit.hex(), verified_by()),
+                          FileMode::public_0644, Overwrite::yes);
+}
+
+std::optional<store::Oid> detail::verified_commit(const store::GitStore& store) {
+  auto text = read_file(verified_path(store), 4096);
+  if (!text) return std::nullopt;
+  const std::string_view t = *text;
+  const std::string head = fmt::format("{}\ncommit ", k_verified_magic);
+  const std::string tail = fmt::format("\nby {}\n", verified_by());
+  if (t.size() != head.size() + 40 + tail.size() || !t.starts_with(head) || !t.ends_with(tail)) return std::nullopt;
+  auto oid = store::Oid::from_hex(t.substr(head.size(), 40));
+  if (!oid) return std::nullopt;
+  return *oid;
+}
 
 void detail::remember_seen_checkpoint(const store::GitStore& store, std::string_view note) {
   remember_checkpoint(store, note);
@@ -453,7 +481,11 @@ Expected<verify::Report> Archive::verify_dir(const fs::path& dir, const verify::
   }
   auto report = verify::run(*store, opts);
   // Remember what was verified: a later rewrite of the history is then a fork against this checkpoint.
-  if (report && report->ok() && !report->checkpoint.empty()) remember_checkpoint(*store, report->checkpoint);
+  if (report && report->ok() && !report->checkpoint.empty()) {
+    remember_checkpoint(*store, report->checkpoint);
+    // What `audit` need not check again (see detail::remember_verified). Not for a check of another tip.
+    if (report->commit && !options.tip) detail::remember_verified(*store, *report->commit);
+  }
   return report;
 }
 

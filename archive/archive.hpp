@@ -431,8 +431,11 @@ public:
   // The stored tokens that match their checkpoint, smallest size first (with `tsa_cert_pem`: those that verify).
   Expected<std::vector<Timestamp>> timestamps(const std::optional<std::string>& tsa_cert_pem) const;
 
-  // The audit report over the entries `filter` selects, with what verify --quick finds.
-  Expected<AuditReport> audit(const index::Filter& filter, std::vector<std::string>& notices) const;
+  // The audit report over the entries `filter` selects, with what verify --quick finds: in the whole archive when
+  // `whole_check`, else only in what was added since the last commit this build of avow verified on this machine
+  // without problems (.git/avow/verified, written by verify and audit), when main extends it.
+  Expected<AuditReport> audit(const index::Filter& filter, std::vector<std::string>& notices,
+                              bool whole_check = false) const;
 
   // The static web archive (archive/archive_site.cpp; docs/FORMAT.md §20): write to `outdir` a site for any static
   // host: index.html, one page per statement (r/<record id>.html) with its versions and word diffs, a page per source

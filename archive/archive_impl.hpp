@@ -11,6 +11,7 @@
 #include <archive/record/key_state.hpp>
 #include <archive/record/layout.hpp>
 #include <archive/store/git_store.hpp>
+#include <archive/verify/incremental.hpp>
 #include <archive/verify/log_reader.hpp>
 
 #include <chrono>
@@ -96,6 +97,15 @@ Expected<ProofTarget> scan_for_proof(const Archive::Impl& impl, const store::Oid
                                      std::string_view prefix);
 // Keep `note` as the last checkpoint this copy saw (.git/avow/seen-checkpoint), best effort (archive/archive.cpp).
 void remember_seen_checkpoint(const store::GitStore& store, std::string_view note);
+// .git/avow/verified: the last commit a `verify` or `audit` of this copy found without problems, with the build of
+// avow that checked it (archive/archive.cpp). A cache of this machine's own work, never evidence: `audit` checks only
+// what was added since (verify::verify_extension), `verify` always checks everything. Best effort, like the above.
+void remember_verified(const store::GitStore& store, const store::Oid& commit);
+// The commit of .git/avow/verified when it was written by this build of avow; nullopt when it is missing, unreadable,
+// malformed or of another build.
+std::optional<store::Oid> verified_commit(const store::GitStore& store);
+// See archive/archive_index.cpp.
+void check_against_index(const index::Index& idx, verify::IncrementalReport& report);
 
 // --- Keys (archive/archive_keys.cpp) ---
 

@@ -167,47 +167,6 @@ Expected<std::optional<fs::path>> record_fork(const Archive::Impl& impl, const s
   return std::optional<fs::path>{*path};
 }
 
-// What only our entries can settle, asked of the derived index (brought up to date with our main): a new entry
-// repeating a record we hold, a new statement superseding one we do not hold or one of another source. A missing
-// index is rebuilt first.
-void check_against_index(const Archive::Impl& impl, const store::Oid& ours, verify::IncrementalReport& report) {
-  std::vector<std::string> notices;
-  auto idx = detail::fresh_index(impl, ours, notices);
-  if (!idx) {
-    report.problems.push_back({"io", std::nullopt, std::nullopt, std::nullopt,
-                               fmt::format("cannot check the new entries against this copy's: {}", idx.error().message),
-                               {}});
-    return;
-  }
-  const auto held = [&](const std::string& id, bool statement) -> std::optional<index::Row> {
-    auto rows = idx->by_id_prefix(id);
-    if (rows)
-      for (auto& row : *rows)
-        if (row.id == id && row.index < report.old_size && (!statement || row.kind == "statement")) return std::move(row);
-    return std::nullopt;
-  };
-  for (const auto& [i, id] : report.record_ids)
-    if (auto at = held(id, false))
-      report.problems.push_back({"duplicate_record", i, std::nullopt, std::nullopt,
-                                 fmt::format("entry {} repeats record {} of entry {}: one record must appear once in the "
-                                             "log", i, id.substr(0, 16), at->index),
-                                 {}});
-  for (const auto& s : report.supersedes_before) {
-    const auto target = held(s.id, true);
-    if (!target)
-      report.problems.push_back({"supersedes_unknown", s.entry, std::nullopt, std::nullopt,
-                                 fmt::format("entry {} supersedes {}, which is not an earlier statement", s.entry,
-                                             s.id.substr(0, 16)),
-                                 {}});
-    else if (target->source != s.source)
-      report.problems.push_back({"supersedes_other_source", s.entry, std::nullopt, std::nullopt,
-                                 fmt::format("entry {} supersedes {} of entry {}, a statement of another source: a new "
-                                             "version must have the same source", s.entry, s.id.substr(0, 16),
-                                             target->index),
-                                 {}});
-  }
-}
-
 Expected<bool> ancestor(const store::GitStore& store, const store::Oid& a, const store::Oid& d) {
   return store::is_ancestor(store.git_dir(), a, d);
 }
@@ -293,7 +252,16 @@ Expected<PullResult> Archive::pull(std::string_view name, const PullOptions& opt
       return r;
     }
   }
-  check_against_index(*m_impl, ours, *report);
+  {
+    std::vector<std::string> notices;
+    auto idx = detail::fresh_index(*m_impl, ours, notices);
+    if (idx)
+      detail::check_against_index(*idx, *report);
+    else
+      report->problems.push_back({"io", std::nullopt, std::nullopt, std::nullopt,
+                                  fmt::format("cannot check the new entries against this copy's: {}", idx.error().message),
+                                  {}});
+  }
   if (!report->ok()) {
     r.status = PullResult::Status::refused;
     r.detail = fmt::format("the remote's new commits fail verification ({} problems)", report->problems.size());

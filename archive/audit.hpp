@@ -52,6 +52,12 @@ struct AuditReport {
   };
   std::vector<Timestamp> timestamps;
   bool checked = false;             // verify --quick ran
+  // What the check covered: the whole archive (verify --quick) when checked_since is empty; else the entries from
+  // checked_from on, added since commit checked_since (hex), which this build of avow found without problems on this
+  // machine earlier (.git/avow/verified). Those new entries get verify's full checks (signatures and texts too), and
+  // the commits since checked_since the append-only rule; entries before checked_from are not read again.
+  std::string checked_since;
+  std::uint64_t checked_from = 0;
   std::vector<verify::Problem> problems; // what it found
 };
 

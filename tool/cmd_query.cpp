@@ -379,7 +379,11 @@ void add_query(CLI::App& app, Globals& g) {
   add_filter_options(audit, *ao, false);
   audit->add_option("--format", ao->format, "text (default), json or html.");
   ao->format = "text";
-  audit->callback([&g, ao] {
+  auto whole = std::make_shared<bool>(false);
+  audit->add_flag("--full", *whole,
+                  "Check the whole archive (verify --quick), not only what was added since the last commit avow "
+                  "verified without problems on this machine.");
+  audit->callback([&g, ao, whole] {
     if (!valid_format(g, g.json ? "json" : ao->format, {"text", "table", "json", "html"})) return;
     if (auto e = check_range(*ao)) {
       g.exit_code = report(*e);
@@ -388,7 +392,7 @@ void add_query(CLI::App& app, Globals& g) {
     auto archive = open_or_report(g);
     if (!archive) return;
     std::vector<std::string> notices;
-    auto r = archive->audit(to_filter(*ao), notices);
+    auto r = archive->audit(to_filter(*ao), notices, *whole);
     print_notices(g, notices);
     if (!r) {
       g.exit_code = report(r.error());
@@ -412,6 +416,10 @@ void add_query(CLI::App& app, Globals& g) {
                           {"languages", counts_json(r->by_lang)}, {"months", counts_json(r->by_month)},
                           {"key_events", nlohmann::json::array()}, {"most_revised", nlohmann::json::array()},
                           {"timestamps", nlohmann::json::array()}, {"problems", nlohmann::json::array()}};
+      j["check"] = r->checked_since.empty()
+                       ? nlohmann::json{{"scope", "whole"}, {"since_commit", nullptr}, {"from_entry", 0}}
+                       : nlohmann::json{{"scope", "since"}, {"since_commit", r->checked_since},
+                                        {"from_entry", r->checked_from}};
       for (const auto& t : r->timestamps)
         j["timestamps"].push_back({{"path", t.path}, {"tree_size", t.tree_size}, {"existed_by", t.gen_time}, {"tsa", t.tsa}});
       for (const auto& k : r->key_events)
@@ -469,7 +477,7 @@ void add_query(CLI::App& app, Globals& g) {
                           ts.gen_time, ts.tsa});
       out += render_table(t, width);
     }
-    out += "\nverify --quick: ";
+    out += "\n" + audit_check_scope(*r) + ": ";
     if (r->problems.empty()) out += "no problems found\n";
     else {
       out += fmt::format("{} problem{}\n", r->problems.size(), r->problems.size() == 1 ? "" : "s");

@@ -81,15 +81,30 @@ void summary(std::string& out, const AuditReport& r) {
   out += "</table>\n</section>\n";
 }
 
+} // namespace
+
+std::string audit_check_scope(const AuditReport& r) {
+  if (r.checked_since.empty()) return "verify --quick";
+  const std::string since = r.checked_since.substr(0, 12);
+  if (r.checked_from >= r.tree_size)
+    return fmt::format("check: nothing added since commit {} (verified on this machine; audit --full checks everything)",
+                       since);
+  return fmt::format("check of entries {}..{}, added since commit {} (verified on this machine; audit --full checks "
+                     "everything)",
+                     r.checked_from, r.tree_size - 1, since);
+}
+
+namespace {
+
 void verification(std::string& out, const AuditReport& r) {
   out += "<section id=\"verification\">\n<h2>Verification</h2>\n";
   if (!r.checked) {
     out += "<p class=\"status unknown\">verify --quick was not run for this report</p>\n";
   } else if (r.problems.empty()) {
-    out += "<p class=\"status ok\">no problems found by verify --quick</p>\n";
+    out += fmt::format("<p class=\"status ok\">no problems found by {}</p>\n", html_escape(audit_check_scope(r)));
   } else {
-    out += fmt::format("<p class=\"status bad\">{} problem{} found by verify --quick</p>\n", r.problems.size(),
-                       r.problems.size() == 1 ? "" : "s");
+    out += fmt::format("<p class=\"status bad\">{} problem{} found by {}</p>\n", r.problems.size(),
+                       r.problems.size() == 1 ? "" : "s", html_escape(audit_check_scope(r)));
     const bool any_evidence =
         std::any_of(r.problems.begin(), r.problems.end(), [](const auto& p) { return !p.evidence.empty(); });
     out += "<table class=\"problems\">\n<thead><tr><th>Kind</th><th class=\"num\">Entry</th><th>Commit</th>"

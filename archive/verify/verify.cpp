@@ -81,6 +81,7 @@ public:
       return fail(ErrorCode::failed_precondition, "'{}' is not an avow archive (no commit on main)",
                   m_store.workdir().string());
     m_head = **head;
+    m_report.commit = m_head;
     auto config = read_config(m_store, m_head);
     if (!config) {
       if (config.error().code != ErrorCode::invalid_input) return std::unexpected(config.error());

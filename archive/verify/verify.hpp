@@ -33,6 +33,7 @@ struct Report {
   std::string root_hex;   // root of the final checkpoint
   std::uint64_t size = 0; // tree size of the final checkpoint
   std::string checkpoint;  // the final signed checkpoint note, verbatim
+  std::optional<store::Oid> commit; // the commit verified (main when the run started, or Options::tip)
   // Findings that are not problems and do not change ok(): the lock and temporary files an interrupted write left in
   // the git dir (kind "stale_lock" or "stale_temp", with `path` relative to .git), reported only while no writer
   // holds the archive lock; the next `avow archive` removes them.

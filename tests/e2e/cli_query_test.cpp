@@ -291,7 +291,14 @@ TEST_F(CliQuery, AuditTextJsonAndHtml) {
   auto text = a.avow({"audit"});
   EXPECT_EQ(text.exit_code, 0);
   EXPECT_TRUE(text.out.starts_with("audit of archive 'test.avow.example/archive'")) << text.out;
-  EXPECT_NE(text.out.find("verify --quick: no problems found"), std::string::npos);
+  // The first audit checked the whole archive and remembered its tip: nothing was added since.
+  EXPECT_EQ(r["check"]["scope"], "whole");
+  const std::string tip = a.git({"rev-parse", "main"}).out.substr(0, 12);
+  EXPECT_NE(text.out.find("\ncheck: nothing added since commit " + tip + " (verified on this machine; audit --full "
+                          "checks everything): no problems found\n"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(a.avow({"audit", "--full"}).out.find("\nverify --quick: no problems found\n"), std::string::npos);
   auto html = a.avow({"audit", "--format", "html"});
   ASSERT_EQ(html.exit_code, 0);
   EXPECT_TRUE(html.out.starts_with("<!DOCTYPE html>")) << html.out.substr(0, 80);

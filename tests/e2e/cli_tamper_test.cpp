@@ -859,6 +859,73 @@ TEST(TamperPull, SupersedesOfAnotherSourceIsRefused) {
       << j.dump();
 }
 
+// audit checks what was added since the last commit this build verified here without problems (.git/avow/verified),
+// and that check still names what is wrong in the new commits; anything that breaks the chain to that commit brings
+// back the whole check.
+TEST(TamperAudit, ChecksOnlyWhatWasAddedSinceTheLastCleanCheckAndStillFindsIt) {
+  Forger f;
+  const fs::path marker = f.a.dir() / ".git" / "avow" / "verified";
+  const auto scope = [&](const RunResult& r) { return r.json()["check"]; };
+  // No marker yet (the template's verify wrote one: forget it): the whole archive; then the marker names the tip.
+  fs::remove(marker);
+  auto r = f.a.avow({"audit", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(scope(r), nlohmann::json::parse(R"({"scope":"whole","since_commit":null,"from_entry":0})"));
+  const std::string c4 = f.tip();
+  EXPECT_NE(read_file(marker).find("commit " + c4 + "\n"), std::string::npos) << read_file(marker);
+  // Nothing added: nothing to check.
+  r = f.a.avow({"audit"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("check: nothing added since commit " + c4.substr(0, 12)), std::string::npos) << r.out;
+  // A clean statement: only entry 4 is checked, and the marker moves on.
+  ASSERT_EQ(f.a.avow({"archive", f.a.file("more.txt", "Fourth statement.\n"), "--source", "https://example.org/d"})
+                .exit_code,
+            0);
+  r = f.a.avow({"audit", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(scope(r), (nlohmann::json{{"scope", "since"}, {"since_commit", c4}, {"from_entry", 4}}));
+  const std::string c5 = f.tip();
+  EXPECT_NE(read_file(marker).find("commit " + c5 + "\n"), std::string::npos);
+  // A stray file in a commit signed by the log key, after the marker: found by the check of what was added.
+  const std::string bad = f.add_commit({put("notes.txt", "x\n")}, f.message_of(c5));
+  f.set_main(bad);
+  r = f.a.avow({"audit", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(scope(r), (nlohmann::json{{"scope", "since"}, {"since_commit", c5}, {"from_entry", 5}}));
+  std::set<std::string> kinds;
+  const auto found = r.json();
+  for (const auto& p : found["problems"]) kinds.insert(p["kind"]);
+  EXPECT_EQ(kinds, std::set<std::string>{"stray_file"}) << r.out;
+  EXPECT_NE(read_file(marker).find("commit " + c5 + "\n"), std::string::npos) << "a failed check moved the marker";
+  // --full checks the whole archive, and finds it too.
+  r = f.a.avow({"audit", "--full", "--json"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(scope(r)["scope"], "whole");
+  // The history rewritten under the marker (the tip amended, so the marker's commit is gone from main): the whole
+  // archive is checked.
+  f.set_main(c5);
+  const std::string amended = f.amend({put("notes.txt", "x\n")});
+  ASSERT_EQ(f.tip(), amended);
+  r = f.a.avow({"audit", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_EQ(scope(r)["scope"], "whole") << r.out;
+  f.set_main(c5);
+  // A marker of another build of avow, or garbled, is not taken.
+  const std::string good = read_file(marker);
+  for (const std::string& other : {good.substr(0, good.rfind("by avow ")) + "by avow 0.0.9 0123456789ab\n",
+                                   std::string("avow-verified/1\ncommit ") + std::string(40, 'z') + "\n",
+                                   std::string("")}) {
+    write_file(marker, other);
+    r = f.a.avow({"audit", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(scope(r)["scope"], "whole") << other;
+  }
+  // verify writes it too.
+  fs::remove(marker);
+  ASSERT_EQ(f.a.avow({"verify", "--quick"}).exit_code, 0);
+  EXPECT_EQ(read_file(marker), good);
+}
+
 // The fixture itself verifies, and the forger's signatures are real: stock git accepts a commit it re-signed.
 TEST(TamperFixture, ForgedCommitSignaturesAreGoodForStockGit) {
   Forger f;
