@@ -910,8 +910,10 @@ Expected<Audit> Index::audit(const Filter& filter, std::size_t top_sources) cons
     a.archivists = by_count(archivists);
     a.langs = by_count(langs);
     for (const auto& [k, n] : months) a.months.push_back(Count{k, n});
-    // Sources can be as many as statements: let SQLite group and cut them.
-    auto sources = d.counts(fmt::format("SELECT source, count(*) FROM entries WHERE {} AND +kind = 'statement' "
+    // Sources can be as many as statements: let SQLite group and cut them. Only statements have a source (a key
+    // event's is NULL): "source IS NOT NULL" selects them from the source index alone, where "kind = 'statement'"
+    // read every row of the table too (0.41 s against 0.2 s at 1M entries).
+    auto sources = d.counts(fmt::format("SELECT source, count(*) FROM entries WHERE {} AND source IS NOT NULL "
                                         "GROUP BY source ORDER BY 2 DESC, 1 ASC LIMIT ?",
                                         w->sql),
                             [&] {
@@ -921,9 +923,12 @@ Expected<Audit> Index::audit(const Filter& filter, std::size_t top_sources) cons
                             }());
     if (!sources) return std::unexpected(sources.error());
     a.top_sources = std::move(*sources);
-    // Distinct texts of the statements the filter selects with its kind set to statement (as `log` would list them).
+    // Distinct texts of the statements the filter selects, whatever its kind (as `log` would list them). Only
+    // statements have a text (a key event's text_sha256 is NULL, which count(DISTINCT) skips), so the kind is left
+    // out: unfiltered, the count is then one pass over the text index (0.08 s at 1M entries) instead of a temporary
+    // B-tree of every hash (3.3 s).
     Filter statements = filter;
-    statements.kind = "statement";
+    statements.kind.reset();
     auto ws = build_where(statements);
     if (!ws) return std::unexpected(ws.error());
     auto texts = d.scalar(fmt::format("SELECT count(DISTINCT text_sha256) FROM entries WHERE {}", ws->sql), ws->params);
