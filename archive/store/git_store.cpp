@@ -235,6 +235,9 @@ ObjectCacheLimit::~ObjectCacheLimit() {
   git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(k_object_cache_bytes));
 }
 
+SkipObjectHashCheck::SkipObjectHashCheck() { git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0); }
+SkipObjectHashCheck::~SkipObjectHashCheck() { git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1); }
+
 // ---------------------------------------------------------------------------------------------
 
 GitStore::GitStore() : m_repo(std::make_shared<RepoState>()) {}
