@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <regex>
 #include <set>
 #include <string>
@@ -325,6 +327,116 @@ TEST(GitStore, LargeWriteIsFlushedToPacksAsItGrowsAndCommittedWhole) {
   EXPECT_EQ(fresh->read(*id, "b/13/1299"), blob(1299)); // 1299 % 256 == 0x13
   EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
   EXPECT_EQ(run(git(dir, "ls-tree -r main | wc -l")).out, fmt::format("{}\n", k_blobs));
+}
+
+// A write of 2,048 updates or more builds each second-level folder on its own and packs its new trees with the staged
+// blobs as they reach the 64 MiB staging limit, so that a large batch into a large archive does not hold tens of
+// thousands of new fan-out trees in memory. The tree is the one a write of a few updates at a time gives.
+TEST(GitStore, LargeCommitBuildsItsFoldersOneByOneIntoTheSameTree) {
+  TempDir t;
+  auto a = GitStore::init(t.path() / "a");
+  auto b = GitStore::init(t.path() / "b");
+  ASSERT_TRUE(a && b);
+  std::map<std::string, std::string> files; // the final state
+  const auto small = [](int i, int version) { return fmt::format("v{} {}\n", version, i); };
+  const auto path = [](int i, const char* name) { return fmt::format("t/{:02x}/{}/{}{}", i % 64, i % 7, name, i); };
+  // Commit 1: 3,000 files under 448 leaf folders, a top-level file and a two-level one.
+  {
+    auto tx = a->begin();
+    ASSERT_TRUE(tx);
+    for (int i = 0; i < 3000; ++i) ASSERT_TRUE(tx->put(path(i, "f"), small(i, 1)));
+    ASSERT_TRUE(tx->put("top.txt", "top\n"));
+    ASSERT_TRUE(tx->put("d/file", "d\n"));
+    ASSERT_TRUE(tx->commit("one\n"));
+  }
+  for (int i = 0; i < 3000; ++i) files[path(i, "f")] = small(i, 1);
+  files["d/file"] = "d\n";
+  // Commit 2, grouped: 2,100 new files, 300 changed, every file of t/05 removed (the folder goes), top.txt removed,
+  // a file beside the folders (t/zz.txt), and large blobs that bring the staged bytes to just under the 64 MiB limit,
+  // so that the new trees push them over it halfway through the folders.
+  const std::size_t packs_before = count_packs(a->git_dir());
+  std::uint64_t staged = 0;
+  {
+    auto tx = a->begin();
+    ASSERT_TRUE(tx);
+    for (int i = 3000; i < 5100; ++i) {
+      ASSERT_TRUE(tx->put(path(i, "n"), small(i, 2)));
+      files[path(i, "n")] = small(i, 2);
+      staged += small(i, 2).size();
+    }
+    for (int i = 0; i < 3000; i += 10) {
+      ASSERT_TRUE(tx->put(path(i, "f"), small(i, 3)));
+      files[path(i, "f")] = small(i, 3);
+      staged += small(i, 3).size();
+    }
+    ASSERT_TRUE(tx->remove("top.txt"));
+    ASSERT_TRUE(tx->put("t/zz.txt", "zz\n"));
+    files["t/zz.txt"] = "zz\n";
+    staged += 3;
+    const std::uint64_t limit = std::uint64_t{64} << 20, room = 60 * 1024; // the new trees are ~170 KB
+    for (int k = 0; staged + room < limit; ++k) {
+      std::string data(std::min<std::uint64_t>(limit - room - staged, 4u << 20), ' ');
+      std::uint32_t x = 2463534242u + static_cast<std::uint32_t>(k);
+      for (char& c : data) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        c = static_cast<char>('a' + x % 26);
+      }
+      const std::string p = fmt::format("big/{:02x}/{}", k, k);
+      ASSERT_TRUE(tx->put(p, data));
+      files[p] = data;
+      staged += data.size();
+    }
+    EXPECT_EQ(count_packs(a->git_dir()), packs_before) << "nothing may be packed before the commit";
+    // Every file of t/05 goes: the old ones, and the new ones staged above.
+    for (auto it = files.begin(); it != files.end();)
+      if (it->first.starts_with("t/05/")) {
+        ASSERT_TRUE(tx->remove(it->first)) << it->first;
+        it = files.erase(it);
+      } else {
+        ++it;
+      }
+    ASSERT_GE(tx->size(), 2048u);
+    auto id = tx->commit("two\n");
+    ASSERT_TRUE(id) << id.error().message;
+    // The blobs and the first folders' trees were packed before the commit's own write, which holds only the
+    // remaining trees and the commit (in one write of all of them, it would hold the 2,416 new blobs too).
+    std::size_t with_commit = 0;
+    for (const auto& e : fs::directory_iterator(a->git_dir() / "objects" / "pack")) {
+      if (e.path().extension() != ".idx") continue;
+      const auto listing = run("git show-index < '" + e.path().string() + "'").out;
+      if (listing.find(" " + id->hex() + " ") == std::string::npos) continue;
+      with_commit = static_cast<std::size_t>(std::count(listing.begin(), listing.end(), '\n'));
+    }
+    EXPECT_GT(with_commit, 0u);
+    EXPECT_LT(with_commit, 600u) << "the commit's write held the whole write";
+  }
+  EXPECT_GE(count_packs(a->git_dir()), packs_before + 2) << "the trees were packed halfway, then the rest";
+  const std::string dir_a = (t.path() / "a").string();
+  EXPECT_EQ(run(git(dir_a, "fsck --strict")).exit_code, 0);
+  EXPECT_EQ(run(git(dir_a, "ls-tree main t/05")).out, "");
+  EXPECT_EQ(run(git(dir_a, "ls-tree -r --name-only main | wc -l")).out, fmt::format("{}\n", files.size()));
+  // The same final state written a few hundred updates at a time (one tree call from the root each).
+  std::vector<std::pair<std::string, std::string>> all(files.begin(), files.end());
+  for (std::size_t from = 0; from < all.size(); from += 1000) {
+    auto tx = b->begin();
+    ASSERT_TRUE(tx);
+    for (std::size_t k = from; k < std::min(all.size(), from + 1000); ++k) ASSERT_TRUE(tx->put(all[k].first, all[k].second));
+    ASSERT_LT(tx->size(), 2048u);
+    ASSERT_TRUE(tx->commit("part\n"));
+  }
+  const auto tree_of = [](GitStore& s) {
+    auto head = s.head();
+    return s.commit_info(**head).value().tree;
+  };
+  EXPECT_EQ(tree_of(*a), tree_of(*b));
+  auto head = a->head();
+  for (int i = 0; i < 5100; i += 37) {
+    const std::string p = path(i, i < 3000 ? "f" : "n");
+    auto got = a->read_if_exists(**head, p);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->has_value(), files.count(p) == 1) << p;
+    if (files.count(p)) EXPECT_EQ(**got, files[p]) << p;
+  }
 }
 
 TEST(GitStore, ManySmallPacksAreConsolidatedWithoutLosingObjects) {
