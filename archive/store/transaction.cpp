@@ -202,24 +202,30 @@ git_tree_update update_of(const std::string& path, const std::optional<git_oid>&
   return u;
 }
 
-// Add to `s.staged` the trees from `id` down that are only in the mempack: the new trees of a folder just built
-// (the others were on disk already, and so are their subtrees).
-Expected<void> stage_new_trees(TxState& s, const git_oid& id) {
+// Add to `s.staged` the new trees of a folder just built (`folder`, whose tree is `tree`), those only in the mempack
+// (the others were on disk already): the folder's own and those of the folders on the way to each of `relative`
+// (the updated paths, relative to it). Each is found by its entry in its parent, as in new_objects(): the leaf
+// folders' trees are never loaded (a lookup would keep them in libgit2's object cache).
+Expected<void> stage_new_trees(TxState& s, git_tree* tree, const git_oid& folder,
+                               const std::vector<std::string>& relative) {
   git_odb_backend* mp = s.rs->mempack;
-  if (mp->exists(mp, &id) != 1) return {};
-  size_t len = 0;
-  git_object_t type{};
-  if (mp->read_header(&len, &type, mp, &id) == 0) s.staged_bytes += len;
-  s.staged.push_back(id);
-  git_tree* raw = nullptr;
-  if (int rc = git_tree_lookup(&raw, s.rs->repo.get(), &id); rc < 0)
-    return git_failure(rc, ErrorCode::git, "cannot read a new tree");
-  TreePtr tree{raw};
-  for (std::size_t i = 0, n = git_tree_entrycount(tree.get()); i < n; ++i) {
-    const git_tree_entry* e = git_tree_entry_byindex(tree.get(), i);
-    if (git_tree_entry_type(e) != GIT_OBJECT_TREE) continue;
-    if (auto ok = stage_new_trees(s, *git_tree_entry_id(e)); !ok) return ok;
-  }
+  const auto stage = [&](const git_oid& id) {
+    if (mp->exists(mp, &id) != 1) return;
+    size_t len = 0;
+    git_object_t type{};
+    if (mp->read_header(&len, &type, mp, &id) == 0) s.staged_bytes += len;
+    s.staged.push_back(id);
+  };
+  stage(folder);
+  std::set<std::string_view> seen;
+  for (const std::string& path : relative)
+    for (std::size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+      const std::string_view sub(path.data(), slash);
+      if (!seen.insert(sub).second) continue;
+      auto entry = entry_at(tree, sub);
+      if (!entry) return std::unexpected(entry.error());
+      if (*entry && git_tree_entry_type((*entry)->get()) == GIT_OBJECT_TREE) stage(*git_tree_entry_id((*entry)->get()));
+    }
   return {};
 }
 
@@ -271,8 +277,8 @@ Expected<std::vector<git_tree_update>> folder_by_folder(TxState& s, std::vector<
     git_tree* raw = nullptr;
     if (int rc = git_tree_lookup(&raw, repo, &folder_id); rc < 0)
       return git_failure(rc, ErrorCode::git, "cannot read the new tree of '{}'", name);
-    const bool empty = git_tree_entrycount(raw) == 0;
-    git_tree_free(raw);
+    TreePtr folder_tree{raw};
+    const bool empty = git_tree_entrycount(folder_tree.get()) == 0;
     git_tree_update u{};
     u.path = name.c_str();
     if (empty) {
@@ -286,7 +292,7 @@ Expected<std::vector<git_tree_update>> folder_by_folder(TxState& s, std::vector<
       u.id = folder_id;
       u.filemode = GIT_FILEMODE_TREE;
       out.push_back(u);
-      if (auto ok = stage_new_trees(s, folder_id); !ok) return std::unexpected(ok.error());
+      if (auto ok = stage_new_trees(s, folder_tree.get(), folder_id, relative); !ok) return std::unexpected(ok.error());
     }
     if (s.staged_bytes >= k_flush_bytes)
       if (auto ok = flush_staged(s); !ok) return std::unexpected(ok.error());
