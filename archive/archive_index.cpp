@@ -525,6 +525,7 @@ Expected<AuditReport> Archive::audit(const index::Filter& given, std::vector<std
         checked = true;
         r.checked_since = base->hex();
         r.checked_from = ext->old_size;
+        r.checked_commits = ext->commits;
         r.problems = std::move(ext->problems);
       }
     }

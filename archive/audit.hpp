@@ -58,6 +58,7 @@ struct AuditReport {
   // the commits since checked_since the append-only rule; entries before checked_from are not read again.
   std::string checked_since;
   std::uint64_t checked_from = 0;
+  std::uint64_t checked_commits = 0; // commits after checked_since that were checked (0: main is that commit)
   std::vector<verify::Problem> problems; // what it found
 };
 

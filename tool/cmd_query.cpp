@@ -417,9 +417,9 @@ void add_query(CLI::App& app, Globals& g) {
                           {"key_events", nlohmann::json::array()}, {"most_revised", nlohmann::json::array()},
                           {"timestamps", nlohmann::json::array()}, {"problems", nlohmann::json::array()}};
       j["check"] = r->checked_since.empty()
-                       ? nlohmann::json{{"scope", "whole"}, {"since_commit", nullptr}, {"from_entry", 0}}
+                       ? nlohmann::json{{"scope", "whole"}, {"since_commit", nullptr}, {"from_entry", 0}, {"commits", nullptr}}
                        : nlohmann::json{{"scope", "since"}, {"since_commit", r->checked_since},
-                                        {"from_entry", r->checked_from}};
+                                        {"from_entry", r->checked_from}, {"commits", r->checked_commits}};
       for (const auto& t : r->timestamps)
         j["timestamps"].push_back({{"path", t.path}, {"tree_size", t.tree_size}, {"existed_by", t.gen_time}, {"tsa", t.tsa}});
       for (const auto& k : r->key_events)

@@ -86,12 +86,17 @@ void summary(std::string& out, const AuditReport& r) {
 std::string audit_check_scope(const AuditReport& r) {
   if (r.checked_since.empty()) return "verify --quick";
   const std::string since = r.checked_since.substr(0, 12);
-  if (r.checked_from >= r.tree_size)
+  if (r.checked_commits == 0)
     return fmt::format("check: nothing added since commit {} (verified on this machine; audit --full checks everything)",
                        since);
-  return fmt::format("check of entries {}..{}, added since commit {} (verified on this machine; audit --full checks "
-                     "everything)",
-                     r.checked_from, r.tree_size - 1, since);
+  const std::string commits = fmt::format("{} commit{}", r.checked_commits, r.checked_commits == 1 ? "" : "s");
+  if (r.checked_from >= r.tree_size)
+    return fmt::format("check of the {} since commit {}, with no new entry (verified on this machine; audit --full "
+                       "checks everything)",
+                       commits, since);
+  return fmt::format("check of entries {}..{} and the {} since commit {} (verified on this machine; audit --full "
+                     "checks everything)",
+                     r.checked_from, r.tree_size - 1, commits, since);
 }
 
 namespace {

@@ -21,8 +21,8 @@ using text::html_escape;
 std::string render_audit_html(const AuditReport& r);
 
 // What the report's check covered, in words (text and HTML forms): "verify --quick" for the whole archive, else the
-// entries added since the commit verified earlier on this machine, e.g. "check of entries 40..41, added since commit
-// 1a2b3c4d5e6f (verified on this machine; audit --full checks everything)".
+// entries and commits added since the commit verified earlier on this machine, e.g. "check of entries 40..41 and the
+// 2 commits since commit 1a2b3c4d5e6f (verified on this machine; audit --full checks everything)".
 std::string audit_check_scope(const AuditReport& r);
 
 } // namespace avow::tool

@@ -870,7 +870,7 @@ TEST(TamperAudit, ChecksOnlyWhatWasAddedSinceTheLastCleanCheckAndStillFindsIt) {
   fs::remove(marker);
   auto r = f.a.avow({"audit", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_EQ(scope(r), nlohmann::json::parse(R"({"scope":"whole","since_commit":null,"from_entry":0})"));
+  EXPECT_EQ(scope(r), nlohmann::json::parse(R"({"scope":"whole","since_commit":null,"from_entry":0,"commits":null})"));
   const std::string c4 = f.tip();
   EXPECT_NE(read_file(marker).find("commit " + c4 + "\n"), std::string::npos) << read_file(marker);
   // Nothing added: nothing to check.
@@ -881,17 +881,27 @@ TEST(TamperAudit, ChecksOnlyWhatWasAddedSinceTheLastCleanCheckAndStillFindsIt) {
   ASSERT_EQ(f.a.avow({"archive", f.a.file("more.txt", "Fourth statement.\n"), "--source", "https://example.org/d"})
                 .exit_code,
             0);
-  r = f.a.avow({"audit", "--json"});
+  r = f.a.avow({"audit"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_EQ(scope(r), (nlohmann::json{{"scope", "since"}, {"since_commit", c4}, {"from_entry", 4}}));
+  EXPECT_NE(r.out.find("\ncheck of entries 4..4 and the 1 commit since commit " + c4.substr(0, 12) +
+                       " (verified on this machine; audit --full checks everything): no problems found\n"),
+            std::string::npos)
+      << r.out;
   const std::string c5 = f.tip();
+  r = f.a.avow({"audit", "--json"});
+  EXPECT_EQ(scope(r), (nlohmann::json{{"scope", "since"}, {"since_commit", c5}, {"from_entry", 5}, {"commits", 0}}));
   EXPECT_NE(read_file(marker).find("commit " + c5 + "\n"), std::string::npos);
   // A stray file in a commit signed by the log key, after the marker: found by the check of what was added.
   const std::string bad = f.add_commit({put("notes.txt", "x\n")}, f.message_of(c5));
   f.set_main(bad);
   r = f.a.avow({"audit", "--json"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_EQ(scope(r), (nlohmann::json{{"scope", "since"}, {"since_commit", c5}, {"from_entry", 5}}));
+  EXPECT_EQ(scope(r), (nlohmann::json{{"scope", "since"}, {"since_commit", c5}, {"from_entry", 5}, {"commits", 1}}));
+  EXPECT_NE(f.a.avow({"audit"}).out.find("\ncheck of the 1 commit since commit " + c5.substr(0, 12) +
+                                          ", with no new entry (verified on this machine; audit --full checks "
+                                          "everything): 1 problem\n"),
+            std::string::npos)
+      << f.a.avow({"audit"}).out;
   std::set<std::string> kinds;
   const auto found = r.json();
   for (const auto& p : found["problems"]) kinds.insert(p["kind"]);
