@@ -46,9 +46,10 @@ Expected<OdbPtr> repo_odb(git_repository* repo);
 
 // Pack `objects`, all held by the `staged` backend of `odb` (the mempack), without delta search (see libgit2.config),
 // and write the packs and their indexes into objects/pack, fsynced: one pack, or for a large write one per core built
-// in parallel (each thread through its own handle on `git_dir`; `odb` is refreshed to see them).
+// in parallel (each thread through its own handle on `git_dir`; `odb` is refreshed to see them), at most `max_packs`
+// of them when it is not 0.
 Expected<std::vector<std::string>> write_pack(git_repository* repo, git_odb* odb, git_odb_backend* staged,
-                                              const std::filesystem::path& git_dir, std::span<const git_oid> objects);
+                                              const std::filesystem::path& git_dir, std::span<const git_oid> objects, std::size_t max_packs = 0);
 // Merge small packs into one when there are 8 or more (geometric, like `git repack --geometric=2`). Safe at any
 // instant: the new pack is complete and fsynced before an old one is deleted, and it holds every object of them.
 // Returns whether packs were merged (the caller must then reopen its handle).

@@ -372,7 +372,8 @@ Expected<std::string> write_shard(const fs::path& git_dir, git_odb_backend* stag
 } // namespace
 
 Expected<std::vector<std::string>> write_pack(git_repository* repo, git_odb* odb, git_odb_backend* staged,
-                                              const fs::path& git_dir, std::span<const git_oid> objects) {
+                                              const fs::path& git_dir, std::span<const git_oid> objects,
+                                              std::size_t max_packs) {
   std::uint64_t bytes = 0;
   for (const auto& id : objects) {
     size_t len = 0;
@@ -382,7 +383,8 @@ Expected<std::vector<std::string>> write_pack(git_repository* repo, git_odb* odb
   // zlib runs on one core per pack: a large write is cut into one pack per core, each built on its own thread. The
   // objects are sorted by id, so equal slices hold about equal bytes. The cut depends on the core count only; the git
   // objects are the same either way.
-  const std::size_t shards = std::min<std::size_t>({std::max(1u, std::thread::hardware_concurrency()),
+  const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t shards = std::min<std::size_t>({max_packs == 0 ? cores : std::min(cores, max_packs),
                                                    objects.size() / k_min_shard_objects,
                                                    bytes / k_min_shard_bytes});
   if (shards <= 1) {

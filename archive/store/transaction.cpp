@@ -70,8 +70,8 @@ namespace {
 
 // write_pack, remembering the packs it wrote (by the names their writers gave them) in `s.written_packs`: a stock
 // `git gc` run beside the write must never see its packs removed with an abandoned write's.
-Expected<void> write_tracked_pack(TxState& s, std::span<const git_oid> objects) {
-  auto names = write_pack(s.rs->repo.get(), s.rs->odb.get(), s.rs->mempack, s.rs->git_dir, objects);
+Expected<void> write_tracked_pack(TxState& s, std::span<const git_oid> objects, std::size_t max_packs = 0) {
+  auto names = write_pack(s.rs->repo.get(), s.rs->odb.get(), s.rs->mempack, s.rs->git_dir, objects, max_packs);
   if (!names) return std::unexpected(names.error());
   for (auto& name : *names)
     if (!name.empty()) s.written_packs.push_back(std::move(name));
@@ -80,9 +80,9 @@ Expected<void> write_tracked_pack(TxState& s, std::span<const git_oid> objects) 
 
 // Write the blobs staged so far to packs and drop them from the mempack. The packs are unreferenced until the commit
 // moves main; an abandoned write removes them (TxState::remove_written_packs).
-Expected<void> flush_staged(TxState& s) {
+Expected<void> flush_staged(TxState& s, std::size_t max_packs = 0) {
   std::sort(s.staged.begin(), s.staged.end(), [](const git_oid& a, const git_oid& b) { return git_oid_cmp(&a, &b) < 0; });
-  if (auto ok = write_tracked_pack(s, s.staged); !ok) return ok;
+  if (auto ok = write_tracked_pack(s, s.staged, max_packs); !ok) return ok;
   if (int rc = git_mempack_reset(s.rs->mempack); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot reset the in-memory object store");
   std::vector<git_oid>().swap(s.staged);
@@ -294,8 +294,11 @@ Expected<std::vector<git_tree_update>> folder_by_folder(TxState& s, std::vector<
       out.push_back(u);
       if (auto ok = stage_new_trees(s, folder_tree.get(), folder_id, relative); !ok) return std::unexpected(ok.error());
     }
+    // One pack per flush here, not one per core: a batch into a 7M-entry archive made ~20 packs of trees where
+    // the commit's single write used to make 2, and every lookup that misses searches each pack. Measured on one
+    // 100,000 chunk at 7.5M: +21 packs, 202 s with a pack per core; +6 packs, 194 s with one.
     if (s.staged_bytes >= k_flush_bytes)
-      if (auto ok = flush_staged(s); !ok) return std::unexpected(ok.error());
+      if (auto ok = flush_staged(s, 1); !ok) return std::unexpected(ok.error());
     it = end;
   }
   return out;
