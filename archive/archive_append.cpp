@@ -358,28 +358,24 @@ Expected<Written> write_commit(Archive::Impl& impl, const WriteState& state, con
   if (!tx) return std::unexpected(tx.error());
   if (tx->base() != state.head)
     return fail(ErrorCode::failed_precondition, "archive changed during the write (another writer?)");
-  std::unordered_set<std::string> written;
-  // Stage the texts and originals of the window's kept inputs, the files of the write that are not in the log.
+  // Stage the texts and originals of the window's kept inputs, the files of the write that are not in the log. A
+  // file already staged by this write (the same text twice) is not looked up again.
   const auto stage_files = [&](const Window& w) -> Expected<void> {
+    const auto stage = [&](const std::string& path, std::string_view bytes) -> Expected<void> {
+      if (tx->stages(path)) return {};
+      auto exists = store.exists(state.head, path, bytes);
+      if (!exists) return std::unexpected(exists.error());
+      if (*exists) return {};
+      return tx->put(path, bytes);
+    };
     for (const std::size_t i : w.kept) {
       const auto& p = w.prepared[i];
-      const std::string tpath = record::text_path(p.text_sha);
-      if (written.insert(tpath).second) {
-        auto exists = store.exists(state.head, tpath);
-        if (!exists) return std::unexpected(exists.error());
-        if (!*exists)
-          if (auto ok = tx->put(tpath, p.canonical); !ok) return ok;
-      }
+      if (auto ok = stage(record::text_path(p.text_sha), p.canonical); !ok) return ok;
       if (p.original_sha) {
-        const std::string opath = record::original_path(*p.original_sha);
-        if (written.insert(opath).second) {
-          auto exists = store.exists(state.head, opath);
-          if (!exists) return std::unexpected(exists.error());
-          if (!*exists) {
-            const auto& in = w.inputs[i];
-            if (auto ok = tx->put(opath, in.captured_original ? in.captured_original->bytes : in.bytes); !ok) return ok;
-          }
-        }
+        const auto& in = w.inputs[i];
+        if (auto ok = stage(record::original_path(*p.original_sha),
+                            in.captured_original ? in.captured_original->bytes : in.bytes); !ok)
+          return ok;
       }
     }
     return {};
@@ -413,7 +409,6 @@ Expected<Written> write_commit(Archive::Impl& impl, const WriteState& state, con
   out.new_size = *new_size;
   const std::string summary =
       named.size() == 1 ? std::string("archive 1 statement") : fmt::format("archive {} statements", named.size());
-  std::unordered_set<std::string>().swap(written); // make room for the commit's trees
   release_freed_memory();
   auto commit = commit_entries(*tx, summary, out.first, out.new_size, std::move(named), keys.log.key);
   if (!commit) return std::unexpected(commit.error());
@@ -679,7 +674,11 @@ Expected<AppendResult> Archive::append(InputSource& source, const AppendOptions&
       w = std::move(first_window);
     } else {
       auto more = read_window(source, w, keys->archivist_id, captured, options, meter);
-      if (!more || !*more) return more;
+      if (!more) return more;
+      if (!*more) {
+        memory = detail::RevisionMemory{}; // the input is read: make room for the commit
+        return false;
+      }
     }
     auto plan = detail::resolve_revisions(w.inputs, w.prepared, idx.lookup(), reprepare, options.recapture,
                                           result.notices, memory);
@@ -709,7 +708,6 @@ Expected<AppendResult> Archive::append(InputSource& source, const AppendOptions&
   }
   auto written = detail::write_commit(*m_impl, *state, *keys, windows, options.jobs, meter);
   if (!written) return std::unexpected(written.error());
-  memory = detail::RevisionMemory{}; // not needed for the index: let it make room
   release_freed_memory();
   meter.finish();
   if (written->entries == 0) return result; // every input was already archived

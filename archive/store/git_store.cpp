@@ -220,7 +220,7 @@ LibGit2Session::LibGit2Session() {
     // 8 GiB and caches up to 256 MiB of parsed objects in each repository, so reading every object of a large archive
     // (verify, reindex) held most of its packs in memory. Windows are recycled least recently used first.
     git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, static_cast<size_t>(16) << 20);
-    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, static_cast<size_t>(48) << 20);
+    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, k_mapped_pack_bytes);
     git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(k_object_cache_bytes));
   });
 }
@@ -234,6 +234,9 @@ ObjectCacheLimit::ObjectCacheLimit(std::size_t bytes) {
 ObjectCacheLimit::~ObjectCacheLimit() {
   git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(k_object_cache_bytes));
 }
+
+MappedPackLimit::MappedPackLimit(std::size_t bytes) { git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, bytes); }
+MappedPackLimit::~MappedPackLimit() { git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, k_mapped_pack_bytes); }
 
 SkipObjectHashCheck::SkipObjectHashCheck() { git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0); }
 SkipObjectHashCheck::~SkipObjectHashCheck() { git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1); }
@@ -347,6 +350,17 @@ Expected<bool> GitStore::exists(const Oid& commit, std::string_view path) const 
   auto entry = entry_at(tree->get(), path);
   if (!entry) return std::unexpected(entry.error());
   return *entry && is_blob_entry((*entry)->get());
+}
+
+Expected<bool> GitStore::exists(const Oid& commit, std::string_view path, std::string_view content) const {
+  if (auto ok = check_path(path); !ok) return std::unexpected(ok.error());
+  git_oid oid;
+  if (int rc = git_odb_hash(&oid, content.data(), content.size(), GIT_OBJECT_BLOB); rc < 0)
+    return git_failure(rc, ErrorCode::git, "cannot hash '{}'", path);
+  // Without a rescan of the pack folder: the caller holds the writer lock, and a pack another process wrote would
+  // only make this say false for a blob that is there (it is then staged again, with the same id).
+  if (!git_odb_exists_ext(m_repo->odb.get(), &oid, GIT_ODB_LOOKUP_NO_REFRESH)) return false;
+  return exists(commit, path);
 }
 
 Expected<std::string> GitStore::read_object(const Oid& id) const {

@@ -63,6 +63,9 @@ struct TreeEntry {
 // The most memory libgit2's caches of parsed objects (trees, commits) may hold, over all repositories of the process.
 inline constexpr std::size_t k_object_cache_bytes = std::size_t{16} << 20;
 
+// The most of the packs libgit2 maps at once (in 16 MiB windows), over all repositories of the process.
+inline constexpr std::size_t k_mapped_pack_bytes = std::size_t{48} << 20;
+
 // Keeps libgit2 initialised for as long as it lives (git_libgit2_init/shutdown are refcounted).
 // Every copy or move holds its own reference.
 class LibGit2Session {
@@ -115,6 +118,8 @@ class Transaction {
   Expected<void> remove(std::string_view path);
   // Return the number of staged changes (puts and removals).
   std::size_t size() const;
+  // Return whether a put() of `path` is staged.
+  bool stages(std::string_view path) const;
 
   // Build the tree (only touched trees are rewritten), create the commit with `message` (author
   // and committer "avow <avow@localhost>", time time()), signed when `signer` is given (gpgsig header,
@@ -146,6 +151,17 @@ class ObjectCacheLimit {
   ~ObjectCacheLimit();
   ObjectCacheLimit(const ObjectCacheLimit&) = delete;
   ObjectCacheLimit& operator=(const ObjectCacheLimit&) = delete;
+};
+
+// Sets libgit2's limit on mapped pack windows (process-wide) to `bytes` while it lives, then back to
+// k_mapped_pack_bytes. verify holds it at 32 MiB, which keeps its peak at 1,000,000 entries under 256 MiB and cost it
+// nothing measurable there (211.6 s against 210.6 s); a batch write with 32 MiB took ~25% longer.
+class MappedPackLimit {
+ public:
+  explicit MappedPackLimit(std::size_t bytes);
+  ~MappedPackLimit();
+  MappedPackLimit(const MappedPackLimit&) = delete;
+  MappedPackLimit& operator=(const MappedPackLimit&) = delete;
 };
 
 // Turns off (process-wide) libgit2's check that each object read from the packs hashes to its id, while it lives,
@@ -204,6 +220,10 @@ class GitStore {
   Expected<std::string> read_object(const Oid& id) const;
   // Return whether `path` names a blob in `commit`'s tree.
   Expected<bool> exists(const Oid& commit, std::string_view path) const;
+  // exists() for a path whose blob would hold `content`: false at once, without reading a tree, when no blob with
+  // that content is in the object database (then no tree can name it). A batch checks each of its texts this way:
+  // most are new, and looking each one up by path read a leaf tree of the texts' fan-out per text.
+  Expected<bool> exists(const Oid& commit, std::string_view path, std::string_view content) const;
 
   // Return the commit `id`; not_found if absent or not a commit.
   Expected<CommitInfo> commit_info(const Oid& id) const;

@@ -269,6 +269,34 @@ TEST(GitStore, CommitThenReadAndStockGitAgrees) {
   EXPECT_EQ(reopened->read(*id, "avow.json"), std::string("{\"format\":1}\n"));
 }
 
+// A batch asks whether each of its texts is already in the archive with the text's bytes at hand: a text whose blob
+// is nowhere in the object database is new without a look at the tree (most are, and each look read a leaf tree).
+TEST(GitStore, ExistsWithContentAnswersFromTheObjectDatabaseFirst) {
+  TempDir t;
+  GitStore store = must_init(t.path() / "r");
+  auto tx = store.begin();
+  ASSERT_TRUE(tx);
+  ASSERT_TRUE(tx->put("texts/ab/cd/one", "first text"));
+  EXPECT_TRUE(tx->stages("texts/ab/cd/one"));
+  EXPECT_FALSE(tx->stages("texts/ab/cd/two"));
+  EXPECT_FALSE(tx->stages("texts/ab/cd")); // a folder is not a staged put
+  ASSERT_TRUE(tx->put("texts/ab/cd/gone", "removed before the commit"));
+  ASSERT_TRUE(tx->remove("texts/ab/cd/gone"));
+  EXPECT_FALSE(tx->stages("texts/ab/cd/gone"));
+  auto id = tx->commit("archive: first\n");
+  ASSERT_TRUE(id) << id.error().message;
+
+  EXPECT_EQ(store.exists(*id, "texts/ab/cd/one", "first text"), true);
+  // Not in any pack: false, whatever the path.
+  EXPECT_EQ(store.exists(*id, "texts/ab/cd/one", "another text"), false);
+  EXPECT_EQ(store.exists(*id, "texts/ab/cd/two", "another text"), false);
+  // In the object database but not at this path: the tree decides.
+  EXPECT_EQ(store.exists(*id, "texts/ab/cd/two", "first text"), false);
+  auto bad = store.exists(*id, "texts//one", "first text");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::invalid_input);
+}
+
 TEST(GitStore, EveryCommitIsOnePackAndNoLooseObjects) {
   TempDir t;
   const fs::path dir = t.path() / "r";
