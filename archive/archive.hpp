@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -142,7 +143,9 @@ struct AppendedRecord {
   std::string text;                  // the canonical text; filled by a dry run only
 };
 struct AppendResult {
-  std::vector<AppendedRecord> records; // empty when every input was already archived
+  // Empty when every input was already archived. A deque: a batch of 100,000 statements grows it a window at a time,
+  // and a vector's doubling held up to twice its 25 MB, and both copies while it moved.
+  std::deque<AppendedRecord> records;
   std::uint64_t tree_size = 0;
   std::string commit;                  // empty when nothing was written
   std::vector<std::string> notices;    // inputs recorded as nothing new; index rebuilds

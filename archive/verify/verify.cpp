@@ -440,14 +440,15 @@ private:
     }
   }
 
-  // One text or original in the compact listing.
+  // One text or original in the compact listing: 54 bytes (byte-aligned; the sizes, which only --quick reads, are
+  // kept apart in m_text_sizes and m_original_sizes).
   struct Listed {
     crypto::Digest digest;
     store::Oid id;
-    store::EntryKind kind;
-    bool expected; // named by an entry
-    std::uint64_t size;
+    std::uint8_t kind; // a store::EntryKind
+    bool expected;     // named by an entry
   };
+  static_assert(sizeof(Listed) == 54);
   // One log entry's record, for check_records.
   struct RecordAt {
     crypto::Digest id;
@@ -471,6 +472,8 @@ private:
     const std::uint64_t bundles = std::clamp<std::uint64_t>(m_options.window / 256 + (m_options.window % 256 != 0), 1, 1u << 20);
     return bundles * 256;
   }
+  // The object cache while prepare_listing walks the tree.
+  static constexpr std::size_t k_listing_cache_bytes = std::size_t{2} << 20;
   // The object cache while check_commits diffs the commits (store::ObjectCacheLimit).
   static constexpr std::size_t k_commit_walk_cache_bytes = std::size_t{48} << 20;
 
@@ -886,15 +889,21 @@ private:
     m_compact = true;
     std::string previous;
     bool first = true;
+    // Each tree is read once here: libgit2's cache would only keep ~65,000 fan-out trees it never reads again (about
+    // 16 MiB as it counts them, three times that in fact) for the rest of the check.
+    const store::ObjectCacheLimit small(k_listing_cache_bytes);
     auto walked = m_store.for_each_entry(m_head, "", [&](store::TreeEntry&& e) -> Expected<void> {
       if (!first && !(previous < e.path)) m_compact = false;
       first = false;
       previous = e.path;
       if (!m_compact) return {};
-      if (auto named = named_by_digest(e.path))
-        (named->original ? m_originals : m_texts).push_back({named->digest, e.id, e.kind, false, e.size});
-      else
+      if (auto named = named_by_digest(e.path)) {
+        (named->original ? m_originals : m_texts)
+            .push_back({named->digest, e.id, static_cast<std::uint8_t>(e.kind), false});
+        if (m_options.quick) (named->original ? m_original_sizes : m_text_sizes).push_back(e.size);
+      } else {
         m_others.push_back(std::move(e));
+      }
       return {};
     }, m_options.quick ? store::GitStore::Sizes::read : store::GitStore::Sizes::skip);
     if (!walked) m_listing_error = walked.error();
@@ -902,8 +911,17 @@ private:
       m_compact = false;
       m_texts = {};
       m_originals = {};
+      m_text_sizes = {};
+      m_original_sizes = {};
       m_others = {};
     }
+  }
+  // The size of `l`, a listed original or text (--quick only; 0 otherwise).
+  std::uint64_t listed_size(bool original, const Listed* l) const {
+    const auto& files = original ? m_originals : m_texts;
+    const auto& sizes = original ? m_original_sizes : m_text_sizes;
+    const auto at = static_cast<std::size_t>(l - files.data());
+    return at < sizes.size() ? sizes[at] : 0;
   }
   Listed* find_named(const Named& named) {
     auto& files = named.original ? m_originals : m_texts;
@@ -920,8 +938,8 @@ private:
   std::optional<ListedBlob> find_listed(const std::string& path) {
     if (auto named = named_by_digest(path)) {
       const Listed* l = find_named(*named);
-      if (!l || l->kind == store::EntryKind::gitlink) return std::nullopt;
-      return ListedBlob{l->id, l->size};
+      if (!l || static_cast<store::EntryKind>(l->kind) == store::EntryKind::gitlink) return std::nullopt;
+      return ListedBlob{l->id, listed_size(named->original, l)};
     }
     const store::TreeEntry* e = find_other(path);
     if (!e || e->kind == store::EntryKind::gitlink) return std::nullopt;
@@ -990,8 +1008,10 @@ private:
     };
     if (m_compact) {
       for (const auto& e : m_others) check(e.path, e.kind, m_expected_files.contains(e.path));
-      for (const auto& l : m_texts) check(record::text_path(to_hex(l.digest)), l.kind, l.expected);
-      for (const auto& l : m_originals) check(record::original_path(to_hex(l.digest)), l.kind, l.expected);
+      for (const auto& l : m_texts)
+        check(record::text_path(to_hex(l.digest)), static_cast<store::EntryKind>(l.kind), l.expected);
+      for (const auto& l : m_originals)
+        check(record::original_path(to_hex(l.digest)), static_cast<store::EntryKind>(l.kind), l.expected);
       // In the order of the listing, as git lists the tree.
       std::stable_sort(strays.begin(), strays.end(), [](const Problem& a, const Problem& b) { return *a.path < *b.path; });
     } else {
@@ -1073,6 +1093,7 @@ private:
   bool m_compact = false;
   std::optional<Error> m_listing_error;
   std::vector<Listed> m_texts, m_originals;
+  std::vector<std::uint64_t> m_text_sizes, m_original_sizes; // --quick only: the size of each, in the same order
   std::vector<store::TreeEntry> m_others;
   std::set<std::string> m_expected_files;
 };
@@ -1080,6 +1101,9 @@ private:
 } // namespace
 
 namespace {
+
+// The pack windows verify maps at most (store::MappedPackLimit).
+constexpr std::size_t k_verify_mapped_pack_bytes = std::size_t{32} << 20;
 
 // Name the leftovers of an interrupted write (never of a write in progress: not while a writer holds the lock).
 void add_leftover_notices(const store::GitStore& store, Report& report) {
@@ -1097,6 +1121,7 @@ void add_leftover_notices(const store::GitStore& store, Report& report) {
 } // namespace
 
 Expected<Report> run(const store::GitStore& store, const Options& options) {
+  const store::MappedPackLimit mapped(k_verify_mapped_pack_bytes);
   auto report = Checker(store, options).run();
   if (report) add_leftover_notices(store, *report);
   return report;
