@@ -77,6 +77,24 @@ TEST_F(CliVerify, FlippedTextByteIsReported) {
   EXPECT_NE(text.out.find("NOT verified"), std::string::npos) << text.out;
 }
 
+// --quick reads no text: it checks each text's length against the listing of the tree (its sizes kept apart from the
+// listing, which a full check keeps without them). A text one byte longer is caught; a flipped byte is not its job.
+TEST_F(CliVerify, QuickCheckFindsATextOfTheWrongLength) {
+  const auto path = text_path(first_id);
+  a.git_replace(path, a.git_show(path) + "x");
+  auto q = a.avow({"verify", "--quick", "--json"});
+  ASSERT_EQ(q.exit_code, 1) << q.out << q.err;
+  bool found = false;
+  const auto j = q.json();
+  for (const auto& p : j["problems"])
+    if (p["kind"] == "text_mismatch") {
+      found = true;
+      EXPECT_EQ(p["path"], path);
+      EXPECT_EQ(p["message"], "text '" + path + "' has the wrong length");
+    }
+  EXPECT_TRUE(found) << q.out;
+}
+
 TEST_F(CliVerify, FlippedOriginalByteIsReported) {
   const auto rec = a.avow({"show", second_id, "--json"}).json()["record"];
   const std::string sha = rec["original"]["sha256"];
