@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -54,11 +55,18 @@ Expected<void> drop_after(const Archive::Impl& impl, const store::Oid& head, std
 bool add_written(const store::GitStore& store, index::Index& idx, const index::Index::EntryBatches& entries,
                  std::string_view note);
 
-// Turn log entries (envelope JCS) starting at log index `first` into index entries; statement texts are read from
-// `head` when `with_text`.
-Expected<std::vector<index::IndexEntry>> index_entries(const store::GitStore& store, const store::Oid& head,
-                                                       std::uint64_t first, const std::vector<std::string>& envelopes,
-                                                       bool with_text);
+// Where statements' texts come from when entries are indexed: for each SHA-256 of `sha256_hex` (64 lowercase hex),
+// the text, or nullopt when the archive lacks it; in the same order. Asked for a chunk's texts at once, so that a
+// source may read them in the order they lie in the packs.
+using TextSource =
+    std::function<std::vector<std::optional<std::string>>(std::span<const std::string_view> sha256_hex)>;
+// The texts of `commit`, each read by its path (texts/ab/cd/<sha256>).
+TextSource texts_by_path(const store::GitStore& store, const store::Oid& commit);
+
+// Turn log entries (envelope JCS) starting at log index `first` into index entries; statement texts are taken from
+// `text` unless it is empty.
+Expected<std::vector<index::IndexEntry>> index_entries(std::uint64_t first, const std::vector<std::string>& envelopes,
+                                                       const TextSource& text);
 
 // The signed checkpoint at `commit` with the key state it commits to (archive/archive_proof.cpp). When the tree has
 // log/keys, it must hash to the checkpoint's avow-keys line and start with the genesis log key of avow.json, and the

@@ -15,6 +15,7 @@
 #include <archive/verify/log_reader.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <set>
 
@@ -40,9 +41,20 @@ log::TileReader tile_reader(const store::GitStore& store, const store::Oid& comm
   };
 }
 
-Expected<std::vector<index::IndexEntry>> index_entries(const store::GitStore& store, const store::Oid& head,
-                                                       std::uint64_t first, const std::vector<std::string>& envelopes,
-                                                       bool with_text) {
+TextSource texts_by_path(const store::GitStore& store, const store::Oid& commit) {
+  return [&store, commit](std::span<const std::string_view> sha256_hex) {
+    std::vector<std::optional<std::string>> out;
+    out.reserve(sha256_hex.size());
+    for (const auto hex : sha256_hex) {
+      auto text = store.read(commit, record::text_path(hex));
+      out.push_back(text ? std::optional<std::string>(std::move(*text)) : std::nullopt);
+    }
+    return out;
+  };
+}
+
+Expected<std::vector<index::IndexEntry>> index_entries(std::uint64_t first, const std::vector<std::string>& envelopes,
+                                                       const TextSource& text) {
   std::vector<index::IndexEntry> out;
   out.reserve(envelopes.size());
   for (std::size_t k = 0; k < envelopes.size(); ++k) {
@@ -59,10 +71,6 @@ Expected<std::vector<index::IndexEntry>> index_entries(const store::GitStore& st
     if (*kind == "statement") {
       auto st = record::from_json(*value);
       if (!st) return fail(ErrorCode::invalid_input, "entry {}: {}", i, st.error().message);
-      if (with_text) {
-        auto text = store.read(head, record::text_path(st->text.sha256));
-        if (text) e.text = std::move(*text);
-      }
       e.record = std::move(*st);
     } else {
       auto ev = record::key_event_from_json(*value);
@@ -71,6 +79,18 @@ Expected<std::vector<index::IndexEntry>> index_entries(const store::GitStore& st
     }
     out.push_back(std::move(e));
   }
+  if (text) {
+    std::vector<std::size_t> at;
+    std::vector<std::string_view> wanted;
+    for (std::size_t k = 0; k < out.size(); ++k)
+      if (const auto* st = std::get_if<record::Statement>(&out[k].record)) {
+        at.push_back(k);
+        wanted.push_back(st->text.sha256);
+      }
+    auto texts = text(wanted);
+    for (std::size_t j = 0; j < at.size() && j < texts.size(); ++j)
+      if (texts[j]) out[at[j]].text = std::move(*texts[j]);
+  }
   return out;
 }
 
@@ -78,6 +98,99 @@ namespace {
 
 // Entries are read, parsed and indexed this many at a time.
 constexpr std::uint64_t k_chunk = 4096;
+
+// Where each text of a commit is: one walk of texts/ lists every text's blob id, so that a rebuild reads each text by
+// its id. Read by path, each text cost a look-up of its texts/ab/cd tree, and those trees lie all over the newest
+// packs: at 1,000,000 entries the rebuild spent most of its time mapping and unmapping pack windows for them. 28 bytes
+// a text (the first 8 bytes of its SHA-256 and its blob id, sorted); a blob is taken only if its SHA-256 is the one
+// asked for, so a name that is not a text's digest, or two texts that share the 8 bytes, cost a read, never a wrong
+// text. A text the listing does not have is read by its path (it is then most likely absent).
+class TextLocator {
+  static constexpr std::size_t k_walk_cache_bytes = std::size_t{2} << 20;
+  static constexpr std::size_t k_walk_mapped_bytes = std::size_t{128} << 20;
+
+ public:
+  static Expected<TextLocator> build(const store::GitStore& store, const store::Oid& commit) {
+    TextLocator out;
+    // Each tree is read once (no use caching them), from the newest packs, which a wider map reads quicker.
+    const store::ObjectCacheLimit cache(k_walk_cache_bytes);
+    const store::MappedPackLimit mapped(k_walk_mapped_bytes);
+    auto walked = store.for_each_entry(
+        commit, record::k_texts_prefix,
+        [&out](store::TreeEntry&& e) -> Expected<void> {
+          if (e.kind != store::EntryKind::blob) return {};
+          const std::string_view name = std::string_view(e.path).substr(e.path.rfind('/') + 1);
+          Slot s;
+          if (name.size() != 64 || !key_of(name, s.key)) return {};
+          s.id = e.id;
+          out.m_slots.push_back(s);
+          return {};
+        },
+        store::GitStore::Sizes::skip);
+    if (!walked) return std::unexpected(walked.error());
+    if (!std::is_sorted(out.m_slots.begin(), out.m_slots.end(), before))
+      std::sort(out.m_slots.begin(), out.m_slots.end(), before);
+    out.m_slots.shrink_to_fit();
+    return out;
+  }
+
+  // Read in the order of the blobs' ids: a batch's packs are cut by object id and a pack's objects lie about in id
+  // order, so the reads of a chunk sweep each pack once instead of hopping between its windows.
+  TextSource source(const store::GitStore& store, const store::Oid& commit) const {
+    return [this, &store, commit](std::span<const std::string_view> sha256_hex) {
+      std::vector<std::optional<std::string>> out(sha256_hex.size());
+      std::vector<std::pair<const Slot*, std::size_t>> reads; // (candidate, which text)
+      std::vector<Bytes> digests(sha256_hex.size());
+      for (std::size_t k = 0; k < sha256_hex.size(); ++k) {
+        Slot probe;
+        auto wanted = from_hex(sha256_hex[k]);
+        if (!wanted || wanted->size() != 32 || !key_of(sha256_hex[k], probe.key)) continue;
+        digests[k] = std::move(*wanted);
+        auto [lo, hi] = std::equal_range(m_slots.begin(), m_slots.end(), probe, before);
+        for (auto it = lo; it != hi; ++it) reads.emplace_back(&*it, k);
+      }
+      std::sort(reads.begin(), reads.end(),
+                [](const auto& a, const auto& b) { return a.first->id.bytes < b.first->id.bytes; });
+      for (const auto& [slot, k] : reads) {
+        if (out[k]) continue;
+        auto bytes = store.read_object(slot->id);
+        if (bytes && crypto::equal_constant_time(crypto::sha256(*bytes), digests[k])) out[k] = std::move(*bytes);
+      }
+      for (std::size_t k = 0; k < sha256_hex.size(); ++k) {
+        if (out[k]) continue;
+        auto text = store.read(commit, record::text_path(sha256_hex[k]));
+        if (text) out[k] = std::move(*text);
+      }
+      return out;
+    };
+  }
+
+  std::size_t size() const { return m_slots.size(); }
+
+ private:
+  struct Slot {
+    std::array<std::uint8_t, 8> key{};
+    store::Oid id;
+  };
+  static_assert(sizeof(Slot) == 28);
+  static bool before(const Slot& a, const Slot& b) { return a.key < b.key; }
+  // The first 8 bytes of the 64 hex digits `hex` (lowercase, as text paths are written); false for anything else.
+  static bool key_of(std::string_view hex, std::array<std::uint8_t, 8>& key) {
+    auto nibble = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      return -1;
+    };
+    for (std::size_t i = 0; i < key.size(); ++i) {
+      const int hi = nibble(hex[2 * i]);
+      const int lo = nibble(hex[2 * i + 1]);
+      if (hi < 0 || lo < 0) return false;
+      key[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+    }
+    return true;
+  }
+  std::vector<Slot> m_slots;
+};
 
 // Build the index anew from the log of `cp` at `at` (see index::IndexBuilder: a new file renamed into place when
 // complete), reading and parsing each chunk of entries while the builder's thread stores the previous one; then open it.
@@ -88,16 +201,21 @@ Expected<index::Index> build_index(const store::GitStore& store, const store::Oi
   if (!builder) return std::unexpected(builder.error());
   const std::uint64_t size = cp.checkpoint.size;
   const store::SkipObjectHashCheck unchecked; // a cache: verify checks the objects
-  for (std::uint64_t start = 0; start < size; start += k_chunk) {
-    const std::uint64_t end = std::min(size, start + k_chunk);
-    auto envelopes = verify::read_entries(store, at, end, start);
-    if (!envelopes) return std::unexpected(envelopes.error());
-    auto entries = index_entries(store, at, start, *envelopes, true);
-    if (!entries) return std::unexpected(entries.error());
-    envelopes->clear();
-    if (auto ok = builder->add(std::move(*entries)); !ok) return std::unexpected(ok.error());
-    if (progress) progress(end, size);
-  }
+  {
+    auto texts = TextLocator::build(store, at);
+    if (!texts) return std::unexpected(texts.error());
+    const TextSource text = texts->source(store, at);
+    for (std::uint64_t start = 0; start < size; start += k_chunk) {
+      const std::uint64_t end = std::min(size, start + k_chunk);
+      auto envelopes = verify::read_entries(store, at, end, start);
+      if (!envelopes) return std::unexpected(envelopes.error());
+      auto entries = index_entries(start, *envelopes, text);
+      if (!entries) return std::unexpected(entries.error());
+      envelopes->clear();
+      if (auto ok = builder->add(std::move(*entries)); !ok) return std::unexpected(ok.error());
+      if (progress) progress(end, size);
+    }
+  } // the listing goes before the builder sorts its indexes
   auto built = builder->finish(cp.note);
   if (!built) return std::unexpected(built.error());
   return index::Index::open(file);
@@ -178,7 +296,7 @@ Expected<index::Index> bring_up_to_date(const Archive::Impl& impl, const store::
     const std::uint64_t end = std::min(cp->checkpoint.size, start + k_chunk);
     auto envelopes = verify::read_entries(store, at, end, start);
     if (!envelopes) return std::unexpected(envelopes.error());
-    auto entries = index_entries(store, at, start, *envelopes, true);
+    auto entries = index_entries(start, *envelopes, texts_by_path(store, at));
     if (!entries) return std::unexpected(entries.error());
     const bool last = end >= cp->checkpoint.size;
     if (auto ok = idx->add(*entries, last ? std::string_view(cp->note) : std::string_view{}); !ok)

@@ -92,7 +92,7 @@ Expected<SiteData> read_site_data(const Archive::Impl& impl) {
 
   auto envelopes = verify::read_entries(store, **head, d.cp.size);
   if (!envelopes) return std::unexpected(envelopes.error());
-  auto entries = detail::index_entries(store, **head, 0, *envelopes, false);
+  auto entries = detail::index_entries(0, *envelopes, {});
   if (!entries) return std::unexpected(entries.error());
   std::map<std::string, std::vector<std::size_t>> by_source;
   for (auto& e : *entries) {

@@ -255,6 +255,46 @@ TEST_F(CliQuery, ReindexReplacesTheIndexAndItsLeftovers) {
             a.avow({"log", "--grep", "schools", "--format", "csv"}).out);
 }
 
+// A rebuild finds each text by the first 8 bytes of its SHA-256 in one listing of texts/, then takes a blob only if it
+// hashes to the text's SHA-256: a stray file whose name shares those bytes (and sorts first) is never indexed as the
+// statement's text, and the statement's own text still is.
+TEST_F(CliQuery, ReindexTakesOnlyTheTextThatHashesToItsName) {
+  const std::string sha = a.avow({"show", v1, "--json"}).json()["record"]["text"]["sha256"];
+  ASSERT_EQ(sha.size(), 64u);
+  const std::string decoy = sha.substr(0, 16) + std::string(48, '0');
+  ASSERT_LT(decoy, sha);
+  const std::string folder = "texts/" + sha.substr(0, 2) + "/" + sha.substr(2, 2) + "/";
+  auto env = a.env();
+  env["GIT_INDEX_FILE"] = (a.tmp() / "decoy.index").string();
+  env["GIT_AUTHOR_NAME"] = env["GIT_COMMITTER_NAME"] = "avow";
+  env["GIT_AUTHOR_EMAIL"] = env["GIT_COMMITTER_EMAIL"] = "avow@localhost";
+  const auto git = [&](const std::vector<std::string>& args, const std::string& in = {}) {
+    std::vector<std::string> argv{"git", "-C", a.dir().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run_process(argv, in, env);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
+    return r.out;
+  };
+  git({"read-tree", "main"});
+  const std::string blob = git({"hash-object", "-w", "--stdin"}, "Zanzibar decoy words.\n");
+  git({"update-index", "--add", "--cacheinfo", "100644," + blob + "," + folder + decoy});
+  const std::string tree = git({"write-tree"});
+  git({"update-ref", "refs/heads/main", git({"commit-tree", tree, "-p", "main", "-m", "decoy"})});
+  ASSERT_EQ(git({"ls-tree", "--name-only", "main", folder}).find(decoy), folder.size()) << "the decoy is first";
+
+  auto re = a.avow({"reindex"});
+  ASSERT_EQ(re.exit_code, 0) << re.err;
+  EXPECT_EQ(re.out, "index rebuilt: 6 entries\n");
+  auto none = a.avow({"log", "--grep", "Zanzibar", "--format", "csv"});
+  EXPECT_EQ(none.exit_code, 0);
+  EXPECT_EQ(std::count(none.out.begin(), none.out.end(), '\n'), 1) << none.out; // the header alone
+  auto found = a.avow({"log", "--grep", "residential", "--format", "csv"});
+  EXPECT_EQ(found.exit_code, 0);
+  EXPECT_EQ(std::count(found.out.begin(), found.out.end(), '\n'), 4) << found.out; // the header and v1, v2, v3
+  EXPECT_NE(found.out.find(v1 + ","), std::string::npos) << found.out;
+}
+
 TEST_F(CliQuery, AuditCountsDistinctTexts) {
   // The same text under another source: one statement more, no text more.
   archive("Reuters wire text.\n", {"--source", "urn:dataset:reuters21578:2", "--publisher", "Reuters"});
