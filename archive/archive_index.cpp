@@ -292,17 +292,21 @@ Expected<index::Index> bring_up_to_date(const Archive::Impl& impl, const store::
   if (first == 0 && *have > 0)
     if (auto ok = idx->clear(); !ok) return std::unexpected(ok.error());
   // Index the missing entries in chunks, each its own transaction; the checkpoint is recorded with the last one.
-  for (std::uint64_t start = first; start < cp->checkpoint.size || start == first; start += k_chunk) {
-    const std::uint64_t end = std::min(cp->checkpoint.size, start + k_chunk);
+  const TextSource text = texts_by_path(store, at);
+  // Chunks end on multiples of k_chunk (so of 256), or at the log's end: read_entries(end) reads the bundle that ends
+  // a chunk as the log of `end` entries has it, which for any other end is a partial bundle the tip no longer holds.
+  for (std::uint64_t start = first;;) {
+    const std::uint64_t end = std::min(cp->checkpoint.size, (start / k_chunk + 1) * k_chunk);
     auto envelopes = verify::read_entries(store, at, end, start);
     if (!envelopes) return std::unexpected(envelopes.error());
-    auto entries = index_entries(start, *envelopes, texts_by_path(store, at));
+    auto entries = index_entries(start, *envelopes, text);
     if (!entries) return std::unexpected(entries.error());
     const bool last = end >= cp->checkpoint.size;
     if (auto ok = idx->add(*entries, last ? std::string_view(cp->note) : std::string_view{}); !ok)
       return std::unexpected(ok.error());
     if (progress) progress(end, cp->checkpoint.size);
     if (last) break;
+    start = end;
   }
   return std::move(*idx);
 }

@@ -295,6 +295,36 @@ TEST_F(CliQuery, ReindexTakesOnlyTheTextThatHashesToItsName) {
   EXPECT_NE(found.out.find(v1 + ","), std::string::npos) << found.out;
 }
 
+// An index left behind by more than one chunk (4,096 entries), at a size that is not a multiple of 256 (a pull of many
+// entries, or an index restored from a backup): the next command follows on. Its chunks used to end 4,096 entries
+// after the old size, mid-bundle, so it asked for a partial entry bundle the tip no longer has and exited 3.
+TEST_F(CliQuery, AnIndexFarBehindFollowsOnFromAnySize) {
+  const auto idx = a.dir() / ".git" / "avow" / "index.sqlite";
+  ASSERT_EQ(a.avow({"log", "--format", "csv"}).exit_code, 0);
+  const auto saved = a.tmp() / "index-at-6.sqlite";
+  fs::copy_file(idx, saved);
+  std::string manifest;
+  for (int n = 0; n < 4300; ++n)
+    manifest += nlohmann::json({{"text", "Follow-on statement " + std::to_string(n) + ".\n"},
+                                {"source", "https://example.org/follow/" + std::to_string(n)}})
+                    .dump() +
+                "\n";
+  auto batch = a.avow({"-q", "archive", "--batch", a.file("m.jsonl", manifest)});
+  ASSERT_EQ(batch.exit_code, 0) << batch.err;
+  const auto want = a.avow({"log", "--format", "csv", "--oldest-first"});
+  ASSERT_EQ(std::count(want.out.begin(), want.out.end(), '\n'), 1 + 6 + 4300);
+
+  fs::remove(idx.string() + "-wal");
+  fs::remove(idx.string() + "-shm");
+  fs::copy_file(saved, idx, fs::copy_options::overwrite_existing);
+  auto r = a.avow({"log", "--format", "csv", "--oldest-first"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(r.out == want.out) << "the log after following on differs from the log before";
+  auto grep = a.avow({"log", "--grep", "4299", "--format", "csv"});
+  EXPECT_EQ(std::count(grep.out.begin(), grep.out.end(), '\n'), 2) << grep.out;
+}
+
 TEST_F(CliQuery, AuditCountsDistinctTexts) {
   // The same text under another source: one statement more, no text more.
   archive("Reuters wire text.\n", {"--source", "urn:dataset:reuters21578:2", "--publisher", "Reuters"});
