@@ -20,8 +20,7 @@ using namespace detail;
 namespace {
 
 constexpr int k_mempack_priority = 1000; // above the loose (1) and packed (2) backends
-// Staged blobs are written to packs once they hold this much, so a large write keeps a bounded amount in memory.
-constexpr std::uint64_t k_flush_bytes = 64u << 20;
+constexpr std::uint64_t k_flush_bytes = k_staged_flush_bytes;
 
 } // namespace
 

@@ -19,7 +19,7 @@ std::string line(const std::string& text, const std::string& source) {
   return nlohmann::json({{"text", text}, {"source", source}}).dump() + "\n";
 }
 
-// 2,100 statements of 33,000 bytes: the first window alone stages more than the 64 MiB after which the write packs
+// 2,100 statements of 33,000 bytes: the first window alone stages more than the 48 MiB after which the write packs
 // its objects to disk. The bad line comes in the second window, after that pack was written.
 TEST(CliBatchStream, ABadLineAfterTheFirstWindowWasPackedLeavesTheArchiveAsItWas) {
   TempArchive a;

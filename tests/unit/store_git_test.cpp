@@ -328,7 +328,8 @@ TEST(GitStore, LargeWriteIsFlushedToPacksAsItGrowsAndCommittedWhole) {
   auto created = GitStore::init(dir); // the archive layout: no working tree to check out
   ASSERT_TRUE(created);
   GitStore store = std::move(*created);
-  // About 83 MB of distinct blobs: over the transaction's 64 MiB staging limit, so some are packed before the commit.
+  // About 83 MB of distinct blobs: over the transaction's staging limit (k_staged_flush_bytes), so some are packed
+  // before the commit.
   constexpr int k_blobs = 1300;
   const auto blob = [](int i) {
     std::string data(64 * 1024, ' ');
@@ -358,8 +359,8 @@ TEST(GitStore, LargeWriteIsFlushedToPacksAsItGrowsAndCommittedWhole) {
 }
 
 // A write of 2,048 updates or more builds each second-level folder on its own and packs its new trees with the staged
-// blobs as they reach the 64 MiB staging limit, so that a large batch into a large archive does not hold tens of
-// thousands of new fan-out trees in memory. The tree is the one a write of a few updates at a time gives.
+// blobs as they reach the staging limit (k_staged_flush_bytes), so that a large batch into a large archive does not
+// hold tens of thousands of new fan-out trees in memory. The tree is the one a write of a few updates at a time gives.
 TEST(GitStore, LargeCommitBuildsItsFoldersOneByOneIntoTheSameTree) {
   TempDir t;
   auto a = GitStore::init(t.path() / "a");
@@ -380,7 +381,7 @@ TEST(GitStore, LargeCommitBuildsItsFoldersOneByOneIntoTheSameTree) {
   for (int i = 0; i < 3000; ++i) files[path(i, "f")] = small(i, 1);
   files["d/file"] = "d\n";
   // Commit 2, grouped: 2,100 new files, 300 changed, every file of t/05 removed (the folder goes), top.txt removed,
-  // a file beside the folders (t/zz.txt), and large blobs that bring the staged bytes to just under the 64 MiB limit,
+  // a file beside the folders (t/zz.txt), and large blobs that bring the staged bytes to just under the limit,
   // so that the new trees push them over it halfway through the folders.
   const std::size_t packs_before = count_packs(a->git_dir());
   std::uint64_t staged = 0;
@@ -401,7 +402,7 @@ TEST(GitStore, LargeCommitBuildsItsFoldersOneByOneIntoTheSameTree) {
     ASSERT_TRUE(tx->put("t/zz.txt", "zz\n"));
     files["t/zz.txt"] = "zz\n";
     staged += 3;
-    const std::uint64_t limit = std::uint64_t{64} << 20, room = 60 * 1024; // the new trees are ~170 KB
+    const std::uint64_t limit = k_staged_flush_bytes, room = 60 * 1024; // the new trees are ~170 KB
     for (int k = 0; staged + room < limit; ++k) {
       std::string data(std::min<std::uint64_t>(limit - room - staged, 4u << 20), ' ');
       std::uint32_t x = 2463534242u + static_cast<std::uint32_t>(k);
