@@ -127,7 +127,18 @@ protected:
                                   "inject=" + syscall + ":signal=KILL:when=" + std::to_string(when)};
     for (auto& s : append_args(dir)) argv.push_back(s);
     const auto killed = run_process(argv, {}, a.env());
-    EXPECT_NE(killed.exit_code, 0) << "the append was not killed";
+    ++trials_run;
+    if (killed.exit_code == 0) {
+      // A write's count of some calls varies a little from run to run (SQLite's pwrite64s): a call numbered past this
+      // run's last is never reached and the write completes. It must then be whole; TearDown bounds how often.
+      ++not_reached;
+      const auto v = verify(dir, a.env());
+      EXPECT_EQ(v.exit_code, 0) << v.text;
+      EXPECT_EQ(v.tree_size, base_size + added);
+      EXPECT_EQ(leftovers(dir / ".git"), std::vector<std::string>{});
+      fs::remove_all(dir);
+      return {};
+    }
     const auto left = leftovers(dir / ".git");
 
     // Old or new state, verified; the leftovers named, not counted as problems.
@@ -197,9 +208,15 @@ protected:
   }
 
   static constexpr int k_batch = 200;
+  void TearDown() override {
+    EXPECT_LE(not_reached * 10, trials_run) << not_reached << " of " << trials_run << " trials were never killed";
+  }
+
   TempArchive a;
   std::uint64_t base_size = 0;
   std::uint64_t added = 1; // statements the write under test adds
+  int trials_run = 0;
+  int not_reached = 0; // trials whose call was never made (see trial)
 };
 
 // The ref lock: killed between writing refs/heads/main.lock and renaming it onto refs/heads/main (libgit2 first tries
