@@ -15,6 +15,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -566,6 +567,58 @@ TEST(GitStore, GrowingPartialBundleIsDeltaCompressedWhenPacksMerge) {
   }
   EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
   EXPECT_EQ(run(git(dir, "count-objects -v | grep -E '^(count|garbage):'")).out, "count: 0\ngarbage: 0\n");
+}
+
+// A folder whose size no longer changes while each commit changes one of its entries (the `texts` tree once all 256
+// subfolders exist: one new text a commit) is stored, once packs merge, as a chain of small deltas along the history.
+// The merge used to insert the commits in id order: each version then sat among unrelated versions of the same size
+// in the delta search's window, and was stored whole or as a large delta.
+TEST(GitStore, FolderOfFixedSizeIsDeltaCompressedAlongItsHistoryWhenPacksMerge) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  constexpr int k_folders = 64; // `texts`: 64 entries of 29 bytes, 1,856 bytes, nearly all object ids
+  std::vector<std::pair<std::string, std::string>> first;
+  for (int d = 0; d < k_folders; ++d) first.emplace_back(fmt::format("texts/{:02x}/0", d), fmt::format("text {}", d));
+  must_commit(store, first, "all folders\n");
+  const std::uintmax_t before = pack_bytes(store.git_dir());
+  constexpr int k_commits = 120;
+  std::uint64_t x = 7;
+  std::vector<std::pair<Oid, std::string>> written;
+  for (int i = 1; i <= k_commits; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    const std::string path = fmt::format("texts/{:02x}/0", (x >> 32) % k_folders);
+    store = std::move(GitStore::open(dir).value()); // one handle per append, as the CLI does
+    written.emplace_back(must_commit(store, {{path, fmt::format("text {}", i)}}, fmt::format("append {}\n", i)), path);
+  }
+  // Stock git reads each version of `texts` from the packs: its size there, and whether it is stored as a delta.
+  const auto listed = run(git(dir, "rev-list --objects --all") + " | awk '$2 == \"texts\" {print $1}' | " +
+                          git(dir, "cat-file --batch-check='%(objectsize:disk) %(deltabase)'"));
+  ASSERT_EQ(listed.exit_code, 0);
+  std::size_t versions = 0, deltas = 0;
+  std::uintmax_t delta_bytes = 0;
+  std::istringstream lines(listed.out);
+  for (std::uintmax_t size = 0; lines >> size;) {
+    std::string base;
+    lines >> base;
+    ++versions;
+    if (base != std::string(40, '0')) {
+      ++deltas;
+      delta_bytes += size;
+    }
+  }
+  ASSERT_EQ(versions, static_cast<std::size_t>(k_commits) + 1);
+  // Whole, a version takes ~1.9 KB. The newest few packs, not merged yet, hold theirs whole, and a chain of deltas is
+  // cut every 50; the rest are deltas of one changed entry (20 bytes of object id and a few of copy instructions,
+  // compressed).
+  std::printf("[ figures  ] %zu versions of `texts`: %zu deltas, %ju bytes in all (%ju a delta); packs %ju bytes\n",
+              versions, deltas, delta_bytes, deltas ? delta_bytes / deltas : 0,
+              pack_bytes(store.git_dir()) - before);
+  EXPECT_GE(deltas, versions * 3 / 4);
+  EXPECT_LT(delta_bytes, deltas * 100); // 64 bytes here; 174 with the versions taken in id order
+  for (std::size_t i = 0; i < written.size(); i += 13)
+    EXPECT_EQ(store.read(written[i].first, written[i].second), fmt::format("text {}", i + 1));
+  EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
 }
 
 TEST(GitStore, UncommittedTransactionLeavesNoTrace) {
