@@ -352,6 +352,8 @@ Archive::Archive(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 Archive::Archive(Archive&&) noexcept = default;
 Archive& Archive::operator=(Archive&&) noexcept = default;
 Archive::~Archive() = default;
+
+void Archive::set_index_progress(Progress progress) { m_impl->index_progress = std::move(progress); }
 const fs::path& Archive::dir() const { return m_impl->dir; }
 const std::string& Archive::origin() const { return m_impl->config.origin; }
 
@@ -458,7 +460,7 @@ Expected<Archive> Archive::open(const fs::path& dir) {
   if (!config) return std::unexpected(config.error());
   auto verifier = verify::log_verifier(*config);
   if (!verifier) return fail(ErrorCode::failed_precondition, "'{}': {}", dir.string(), verifier.error().message);
-  return Archive(std::make_unique<Impl>(Impl{std::move(*store), std::move(*config), std::move(*verifier), dir}));
+  return Archive(std::make_unique<Impl>(Impl{std::move(*store), std::move(*config), std::move(*verifier), dir, {}}));
 }
 
 Expected<verify::Report> Archive::verify(const verify::Options& options) const {

@@ -182,6 +182,10 @@ public:
   static Expected<InitResult> init(const InitOptions& options);
   // Open the archive at `dir`; failed_precondition "'DIR' is not an avow archive" otherwise.
   static Expected<Archive> open(const std::filesystem::path& dir);
+  // Report to `progress` whenever a call on this handle brings the derived index up to date (the first query of a
+  // fresh clone rebuilds it; a pull of many entries leaves it far behind): entries indexed of those to index, a chunk
+  // of up to 4,096 at a time. reindex() reports to its own argument instead.
+  void set_index_progress(Progress progress);
 
   // Canonicalize, record, sign and append `inputs` in one commit. One bad input fails the whole call and leaves the
   // archive as it was. failed_precondition when locked past the timeout or when another writer moved the branch.
@@ -437,8 +441,9 @@ public:
   // The audit report over the entries `filter` selects, with what verify --quick finds: in the whole archive when
   // `whole_check`, else only in what was added since the last commit this build of avow verified on this machine
   // without problems (.git/avow/verified, written by verify and audit), when main extends it.
+  // `progress`: entries checked of the tree size, while the whole archive is checked.
   Expected<AuditReport> audit(const index::Filter& filter, std::vector<std::string>& notices,
-                              bool whole_check = false) const;
+                              bool whole_check = false, const Progress& progress = {}) const;
 
   // The static web archive (archive/archive_site.cpp; docs/FORMAT.md §20): write to `outdir` a site for any static
   // host: index.html, one page per statement (r/<record id>.html) with its versions and word diffs, a page per source

@@ -29,6 +29,7 @@ struct Archive::Impl {
   record::ArchiveConfig config;
   log::Verifier log_verifier;
   std::filesystem::path dir;
+  Progress index_progress; // Archive::set_index_progress
 };
 
 namespace detail {
@@ -42,9 +43,10 @@ std::filesystem::path index_path(const store::GitStore& store);
 
 // Open the derived index and bring it up to date with the checkpoint at `head`: nothing to do when it is current,
 // the new entries only when it indexes a prefix of the log, a full rebuild when it is missing, unreadable or indexes
-// another history. Each rebuild or repair adds a one-line notice.
+// another history. Each rebuild or repair adds a one-line notice. `progress` (or, when empty, the handle's
+// index_progress): entries indexed of those to index.
 Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& head, std::vector<std::string>& notices,
-                                   const Progress& progress = {}); // progress: entries indexed of the log's size
+                                   const Progress& progress = {});
 
 // Remove from `rows` the entries after the log at `head`: a writer may add them to the index at any time, and they
 // are not in `head`'s tree (their texts cannot be read there).

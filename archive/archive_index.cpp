@@ -315,7 +315,7 @@ Expected<index::Index> bring_up_to_date(const Archive::Impl& impl, const store::
     const bool last = end >= cp->checkpoint.size;
     if (auto ok = idx->add(*entries, last ? std::string_view(cp->note) : std::string_view{}); !ok)
       return std::unexpected(ok.error());
-    if (progress) progress(end, cp->checkpoint.size);
+    if (progress) progress(end - first, cp->checkpoint.size - first);
     if (last) break;
     start = end;
   }
@@ -326,7 +326,7 @@ Expected<index::Index> bring_up_to_date(const Archive::Impl& impl, const store::
 
 Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& head, std::vector<std::string>& notices,
                                    const Progress& progress) {
-  return bring_up_to_date(impl, head, notices, progress, false);
+  return bring_up_to_date(impl, head, notices, progress ? progress : impl.index_progress, false);
 }
 
 Expected<void> drop_after(const Archive::Impl& impl, const store::Oid& head, std::vector<index::Row>& rows) {
@@ -594,7 +594,7 @@ void detail::check_against_index(const index::Index& idx, verify::IncrementalRep
 }
 
 Expected<AuditReport> Archive::audit(const index::Filter& given, std::vector<std::string>& notices,
-                                     bool whole_check) const {
+                                     bool whole_check, const Progress& progress) const {
   auto head = head_of(*m_impl);
   if (!head) return std::unexpected(head.error());
   auto idx = detail::fresh_index(*m_impl, *head, notices);
@@ -667,6 +667,7 @@ Expected<AuditReport> Archive::audit(const index::Filter& given, std::vector<std
     verify::Options quick;
     quick.quick = true;
     quick.tip = *head;
+    quick.progress = progress;
     auto report = verify::run(store, quick);
     if (!report) return std::unexpected(report.error());
     r.problems = std::move(report->problems);

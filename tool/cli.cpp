@@ -1,4 +1,5 @@
 #include "cli.hpp"
+#include "progress.hpp"
 
 #include <archive/util/file.hpp>
 
@@ -240,7 +241,10 @@ Expected<Archive> open_archive(const Globals& g) { return Archive::open(archive_
 
 std::optional<Archive> open_or_report(Globals& g) {
   auto archive = open_archive(g);
-  if (archive) return std::move(*archive);
+  if (archive) {
+    archive->set_index_progress(index_progress(g));
+    return std::move(*archive);
+  }
   g.exit_code = report(archive.error());
   return std::nullopt;
 }

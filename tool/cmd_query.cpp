@@ -392,7 +392,9 @@ void add_query(CLI::App& app, Globals& g) {
     auto archive = open_or_report(g);
     if (!archive) return;
     std::vector<std::string> notices;
-    auto r = archive->audit(to_filter(*ao), notices, *whole);
+    ProgressBar bar(g); // the whole check (--full, or no earlier clean check here) runs past two seconds at scale
+    auto r = archive->audit(to_filter(*ao), notices, *whole, bar.callback());
+    bar.finish();
     print_notices(g, notices);
     if (!r) {
       g.exit_code = report(r.error());

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <memory>
+#include <utility>
 
 namespace avow::tool {
 
@@ -111,6 +113,25 @@ void ProgressBar::finish() {
     std::fflush(stderr);
   }
   m_drawn = false;
+}
+
+Progress index_progress(const Globals& g) {
+  if (g.quiet || ::isatty(STDERR_FILENO) == 0) return {};
+  struct State {
+    ProgressBar bar{true};
+    bool first = true;
+  };
+  auto state = std::make_shared<State>();
+  return [state](std::uint64_t done, std::uint64_t total) {
+    const bool all = total > 0 && done >= total;
+    const bool first = std::exchange(state->first, false);
+    if (first && all) return; // one chunk did it all: nothing worth a bar
+    state->bar.update(done, total);
+    if (all) {
+      state->bar.finish();
+      state->first = true; // the next time the index is brought along (another call on the handle) starts anew
+    }
+  };
 }
 
 } // namespace avow::tool

@@ -1,7 +1,7 @@
 #pragma once
 
 // A progress bar on standard error for the long commands (archive --batch, capture --batch, watch, verify, reindex,
-// pull): "[=====     ] 12,345/100,000  4,210/s  0:21 left". Drawn only when standard error is a terminal and -q is
+// pull, audit, and any command that brings a large derived index up to date): "[=====     ] 12,345/100,000  4,210/s  0:21 left". Drawn only when standard error is a terminal and -q is
 // not given, redrawn at most about ten times a second (and always when all is done), erased when the command ends. The library reports progress
 // through avow::Progress (archive/util/progress.hpp) and never draws.
 
@@ -58,5 +58,12 @@ private:
   std::chrono::steady_clock::time_point m_start;
   std::chrono::steady_clock::time_point m_last{};
 };
+
+// The callback a command gives Archive::set_index_progress: the derived index is brought up to date inside many
+// commands (the first query of a fresh clone rebuilds it: about a minute at 1,000,000 entries; a pull of many entries
+// leaves it far behind), a chunk of entries at a time. A bar of its own, drawn like ProgressBar(g) but only when the
+// work takes more than one chunk (most commands add the few entries of the last append: no bar flashes for them),
+// and erased as soon as the index is done, before the command prints anything.
+Progress index_progress(const Globals& g);
 
 } // namespace avow::tool
