@@ -116,12 +116,13 @@ void ProgressBar::finish() {
 }
 
 Progress index_progress(const Globals& g) {
-  if (g.quiet || ::isatty(STDERR_FILENO) == 0) return {};
   struct State {
-    ProgressBar bar{true};
+    explicit State(const Globals& g) : bar(g) {}
+    ProgressBar bar;
     bool first = true;
   };
-  auto state = std::make_shared<State>();
+  auto state = std::make_shared<State>(g);
+  if (!state->bar.on()) return {};
   return [state](std::uint64_t done, std::uint64_t total) {
     const bool all = total > 0 && done >= total;
     const bool first = std::exchange(state->first, false);

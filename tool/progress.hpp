@@ -1,9 +1,10 @@
 #pragma once
 
 // A progress bar on standard error for the long commands (archive --batch, capture --batch, watch, verify, reindex,
-// pull, audit, and any command that brings a large derived index up to date): "[=====     ] 12,345/100,000  4,210/s  0:21 left". Drawn only when standard error is a terminal and -q is
-// not given, redrawn at most about ten times a second (and always when all is done), erased when the command ends. The library reports progress
-// through avow::Progress (archive/util/progress.hpp) and never draws.
+// pull, audit, and any command that brings a large derived index up to date): "[=====     ] 12,345/100,000  4,210/s
+// 0:21 left". Drawn only when standard error is a terminal and -q is not given, redrawn at most about ten times a
+// second (and always when all is done), erased when the command ends. The library reports progress through
+// avow::Progress (archive/util/progress.hpp) and never draws.
 
 #include <archive/util/progress.hpp>
 

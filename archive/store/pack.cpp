@@ -169,16 +169,16 @@ Expected<std::vector<MergedCommit>> commits_newest_first(git_repository* repo, g
   for (const auto& c : commits)
     if (c.has_parent) parents.push_back(c.parent);
   std::sort(parents.begin(), parents.end(), oid_less);
-  std::vector<const MergedCommit*> heads; // commits of the set that no commit of the set has as its parent
-  for (const auto& c : commits)
+  std::vector<MergedCommit*> heads; // commits of the set that no commit of the set has as its parent
+  for (auto& c : commits)
     if (!std::binary_search(parents.begin(), parents.end(), c.id, oid_less)) heads.push_back(&c);
   std::sort(heads.begin(), heads.end(), [](const MergedCommit* a, const MergedCommit* b) {
     return a->time != b->time ? a->time > b->time : oid_less(a->id, b->id);
   });
   std::vector<MergedCommit> out;
   out.reserve(commits.size());
-  for (const MergedCommit* head : heads)
-    for (MergedCommit* c = find(head->id); c && !c->taken; c = c->has_parent ? find(c->parent) : nullptr) {
+  for (MergedCommit* head : heads)
+    for (MergedCommit* c = head; c && !c->taken; c = c->has_parent ? find(c->parent) : nullptr) {
       c->taken = true;
       out.push_back(*c);
     }
