@@ -32,11 +32,11 @@ std::string clock_time(std::uint64_t seconds) {
 }
 
 std::string progress_line(std::uint64_t done, std::uint64_t total, double elapsed, std::size_t width,
-                          std::string_view label) {
+                          std::string_view label, std::uint64_t done_at_start) {
   const std::size_t room = width > 1 ? width - 1 : 0; // the last column stays free: no wrap on any terminal
   std::string tail = total > 0 ? thousands(done) + "/" + thousands(total) : thousands(done);
-  if (elapsed >= 0.2 && done > 0) {
-    const double rate = static_cast<double>(done) / elapsed;
+  if (elapsed >= 0.2 && done > done_at_start) {
+    const double rate = static_cast<double>(done - done_at_start) / elapsed;
     tail += "  " + thousands(static_cast<std::uint64_t>(std::llround(rate))) + "/s";
     if (total > 0) {
       const double left = done >= total ? 0.0 : static_cast<double>(total - done) / rate;
@@ -99,10 +99,17 @@ void ProgressBar::update(std::uint64_t done, std::uint64_t total, std::string_vi
   struct winsize ws{};
   if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) width = ws.ws_col;
   const double elapsed = std::chrono::duration<double>(now - m_start).count();
-  const std::string line = progress_line(done, total, elapsed, width, label);
+  const std::string line = progress_line(done, total, elapsed, width, label, m_done_at_start);
   std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);
   m_drawn = true;
+}
+
+void ProgressBar::restart_clock(std::uint64_t done) {
+  if (!m_on) return;
+  std::lock_guard lock(m_mutex);
+  m_start = std::chrono::steady_clock::now();
+  m_done_at_start = done;
 }
 
 void ProgressBar::finish() {
@@ -127,6 +134,9 @@ Progress index_progress(const Globals& g) {
     const bool all = total > 0 && done >= total;
     const bool first = std::exchange(state->first, false);
     if (first && all) return; // one chunk did it all: nothing worth a bar
+    // The first report comes after the set-up (the walk of texts/ for a rebuild: seconds at 1M) and one chunk: the
+    // rate counts from there, or the first estimates of the time left run high.
+    if (first) state->bar.restart_clock(done);
     state->bar.update(done, total);
     if (all) {
       state->bar.finish();

@@ -28,10 +28,12 @@ std::string clock_time(std::uint64_t seconds);
 
 // Return the bar's line (no control characters) for `done` of `total` after `elapsed` seconds, at most `width - 1`
 // display columns wide: a 24-column bar (shorter when the terminal is narrow), the count, and once a rate is known
-// (`elapsed` >= 0.2 s and done > 0) the rate per second and, when `total` is known (not 0), the time left. `label`
-// (a URL, say; made fit for a terminal by the caller) follows, cut to what room is left.
+// (`elapsed` >= 0.2 s and done > `done_at_start`) the rate per second and, when `total` is known (not 0), the time
+// left. The rate is that of the `done - done_at_start` units of the `elapsed` seconds (`done_at_start` is what was
+// done when the clock started). `label` (a URL, say; made fit for a terminal by the caller) follows, cut to what room
+// is left.
 std::string progress_line(std::uint64_t done, std::uint64_t total, double elapsed, std::size_t width,
-                          std::string_view label = {});
+                          std::string_view label = {}, std::uint64_t done_at_start = 0);
 
 // The bar. Off (every call does nothing) unless `on`; ProgressBar(g) is on when stderr is a terminal and -q is not
 // given. Safe to update from several threads.
@@ -49,6 +51,9 @@ public:
   // The same with a label (capture's URL).
   std::function<void(std::size_t, std::size_t, const std::string&)> labelled_callback();
   void update(std::uint64_t done, std::uint64_t total, std::string_view label = {});
+  // Count the rate and the time left from now and from `done`, not from the bar's creation: for work whose first
+  // report comes after a set-up that says nothing of the pace of the rest (the index's walk of texts/).
+  void restart_clock(std::uint64_t done);
   // Erase the bar (also done by the destructor).
   void finish();
 
@@ -57,6 +62,7 @@ private:
   bool m_drawn = false;
   std::mutex m_mutex;
   std::chrono::steady_clock::time_point m_start;
+  std::uint64_t m_done_at_start = 0;
   std::chrono::steady_clock::time_point m_last{};
 };
 

@@ -40,6 +40,15 @@ TEST(ToolProgress, LineWithCountRateAndTimeLeft) {
   EXPECT_EQ(progress_line(50, 100, 10.0, 120), "[============            ] 50/100  5/s  0:10 left");
 }
 
+TEST(ToolProgress, RateCountsFromWhereTheClockStarted) {
+  // The clock started at 4,096 done (after a set-up): 8,192 in 2 s is 2,048/s, not 4,096/s, and the 8,192 left
+  // take 4 s, not 2.
+  EXPECT_EQ(progress_line(8192, 16384, 2.0, 120, {}, 4096),
+            "[============            ] 8,192/16,384  2,048/s  0:04 left");
+  // Nothing done since the clock started: no rate yet.
+  EXPECT_EQ(progress_line(4096, 16384, 1.0, 120, {}, 4096), "[======                  ] 4,096/16,384");
+}
+
 TEST(ToolProgress, NoRateBeforeAnyMeasure) {
   EXPECT_EQ(progress_line(0, 1000, 5.0, 120), "[                        ] 0/1,000");
   EXPECT_EQ(progress_line(10, 1000, 0.05, 120), "[                        ] 10/1,000");
