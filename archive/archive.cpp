@@ -463,6 +463,10 @@ Expected<Archive> Archive::open(const fs::path& dir) {
   return Archive(std::make_unique<Impl>(Impl{std::move(*store), std::move(*config), std::move(*verifier), dir, {}}));
 }
 
+Expected<store::RepackReport> Archive::repack(const store::RepackOptions& options) {
+  return m_impl->store.repack(options);
+}
+
 Expected<verify::Report> Archive::verify(const verify::Options& options) const {
   return verify::run(m_impl->store, options);
 }

@@ -8,6 +8,7 @@
 #include <archive/index/index.hpp>
 #include <archive/record/key_state.hpp>
 #include <archive/replica.hpp>
+#include <archive/store/git_store.hpp>
 #include <archive/text/diff.hpp>
 #include <archive/util/error.hpp>
 #include <archive/util/time.hpp>
@@ -377,6 +378,9 @@ public:
                                    const std::function<void(const index::Row&)>& row) const;
   // Rebuild the derived index from the archive; returns the number of entries indexed.
   Expected<std::uint64_t> reindex(std::vector<std::string>& notices, const Progress& progress = {}) const;
+  // Merge the archive's packs outside writes (`avow repack`), so that reads stay fast as it grows; see
+  // store::GitStore::repack. Nothing recorded changes: not a commit, not an object id.
+  Expected<store::RepackReport> repack(const store::RepackOptions& options);
 
   // Is this text in the archive? Byte-identical matches (the bytes are a stored canonical text or original) and
   // canonically identical ones; when there is none and `source` is given, the closest version of that source with a

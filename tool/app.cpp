@@ -217,6 +217,7 @@ void build_app(CLI::App& app, Globals& g) {
   add_proof(app, g);
   add_checkpoint(app, g);
   add_query(app, g);
+  add_repack(app, g);
   add_timestamp(app, g);
   add_site(app, g);
   add_remote(app, g);

@@ -73,6 +73,7 @@ void add_key(CLI::App& app, Globals& g);
 void add_proof(CLI::App& app, Globals& g);
 void add_checkpoint(CLI::App& app, Globals& g);
 void add_query(CLI::App& app, Globals& g);
+void add_repack(CLI::App& app, Globals& g);
 void add_timestamp(CLI::App& app, Globals& g);
 void add_site(CLI::App& app, Globals& g);
 void add_remote(CLI::App& app, Globals& g);

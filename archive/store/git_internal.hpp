@@ -54,6 +54,8 @@ Expected<std::vector<std::string>> write_pack(git_repository* repo, git_odb* odb
 // instant: the new pack is complete and fsynced before an old one is deleted, and it holds every object of them.
 // Returns whether packs were merged (the caller must then reopen its handle).
 Expected<bool> consolidate_packs(git_repository* repo, git_odb* odb, const std::filesystem::path& git_dir);
+// GitStore::repack's work: merge settled packs (or every pack, with options.all) outside writes.
+Expected<RepackReport> repack_packs(const std::filesystem::path& git_dir, const RepackOptions& options);
 
 struct RepoState {
   LibGit2Session session; // first: outlives the handles
@@ -70,6 +72,10 @@ struct RepoState {
   // no object of those packs is taken as already on disk.
   bool reopen = false;
 };
+
+// Open the repository and its odb again (the packs on disk changed under the handle). No libgit2 object of the old
+// handle may be alive.
+Expected<void> reopen_handle(RepoState& rs);
 
 struct TxState {
   std::shared_ptr<RepoState> rs;

@@ -343,6 +343,14 @@ Expected<std::vector<std::string>> GitStore::read_many(const Oid& commit, std::s
   return out;
 }
 
+Expected<RepackReport> GitStore::repack(const RepackOptions& options) {
+  if (m_repo->tx_open) return fail(ErrorCode::failed_precondition, "a write is in progress on this archive handle");
+  auto report = detail::repack_packs(m_repo->git_dir, options);
+  // Packs this handle may have loaded are gone (even after a failure part way).
+  if (auto ok = detail::reopen_handle(*m_repo); !ok) return std::unexpected(ok.error());
+  return report;
+}
+
 Expected<bool> GitStore::exists(const Oid& commit, std::string_view path) const {
   if (auto ok = check_path(path); !ok) return std::unexpected(ok.error());
   auto tree = commit_tree(m_repo->repo.get(), commit);

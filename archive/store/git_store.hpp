@@ -3,6 +3,7 @@
 #include <archive/util/error.hpp>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -181,6 +182,34 @@ class SkipObjectHashCheck {
   SkipObjectHashCheck& operator=(const SkipObjectHashCheck&) = delete;
 };
 
+// What GitStore::repack does (`avow repack`).
+struct RepackOptions {
+  // Also merge the small packs that every write merges itself, into as few packs as the limits allow; the writer lock
+  // is then held for the whole run (writers wait). Without it only settled packs are merged (see repack()).
+  bool all = false;
+  // How long to wait for the writer lock: for the whole run with `all`, else for each move of a new pack into place.
+  std::chrono::milliseconds lock_timeout{10000};
+  // A merged pack holds at most this many objects and bytes, and a pack this large is never merged again: the merge's
+  // memory grows with its number of objects (about 200 bytes each), its time with both.
+  std::uint64_t max_objects = 1u << 19;
+  std::uint64_t max_bytes = std::uint64_t{1} << 30;
+  // How far it is (may be empty): two steps for each object of the packs it merges, one as the delta search looks at
+  // it and one as it is written; `done` reaches `total` at the end. Called from libgit2's delta search threads too,
+  // one call at a time.
+  std::function<void(std::uint64_t done, std::uint64_t total)> progress;
+};
+
+// What a repack did. Sizes are of the .pack files.
+struct RepackReport {
+  std::size_t packs_before = 0;
+  std::size_t packs_after = 0;
+  std::size_t merged = 0;  // packs merged away
+  std::size_t written = 0; // packs written
+  std::uint64_t objects = 0; // objects rewritten
+  std::uint64_t bytes_before = 0;
+  std::uint64_t bytes_after = 0;
+};
+
 class GitStore {
  public:
   // Whether the repository has a checked-out working tree. An archive has none (Worktree::no): its
@@ -270,6 +299,17 @@ class GitStore {
   // failed_precondition while another from this handle is alive (concurrent writers use separate
   // handles, serialise with WriterLock, and the compare-and-swap in commit() catches the rest).
   Expected<Transaction> begin();
+
+  // Merge packs outside writes, so that reads stay fast as the archive grows. Every write merges small packs itself
+  // (geometric, like `git repack --geometric=2`), but leaves a pack alone once it is settled (8 MiB or 32,768
+  // objects, about one per 16,000 entries): merging those inside a write took minutes at a million entries. Their
+  // number grows with the archive (639 packs at 10,000,000 entries), and a look-up of an object searches each pack's
+  // index. repack() merges the settled packs the same geometric way, in packs of at most options.max_objects objects,
+  // without holding the writer lock while it merges: each new pack is built in <git dir>/avow/repack/, then moved
+  // into objects/pack and the packs it replaces deleted under the writer lock (a moment). Only one repack runs at a
+  // time (<git dir>/avow/repack.lock; failed_precondition otherwise). The history, the objects and their ids do not
+  // change. The handle is reopened afterwards.
+  Expected<RepackReport> repack(const RepackOptions& options);
 
  private:
   GitStore();

@@ -26,11 +26,7 @@ constexpr std::uint64_t k_flush_bytes = k_staged_flush_bytes;
 
 // ---------------------------------------------------------------------------------------------
 
-namespace {
-
-// Open the repository and its odb again (the packs on disk changed under the handle). No libgit2 object of the old
-// handle may be alive.
-Expected<void> reopen_handle(RepoState& rs) {
+Expected<void> detail::reopen_handle(RepoState& rs) {
   auto fresh = open_avow_repo(rs.git_dir);
   if (!fresh) return std::unexpected(fresh.error());
   auto fresh_odb = repo_odb(fresh->get());
@@ -41,8 +37,6 @@ Expected<void> reopen_handle(RepoState& rs) {
   rs.reopen = false;
   return {};
 }
-
-} // namespace
 
 void TxState::remove_written_packs() {
   const fs::path dir = rs->git_dir / "objects" / "pack";
