@@ -190,8 +190,9 @@ struct RepackOptions {
   // How long to wait for the writer lock: for the whole run with `all`, else for each move of a new pack into place.
   std::chrono::milliseconds lock_timeout{10000};
   // A merged pack holds at most this many objects and bytes, and a pack this large is never merged again: the merge's
-  // memory grows with its number of objects (about 200 bytes each), its time with both.
-  std::uint64_t max_objects = 1u << 19;
+  // memory grows with its number of objects: about 150 MiB of libgit2's delta window, delta cache and mapped packs, and
+  // ~0.8 KB an object (groups of ~510,000 objects peaked at 540 MiB at 1,000,000 entries); its time with both.
+  std::uint64_t max_objects = 1u << 17;
   std::uint64_t max_bytes = std::uint64_t{1} << 30;
   // How far it is (may be empty): two steps for each object of the packs it merges, one as the delta search looks at
   // it and one as it is written; `done` reaches `total` at the end. Called from libgit2's delta search threads too,
