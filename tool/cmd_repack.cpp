@@ -29,7 +29,7 @@ void add_repack(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand(
       "repack", "Merge the archive's packs, so that reads stay fast as it grows (the records do not change).");
   cmd->footer("Every write merges its small packs itself; a large archive also gathers packs of 8 MiB or more, which\n"
-              "only repack merges (in packs of up to 131,072 objects). Run it now and then on a large archive, e.g.\n"
+              "only repack merges (in packs of up to 98,304 objects). Run it now and then on a large archive, e.g.\n"
               "after each million entries; writers can go on meanwhile.\n"
               "Example: avow -C archive repack");
   cmd->add_flag("--all", o->all,

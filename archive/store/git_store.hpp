@@ -191,8 +191,9 @@ struct RepackOptions {
   std::chrono::milliseconds lock_timeout{10000};
   // A merged pack holds at most this many objects and bytes, and a pack this large is never merged again: the merge's
   // memory grows with its number of objects: about 150 MiB of libgit2's delta window, delta cache and mapped packs, and
-  // ~0.8 KB an object (groups of ~510,000 objects peaked at 540 MiB at 1,000,000 entries); its time with both.
-  std::uint64_t max_objects = 1u << 17;
+  // ~0.8 KB an object (at 1,000,000 entries, groups of ~510,000 objects peaked at 540 MiB, of 131,072 at 259 MiB);
+  // its time with both.
+  std::uint64_t max_objects = 3u << 15; // 98,304
   std::uint64_t max_bytes = std::uint64_t{1} << 30;
   // How far it is (may be empty): two steps for each object of the packs it merges, one as the delta search looks at
   // it and one as it is written; `done` reaches `total` at the end. Called from libgit2's delta search threads too,
