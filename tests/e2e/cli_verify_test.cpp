@@ -95,6 +95,36 @@ TEST_F(CliVerify, QuickCheckFindsATextOfTheWrongLength) {
   EXPECT_TRUE(found) << q.out;
 }
 
+// A tree that names a text whose object is not in the object store (removed after the tamper commit): --quick, whose
+// listing of the tree then cannot read that object's size, and a full check both report the text missing at its
+// entry, not only an unreadable archive.
+TEST_F(CliVerify, QuickCheckFindsATextWhoseObjectIsGone) {
+  const auto path = text_path(first_id);
+  const std::string data = a.git_show(path) + "x";
+  a.git_replace(path, data);
+  const auto blob = a.git({"rev-parse", "main:" + path});
+  ASSERT_EQ(blob.exit_code, 0) << blob.err;
+  const std::string id = blob.out.substr(0, 40);
+  const auto loose = a.dir() / ".git" / "objects" / id.substr(0, 2) / id.substr(2);
+  ASSERT_TRUE(std::filesystem::remove(loose)) << loose; // git_replace wrote it loose
+  for (const bool quick : {true, false}) {
+    std::vector<std::string> args{"verify", "--json"};
+    if (quick) args.insert(args.begin() + 1, "--quick");
+    auto r = a.avow(args);
+    ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+    bool found = false;
+    const auto j = r.json();
+    for (const auto& p : j["problems"])
+      if (p["kind"] == "text_missing") {
+        found = true;
+        EXPECT_EQ(p["path"], path);
+        EXPECT_EQ(p["entry"], 1);
+        EXPECT_EQ(p["message"], "text of entry 1 is missing");
+      }
+    EXPECT_TRUE(found) << "quick " << quick << ": " << r.out;
+  }
+}
+
 TEST_F(CliVerify, FlippedOriginalByteIsReported) {
   const auto rec = a.avow({"show", second_id, "--json"}).json()["record"];
   const std::string sha = rec["original"]["sha256"];
