@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -271,6 +273,60 @@ TEST(GitStoreRepack, OneRepackAtATimeAndAKilledOnesLeftoversAreCleared) {
   EXPECT_FALSE(fs::exists(git_dir / "avow" / "repack"));
   EXPECT_EQ(all_objects(s.dir), objects);
   EXPECT_EQ(run(git(s.dir, "fsck --strict --no-dangling")).exit_code, 0);
+}
+
+// The blobs of a pack, in the order the pack holds them (by offset), as stock git reads the pack.
+std::vector<std::string> blobs_in_pack_order(const fs::path& idx) {
+  std::vector<std::pair<std::uint64_t, std::string>> blobs;
+  std::istringstream lines(run("git verify-pack -v '" + idx.string() + "'").out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream f(line);
+    std::string oid, type;
+    std::uint64_t size = 0, packed = 0, offset = 0;
+    if (f >> oid >> type >> size >> packed >> offset && type == "blob") blobs.emplace_back(offset, oid);
+  }
+  std::sort(blobs.begin(), blobs.end());
+  std::vector<std::string> out;
+  for (auto& [offset, oid] : blobs) out.push_back(std::move(oid));
+  return out;
+}
+
+TEST(GitStoreRepack, KeepsTheBlobsOfEachPackTogetherInTheOrderThePacksWereWritten) {
+  // Three writes of ten files whose paths interleave (t/00-0, t/00-1, t/00-2, t/01-0, ...): merged in path order, as
+  // the writes' own merges do, the blobs of the three writes would be shuffled together.
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = std::move(GitStore::init(dir).value());
+  const fs::path packs = store.git_dir() / "objects" / "pack";
+  std::vector<std::string> pack_of_write;
+  for (int w = 0; w < 3; ++w) {
+    const auto before = packs_of(store.git_dir());
+    std::vector<std::pair<std::string, std::string>> files;
+    for (int i = 0; i < 10; ++i) files.emplace_back("t/" + std::string(i < 10 ? "0" : "") + std::to_string(i) + "-" + std::to_string(w), noise(300, 100 * w + i));
+    commit(store, files, "write\n");
+    for (const auto& [name, count] : packs_of(store.git_dir()))
+      if (!before.contains(name)) pack_of_write.push_back(name);
+    ASSERT_EQ(pack_of_write.size(), std::size_t(w + 1));
+  }
+  // The packs' files say they were written last first: that order, not the history's, is the one kept.
+  const auto now = fs::file_time_type::clock::now();
+  std::vector<std::string> expected;
+  for (int w = 2; w >= 0; --w) {
+    fs::last_write_time(packs / (pack_of_write[w] + ".pack"), now - std::chrono::seconds(100 * (w + 1)));
+    const auto blobs = blobs_in_pack_order(packs / (pack_of_write[w] + ".idx"));
+    ASSERT_EQ(blobs.size(), 10u) << pack_of_write[w];
+    expected.insert(expected.end(), blobs.begin(), blobs.end());
+  }
+  const std::string objects = all_objects(dir);
+  RepackOptions options;
+  options.all = true;
+  auto report = store.repack(options);
+  ASSERT_TRUE(report) << report.error().message;
+  const auto after = packs_of(store.git_dir());
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(blobs_in_pack_order(packs / (after.begin()->first + ".idx")), expected);
+  EXPECT_EQ(all_objects(dir), objects);
+  EXPECT_EQ(run(git(dir, "fsck --strict --no-dangling")).exit_code, 0);
 }
 
 } // namespace
