@@ -384,6 +384,18 @@ Expected<std::string> GitStore::read_object(const Oid& id) const {
   return std::string(static_cast<const char*>(git_odb_object_data(obj.get())), git_odb_object_size(obj.get()));
 }
 
+Expected<std::uint64_t> GitStore::blob_size(const Oid& id) const {
+  const git_oid oid = to_git(id);
+  std::size_t size = 0;
+  git_object_t type = GIT_OBJECT_INVALID;
+  if (int rc = git_odb_read_header(&size, &type, m_repo->odb.get(), &oid); rc < 0) {
+    if (rc == GIT_ENOTFOUND) return git_failure(rc, ErrorCode::not_found, "object {} not found", id.hex());
+    return git_failure(rc, ErrorCode::git, "cannot read object {}", id.hex());
+  }
+  if (type != GIT_OBJECT_BLOB) return fail(ErrorCode::not_found, "object {} is not a blob", id.hex());
+  return std::uint64_t{size};
+}
+
 Expected<CommitInfo> GitStore::commit_info(const Oid& id) const {
   auto commit = lookup_commit(m_repo->repo.get(), id);
   if (!commit) return std::unexpected(commit.error());

@@ -255,6 +255,9 @@ class GitStore {
   // Read the blob `id` (e.g. a TreeEntry's id from list_entries), without a path lookup; not_found if the object is
   // absent or not a blob.
   Expected<std::string> read_object(const Oid& id) const;
+  // The size of the blob `id` from its object header, without reading or inflating the blob; not_found like
+  // read_object().
+  Expected<std::uint64_t> blob_size(const Oid& id) const;
   // Return whether `path` names a blob in `commit`'s tree.
   Expected<bool> exists(const Oid& commit, std::string_view path) const;
   // exists() for a path whose blob would hold `content`: false at once, without reading a tree, when no blob with

@@ -255,24 +255,6 @@ std::optional<Problem> check_text_claim(const store::GitStore& store, const stor
   return check_claim(claim, quick, read, size);
 }
 
-bool sorted_by_path(std::span<const store::TreeEntry> tree) {
-  return std::adjacent_find(tree.begin(), tree.end(), [](const store::TreeEntry& a, const store::TreeEntry& b) {
-           return a.path >= b.path;
-         }) == tree.end();
-}
-
-std::optional<Problem> check_text_claim(const store::GitStore& store, std::span<const store::TreeEntry> tree,
-                                        const TextClaim& claim, bool quick) {
-  // A gitlink is not a blob: read() does not find one either.
-  const FindBlob find = [&](const std::string& path) -> std::optional<ListedBlob> {
-    const auto it = std::lower_bound(tree.begin(), tree.end(), path,
-                                     [](const store::TreeEntry& e, const std::string& p) { return e.path < p; });
-    if (it == tree.end() || it->path != path || it->kind == store::EntryKind::gitlink) return std::nullopt;
-    return ListedBlob{it->id, it->size};
-  };
-  return check_text_claim(store, find, claim, quick);
-}
-
 std::optional<Problem> check_text_claim(const store::GitStore& store, const FindBlob& find, const TextClaim& claim,
                                         bool quick) {
   const auto read = [&](const std::string& path) -> std::optional<std::string> {
@@ -285,7 +267,9 @@ std::optional<Problem> check_text_claim(const store::GitStore& store, const Find
   const auto size = [&](const std::string& path) -> std::optional<std::uint64_t> {
     const auto e = find(path);
     if (!e) return std::nullopt;
-    return e->size;
+    auto bytes = store.blob_size(e->id);
+    if (!bytes) return std::nullopt;
+    return *bytes;
   };
   return check_claim(claim, quick, read, size);
 }

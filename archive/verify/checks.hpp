@@ -82,23 +82,16 @@ std::string claim_key(const TextClaim& claim);
 // length. Returns the first problem found, if any.
 std::optional<Problem> check_text_claim(const store::GitStore& store, const store::Oid& head, const TextClaim& claim,
                                         bool quick);
-// The same check with the blobs found in `tree`, the listing of head's whole tree (GitStore::list_entries(head, ""),
-// in path order as git lists it): presence and the text's length come from the listing (the object header) instead
-// of reading the blob, contents are read by object id. The result is what the other overload returns.
-std::optional<Problem> check_text_claim(const store::GitStore& store, std::span<const store::TreeEntry> tree,
-                                        const TextClaim& claim, bool quick);
-// A blob found in a listing of head's tree: its object id and size.
+// A blob found in a listing of head's tree: its object id.
 struct ListedBlob {
   store::Oid id;
-  std::uint64_t size = 0;
 };
 // Find the blob at a path of head's tree (nullopt when there is none, or the path names a gitlink).
 using FindBlob = std::function<std::optional<ListedBlob>(const std::string& path)>;
-// The same check with the blobs found by `find` (verify's compact listing of a large tree).
+// The same check with the blobs found by `find` (verify's compact listing of a large tree): contents are read by
+// object id, and with `quick` a text's length comes from its object header (GitStore::blob_size) instead of reading
+// the blob. The result is what the overload above returns.
 std::optional<Problem> check_text_claim(const store::GitStore& store, const FindBlob& find, const TextClaim& claim,
                                         bool quick);
-// Whether `tree` (a listing as above) is strictly sorted by path, so the overload above can search it: true for every
-// well-formed git tree; a hostile tree with unsorted or repeated names is checked with the path lookups instead.
-bool sorted_by_path(std::span<const store::TreeEntry> tree);
 
 } // namespace avow::verify

@@ -77,8 +77,8 @@ TEST_F(CliVerify, FlippedTextByteIsReported) {
   EXPECT_NE(text.out.find("NOT verified"), std::string::npos) << text.out;
 }
 
-// --quick reads no text: it checks each text's length against the listing of the tree (its sizes kept apart from the
-// listing, which a full check keeps without them). A text one byte longer is caught; a flipped byte is not its job.
+// --quick reads no text: it checks each text's length against its object header, read when the entry that names it
+// is checked. A text one byte longer is caught; a flipped byte is not its job.
 TEST_F(CliVerify, QuickCheckFindsATextOfTheWrongLength) {
   const auto path = text_path(first_id);
   a.git_replace(path, a.git_show(path) + "x");
@@ -95,9 +95,9 @@ TEST_F(CliVerify, QuickCheckFindsATextOfTheWrongLength) {
   EXPECT_TRUE(found) << q.out;
 }
 
-// A tree that names a text whose object is not in the object store (removed after the tamper commit): --quick, whose
-// listing of the tree then cannot read that object's size, and a full check both report the text missing at its
-// entry, not only an unreadable archive.
+// A tree that names a text whose object is not in the object store (removed after the tamper commit): --quick, which
+// then cannot read that object's header, and a full check both report the text missing at its entry, not only an
+// unreadable archive.
 TEST_F(CliVerify, QuickCheckFindsATextWhoseObjectIsGone) {
   const auto path = text_path(first_id);
   const std::string data = a.git_show(path) + "x";

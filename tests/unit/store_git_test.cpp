@@ -888,6 +888,32 @@ TEST(GitStore, DiffExceptAddedKeepsEveryOtherChangeAndReadObjectReadsListedBlobs
   EXPECT_EQ(tree.error().code, ErrorCode::not_found);
 }
 
+TEST(GitStore, BlobSizeReadsTheObjectHeaderOfABlobOnly) {
+  TempDir t;
+  GitStore store = must_init(t.path() / "r");
+  const Oid c = must_commit(store, {{"a", "12345"}, {"d/b", std::string(70000, 'x')}, {"e", ""}}, "one\n");
+  auto entries = store.list_entries(c, "");
+  ASSERT_TRUE(entries);
+  std::vector<std::pair<std::string, std::uint64_t>> sizes;
+  for (const auto& e : *entries) {
+    auto size = store.blob_size(e.id);
+    ASSERT_TRUE(size) << e.path << ": " << size.error().message;
+    sizes.emplace_back(e.path, *size);
+  }
+  EXPECT_EQ(sizes, (std::vector<std::pair<std::string, std::uint64_t>>{{"a", 5}, {"d/b", 70000}, {"e", 0}}));
+  // A tree is not a blob; an object that is not there is not found.
+  auto info = store.commit_info(c);
+  ASSERT_TRUE(info);
+  auto tree = store.blob_size(info->tree);
+  ASSERT_FALSE(tree);
+  EXPECT_EQ(tree.error().code, ErrorCode::not_found);
+  EXPECT_EQ(tree.error().message, "object " + info->tree.hex() + " is not a blob");
+  const Oid absent = *Oid::from_hex(std::string(40, '7'));
+  auto missing = store.blob_size(absent);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+}
+
 TEST(GitStore, ForEachEntryWalksInOrderSkipsSizesAndStopsOnError) {
   TempDir t;
   GitStore store = must_init(t.path() / "r");
