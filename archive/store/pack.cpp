@@ -119,9 +119,9 @@ Expected<std::vector<std::string>> write_pack(git_repository* repo, git_odb* odb
     git_object_t type{};
     if (staged->read_header(&len, &type, staged, &id) == 0) bytes += len;
   }
-  // zlib runs on one core per pack: a large write is cut into one pack per core, each built on its own thread. The
-  // objects are sorted by id, so equal slices hold about equal bytes. The cut depends on the core count only; the git
-  // objects are the same either way.
+  // zlib runs on one core per pack: a large write is cut into one pack per core, each built on its own thread, each
+  // a run of consecutive objects (of a batch: of consecutive entries), of about equal bytes when the objects are many.
+  // The cut depends on the core count only; the git objects are the same either way.
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   const std::size_t shards = std::min<std::size_t>({max_packs == 0 ? cores : std::min(cores, max_packs),
                                                    objects.size() / k_min_shard_objects,

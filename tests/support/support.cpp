@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -60,6 +61,21 @@ TempDir::~TempDir() {
   }
   std::error_code ec;
   fs::remove_all(m_path, ec);
+}
+
+std::vector<std::string> blobs_in_pack_order(const fs::path& idx) {
+  std::vector<std::pair<std::uint64_t, std::string>> blobs;
+  std::istringstream lines(run_process({"git", "verify-pack", "-v", idx.string()}).out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream f(line);
+    std::string oid, type;
+    std::uint64_t size = 0, packed = 0, offset = 0;
+    if (f >> oid >> type >> size >> packed >> offset && type == "blob") blobs.emplace_back(offset, oid);
+  }
+  std::sort(blobs.begin(), blobs.end());
+  std::vector<std::string> out;
+  for (auto& [offset, oid] : blobs) out.push_back(std::move(oid));
+  return out;
 }
 
 RunResult run_process(const std::vector<std::string>& argv, const std::string& stdin_data,

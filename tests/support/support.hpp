@@ -125,6 +125,10 @@ void make_legacy_copy(const std::filesystem::path& from, const std::filesystem::
 // answer "not proven", never an error; the failures name the offset and the bytes around it.
 void expect_every_bit_flip_unproven(const std::string& bundle, const std::string& policy);
 
+// The blob ids of the pack whose index is `idx`, in the order the pack holds them (by offset), as stock git reads
+// them (`git verify-pack -v`): for tests of the order writes and repacks lay objects out in.
+std::vector<std::string> blobs_in_pack_order(const std::filesystem::path& idx);
+
 // A TCP port on 127.0.0.1 that nothing listens on (bound, then closed): for "cannot connect" tests.
 int closed_port();
 

@@ -888,6 +888,46 @@ TEST(GitStore, DiffExceptAddedKeepsEveryOtherChangeAndReadObjectReadsListedBlobs
   EXPECT_EQ(tree.error().code, ErrorCode::not_found);
 }
 
+// The blobs of each pack of objects/pack, in the order the pack holds them: pack file name -> blob ids.
+std::map<std::string, std::vector<std::string>> blobs_by_pack(const fs::path& git_dir) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& e : fs::directory_iterator(git_dir / "objects" / "pack"))
+    if (e.path().extension() == ".idx") out[e.path().stem().string()] = avow::test::blobs_in_pack_order(e.path());
+  return out;
+}
+
+// A write packs its blobs in the order it staged them (for a batch, the order of its entries), both the packs a flush
+// writes and the commit's own: a reader of the log in order then reads each pack from front to back.
+TEST(GitStore, AWritePacksItsBlobsInTheOrderItStagedThem) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  must_commit(store, {{"first", "1"}}, "one\n");
+  const auto before = blobs_by_pack(store.git_dir());
+  // Paths and ids both out of step with the order of the puts.
+  const auto content = [](int i) { return "statement " + std::to_string(i * 7919 % 1000); };
+  const auto path = [](int i) { return "texts/" + std::to_string((i * 37) % 100) + "-" + std::to_string(i); };
+  std::vector<std::string> flushed, committed; // blob ids in the order put
+  auto tx = store.begin();
+  ASSERT_TRUE(tx);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(tx->put(path(i), content(i)));
+    const std::string id =
+        run("printf '%s' '" + content(i) + "' | " + git(dir, "hash-object --stdin")).out.substr(0, 40);
+    (i < 50 ? flushed : committed).push_back(id);
+    if (i == 49) ASSERT_TRUE(tx->flush());
+  }
+  ASSERT_TRUE(tx->commit("two\n"));
+  std::vector<std::vector<std::string>> new_packs;
+  for (auto& [name, blobs] : blobs_by_pack(store.git_dir()))
+    if (!before.contains(name)) new_packs.push_back(std::move(blobs));
+  ASSERT_EQ(new_packs.size(), 2u);
+  if (new_packs[0] != flushed) std::swap(new_packs[0], new_packs[1]);
+  EXPECT_EQ(new_packs[0], flushed);
+  EXPECT_EQ(new_packs[1], committed);
+  EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
+}
+
 TEST(GitStore, BlobSizeReadsTheObjectHeaderOfABlobOnly) {
   TempDir t;
   GitStore store = must_init(t.path() / "r");
