@@ -216,10 +216,12 @@ Expected<std::vector<MergedCommit>> commits_newest_first(git_repository* repo, g
 // The packbuilder writes objects in the order they were inserted (a delta's base first). With `blobs_as_written`
 // empty, blobs go in as the walk meets them: in path order, which for the texts of an archive is the order of their
 // hashes. A merge of a few small packs (consolidate_packs) keeps that. `avow repack` passes the packs it merges in the
-// order they were written instead: the commits and trees go in as the walk meets them, then the blobs pack by pack,
-// each in the order its pack holds them, so that the texts of one write stay together. A full verify reads texts in
-// entry order; with the texts of 13 packs shuffled into path order it read each from anywhere in a 35 MB pack, and a
-// repack made it 65% slower (1,000,000 entries: 133.5 s before, 220.0 s after; bench/README.md, session 13).
+// order they were written instead: the commits and trees go in as the walk meets them, then the blobs, and every
+// object no walk reached, pack by pack, each in the order its pack holds them, so that the texts of one write stay
+// together. Most of the packs a repack merges hold no commit (a batch flushes its texts to packs of their own, and its
+// commit's pack is elsewhere), so the walk reaches nothing in them; they went in by object id, which shuffled the
+// texts of a batch through the merged pack. A full verify reads texts in entry order, and a repack made it 65% slower
+// (1,000,000 entries: 133.5 s before, 220.0 s after; bench/README.md, thirteenth and fourteenth sessions).
 Expected<void> insert_named(git_repository* repo, git_odb* odb, git_packbuilder* pb, const std::vector<git_oid>& set,
                             std::span<const fs::path> blobs_as_written) {
   const auto index_of = [&](const git_oid& id) -> std::size_t {
@@ -238,6 +240,7 @@ Expected<void> insert_named(git_repository* repo, git_odb* odb, git_packbuilder*
   std::string name;
   for (const auto& commit : *commits) {
     if (int rc = git_packbuilder_insert(pb, &commit.id, nullptr); rc < 0) return fail_git(rc);
+    if (const std::size_t at = index_of(commit.id); at < set.size()) walked[at] = true;
     stack.emplace_back(commit.tree, std::string());
     while (!stack.empty()) {
       auto [tree_id, path] = std::move(stack.back());
@@ -278,10 +281,15 @@ Expected<void> insert_named(git_repository* repo, git_odb* odb, git_packbuilder*
     if (!in_pack_order) return std::unexpected(in_pack_order.error());
     for (const auto& id : *in_pack_order) {
       const std::size_t at = index_of(id);
-      if (at == set.size() || !deferred[at]) continue; // a commit or tree (in already), or met in an earlier pack
-      deferred[at] = false;
-      if (int rc = git_packbuilder_insert(pb, &id, blob_names[at].c_str()); rc < 0) return fail_git(rc);
-      blob_names[at] = {};
+      if (at == set.size()) continue;
+      if (deferred[at]) { // a blob the walk met and named
+        deferred[at] = false;
+        if (int rc = git_packbuilder_insert(pb, &id, blob_names[at].c_str()); rc < 0) return fail_git(rc);
+        blob_names[at] = {};
+      } else if (!walked[at]) { // an object no walk reached
+        walked[at] = true;
+        if (int rc = git_packbuilder_insert(pb, &id, nullptr); rc < 0) return fail_git(rc);
+      }
     }
   }
   for (std::size_t at = 0; at < deferred.size(); ++at) // in no index read (not expected: `set` is their union)

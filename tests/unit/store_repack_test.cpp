@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -31,6 +32,7 @@ namespace {
 namespace fs = std::filesystem;
 
 using avow::test::TempDir;
+using avow::test::blobs_in_pack_order;
 
 struct Run {
   int exit_code;
@@ -275,22 +277,6 @@ TEST(GitStoreRepack, OneRepackAtATimeAndAKilledOnesLeftoversAreCleared) {
   EXPECT_EQ(run(git(s.dir, "fsck --strict --no-dangling")).exit_code, 0);
 }
 
-// The blobs of a pack, in the order the pack holds them (by offset), as stock git reads the pack.
-std::vector<std::string> blobs_in_pack_order(const fs::path& idx) {
-  std::vector<std::pair<std::uint64_t, std::string>> blobs;
-  std::istringstream lines(run("git verify-pack -v '" + idx.string() + "'").out);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream f(line);
-    std::string oid, type;
-    std::uint64_t size = 0, packed = 0, offset = 0;
-    if (f >> oid >> type >> size >> packed >> offset && type == "blob") blobs.emplace_back(offset, oid);
-  }
-  std::sort(blobs.begin(), blobs.end());
-  std::vector<std::string> out;
-  for (auto& [offset, oid] : blobs) out.push_back(std::move(oid));
-  return out;
-}
-
 TEST(GitStoreRepack, KeepsTheBlobsOfEachPackTogetherInTheOrderThePacksWereWritten) {
   // Three writes of ten files whose paths interleave (t/00-0, t/00-1, t/00-2, t/01-0, ...): merged in path order, as
   // the writes' own merges do, the blobs of the three writes would be shuffled together.
@@ -325,6 +311,54 @@ TEST(GitStoreRepack, KeepsTheBlobsOfEachPackTogetherInTheOrderThePacksWereWritte
   const auto after = packs_of(store.git_dir());
   ASSERT_EQ(after.size(), 1u);
   EXPECT_EQ(blobs_in_pack_order(packs / (after.begin()->first + ".idx")), expected);
+  EXPECT_EQ(all_objects(dir), objects);
+  EXPECT_EQ(run(git(dir, "fsck --strict --no-dangling")).exit_code, 0);
+}
+
+// The same for packs that hold no commit, as a batch's flushes write them: the walk from the commits reaches nothing
+// in a group of those, and each pack's objects must still stay together, in the order of the pack files' times.
+TEST(GitStoreRepack, KeepsThePacksOfFlushedBlobsTogetherWithoutTheirCommit) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = std::move(GitStore::init(dir).value());
+  const fs::path packs = store.git_dir() / "objects" / "pack";
+  std::vector<std::string> flushed_pack; // of each write
+  for (int w = 0; w < 3; ++w) {
+    auto tx = store.begin();
+    ASSERT_TRUE(tx) << tx.error().message;
+    const auto before = packs_of(store.git_dir());
+    for (int i = 0; i < 20; ++i) {
+      const std::string path = "t/" + std::string(i < 10 ? "0" : "") + std::to_string(i) + "-" + std::to_string(w);
+      ASSERT_TRUE(tx->put(path, noise(300, 1000 * w + i)));
+      if (i == 9) {
+        ASSERT_TRUE(tx->flush());
+        for (const auto& [name, count] : packs_of(store.git_dir()))
+          if (!before.contains(name)) flushed_pack.push_back(name);
+        ASSERT_EQ(flushed_pack.size(), std::size_t(w + 1));
+        ASSERT_EQ(packs_of(store.git_dir()).at(flushed_pack.back()), 10u); // ten blobs, no commit
+      }
+    }
+    ASSERT_TRUE(tx->commit("write\n"));
+  }
+  const auto now = fs::file_time_type::clock::now();
+  std::vector<std::string> expected;
+  for (int w = 2; w >= 0; --w) { // the last write's flush is the oldest file
+    fs::last_write_time(packs / (flushed_pack[w] + ".pack"), now - std::chrono::seconds(100 * (w + 1)));
+    const auto blobs = blobs_in_pack_order(packs / (flushed_pack[w] + ".idx"));
+    ASSERT_EQ(blobs.size(), 10u);
+    expected.insert(expected.end(), blobs.begin(), blobs.end());
+  }
+  const std::string objects = all_objects(dir);
+  RepackOptions options;
+  options.all = true;
+  options.max_objects = 30; // the three packs of 10 blobs make one group; the commits' packs (13 objects) others
+  auto report = store.repack(options);
+  ASSERT_TRUE(report) << report.error().message;
+  std::optional<std::string> merged; // the pack that holds the flushed blobs now
+  for (const auto& [name, count] : packs_of(store.git_dir()))
+    if (count == 30) merged = name;
+  ASSERT_TRUE(merged);
+  EXPECT_EQ(blobs_in_pack_order(packs / (*merged + ".idx")), expected);
   EXPECT_EQ(all_objects(dir), objects);
   EXPECT_EQ(run(git(dir, "fsck --strict --no-dangling")).exit_code, 0);
 }
