@@ -113,15 +113,17 @@ Expected<std::string> write_shard(const fs::path& git_dir, git_odb_backend* stag
 Expected<std::vector<std::string>> write_pack(git_repository* repo, git_odb* odb, git_odb_backend* staged,
                                               const fs::path& git_dir, std::span<const git_oid> objects,
                                               std::size_t max_packs) {
-  std::uint64_t bytes = 0;
-  for (const auto& id : objects) {
+  std::vector<std::uint64_t> upto(objects.size() + 1, 0); // upto[i]: the bytes of objects[0, i)
+  for (std::size_t i = 0; i < objects.size(); ++i) {
     size_t len = 0;
     git_object_t type{};
-    if (staged->read_header(&len, &type, staged, &id) == 0) bytes += len;
+    upto[i + 1] = upto[i] + (staged->read_header(&len, &type, staged, &objects[i]) == 0 ? len : 0);
   }
+  const std::uint64_t bytes = upto.back();
   // zlib runs on one core per pack: a large write is cut into one pack per core, each built on its own thread, each
-  // a run of consecutive objects (of a batch: of consecutive entries), of about equal bytes when the objects are many.
-  // The cut depends on the core count only; the git objects are the same either way.
+  // a run of consecutive objects (of a batch: of consecutive entries) of about equal bytes (cut by count, the corpus's
+  // first half, shorter texts, left one thread idle for a quarter of its batch). The cut depends on the core count
+  // only; the git objects are the same either way.
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   const std::size_t shards = std::min<std::size_t>({max_packs == 0 ? cores : std::min(cores, max_packs),
                                                    objects.size() / k_min_shard_objects,
@@ -135,7 +137,14 @@ Expected<std::vector<std::string>> write_pack(git_repository* repo, git_odb* odb
   {
     std::vector<std::jthread> threads;
     for (std::size_t k = 0; k < shards; ++k) {
-      const std::size_t from = objects.size() * k / shards, to = objects.size() * (k + 1) / shards;
+      // The first object at or past the k-th and (k+1)-th shares of the bytes.
+      const auto cut = [&](std::size_t j) {
+        return j == shards ? objects.size()
+                           : static_cast<std::size_t>(std::lower_bound(upto.begin(), upto.end(), bytes * j / shards) -
+                                                      upto.begin());
+      };
+      const std::size_t from = cut(k), to = cut(k + 1);
+      if (from == to) continue; // one large object holds more than a share: no empty pack
       threads.emplace_back([&, k, from, to] {
         results[k] = write_shard(git_dir, staged, objects.subspan(from, to - from));
         git_error_clear();
