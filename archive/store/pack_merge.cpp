@@ -131,7 +131,6 @@ constexpr std::uint32_t k_settled_pack_objects = 32768;
 // next single append.
 constexpr std::uintmax_t k_settled_pack_bytes = 8u << 20;
 
-
 // The name the delta search sorts an object by (libgit2 hashes its last 16 characters): its path, with the ".p/<W>"
 // of a partial tile or bundle cut off, so that every version of `log/tile/entries/002` (the partials 002.p/1 .. 255
 // written one per append, and the full bundle) sorts together, largest first. Each partial is then a prefix of the
@@ -388,9 +387,9 @@ class MergeProgress {
 
 // Merge the packs `group` into one pack written into the folder `out` (objects/pack, or a folder to move it from),
 // fsynced by libgit2's indexer. `on_progress` (may be empty) hears how far it is, from 0 to twice the group's objects
-// (MergeProgress). With `blobs_as_written`, the blobs keep the order of the packs they come from (insert_named), the
-// packs taken oldest first by the time their files were written (a copy that did not keep those times gives them an
-// arbitrary order, and each pack's blobs still stay together). Returns the new pack's name ("pack-<hash>") once it is
+// (MergeProgress). With BlobOrder::as_written, the blobs and the objects no tree walk reaches keep the order of the
+// packs they come from (insert_named), the packs taken oldest first by the time their files were written (a copy that
+// did not keep those times gives them an arbitrary order, and each pack's objects still stay together). Returns the new pack's name ("pack-<hash>") once it is
 // checked to hold every object of the group.
 enum class BlobOrder { by_path, as_written };
 
