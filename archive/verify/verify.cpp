@@ -884,8 +884,9 @@ private:
   // path. No sizes: --quick reads a text's object header when it checks the entry that names it, in entry order, which
   // stays in a few packs at a time (a write's packs hold its entries' texts together, and `avow repack` keeps them
   // so); read here, in path order, each header was a jump to anywhere in any pack (1,000,000 entries: 60% of a --quick
-  // of 178 s; 163 s with the headers read in entry order, 159 s after a repack). A listing that is not strictly sorted by path (a hostile tree) is dropped: the texts are then
-  // found by path lookups and check_files walks the tree again.
+  // of 178 s; 163 s with the headers read in entry order, 159 s after a repack). A listing that is not strictly
+  // sorted by path (a hostile tree) is dropped: the texts are then found by path lookups and check_files walks the
+  // tree again.
   void prepare_listing() {
     m_compact = true;
     std::string previous;
