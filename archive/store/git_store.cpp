@@ -7,9 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <ctime>
-#include <map>
 #include <mutex>
-#include <set>
 #include <system_error>
 
 namespace avow::store {
@@ -235,8 +233,11 @@ ObjectCacheLimit::~ObjectCacheLimit() {
   git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(k_object_cache_bytes));
 }
 
-MappedPackLimit::MappedPackLimit(std::size_t bytes) { git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, bytes); }
-MappedPackLimit::~MappedPackLimit() { git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, k_mapped_pack_bytes); }
+MappedPackLimit::MappedPackLimit(std::size_t bytes) {
+  git_libgit2_opts(GIT_OPT_GET_MWINDOW_MAPPED_LIMIT, &m_previous);
+  git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, bytes);
+}
+MappedPackLimit::~MappedPackLimit() { git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, m_previous); }
 
 SkipObjectHashCheck::SkipObjectHashCheck() { git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0); }
 SkipObjectHashCheck::~SkipObjectHashCheck() { git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1); }
@@ -479,20 +480,11 @@ Expected<void> all_below(git_repository* repo, const git_tree* tree, const std::
 }
 
 // Compare two trees entry by entry, descending only into subtrees whose ids differ: the work follows the change,
-// not the size of the trees (libgit2's tree-to-tree diff iterates every file of both).
+// not the size of the trees (libgit2's tree-to-tree diff iterates every file of both). Each side's entries are found
+// in the other by name (libgit2's binary search), so a batch commit, which changes every leaf folder of texts/,
+// costs no allocation an entry; a path is only built for a change or a folder to descend into.
 Expected<void> diff_trees(git_repository* repo, const git_tree* a, const git_tree* b, const std::string& prefix,
                           std::vector<Change>& out, bool with_added = true) {
-  std::map<std::string, const git_tree_entry*> old_entries;
-  std::map<std::string, const git_tree_entry*> new_entries;
-  if (a)
-    for (std::size_t i = 0; i < git_tree_entrycount(a); ++i) {
-      const git_tree_entry* e = git_tree_entry_byindex(a, i);
-      old_entries.emplace(git_tree_entry_name(e), e);
-    }
-  for (std::size_t i = 0; i < git_tree_entrycount(b); ++i) {
-    const git_tree_entry* e = git_tree_entry_byindex(b, i);
-    new_entries.emplace(git_tree_entry_name(e), e);
-  }
   const auto subtree = [&](const git_tree_entry* e, const std::string& path) -> Expected<TreePtr> {
     git_tree* raw = nullptr;
     if (int rc = git_tree_lookup(&raw, repo, git_tree_entry_id(e)); rc < 0)
@@ -510,20 +502,24 @@ Expected<void> diff_trees(git_repository* repo, const git_tree* a, const git_tre
     if (!t) return std::unexpected(t.error());
     return all_below(repo, t->get(), path + "/", change, out);
   };
-  for (const auto& [name, o] : old_entries)
-    if (!new_entries.contains(name))
-      if (auto ok = one_side(o, prefix + name, ChangeKind::deleted); !ok) return ok;
-  for (const auto& [name, n] : new_entries) {
-    const std::string path = prefix + name;
-    const auto it = old_entries.find(name);
-    if (it == old_entries.end()) {
-      if (auto ok = one_side(n, path, ChangeKind::added); !ok) return ok;
+  if (a)
+    for (std::size_t i = 0; i < git_tree_entrycount(a); ++i) {
+      const git_tree_entry* o = git_tree_entry_byindex(a, i);
+      if (git_tree_entry_byname(b, git_tree_entry_name(o)) == nullptr)
+        if (auto ok = one_side(o, prefix + git_tree_entry_name(o), ChangeKind::deleted); !ok) return ok;
+    }
+  for (std::size_t i = 0; i < git_tree_entrycount(b); ++i) {
+    const git_tree_entry* n = git_tree_entry_byindex(b, i);
+    const git_tree_entry* o = a ? git_tree_entry_byname(a, git_tree_entry_name(n)) : nullptr;
+    if (o == nullptr) {
+      if (!with_added) continue;
+      if (auto ok = one_side(n, prefix + git_tree_entry_name(n), ChangeKind::added); !ok) return ok;
       continue;
     }
-    const git_tree_entry* o = it->second;
     if (git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(n)) &&
         git_tree_entry_filemode(o) == git_tree_entry_filemode(n))
       continue;
+    const std::string path = prefix + git_tree_entry_name(n);
     const Kind ko = kind_of(git_tree_entry_filemode(o));
     const Kind kn = kind_of(git_tree_entry_filemode(n));
     if (ko == Kind::tree && kn == Kind::tree) {
