@@ -2,6 +2,7 @@
 
 #include <tests/support/support.hpp>
 
+#include <git2.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -915,7 +916,9 @@ TEST(GitStore, AWritePacksItsBlobsInTheOrderItStagedThem) {
     const std::string id =
         run("printf '%s' '" + content(i) + "' | " + git(dir, "hash-object --stdin")).out.substr(0, 40);
     (i < 50 ? flushed : committed).push_back(id);
-    if (i == 49) ASSERT_TRUE(tx->flush());
+    if (i == 49) {
+      ASSERT_TRUE(tx->flush());
+    }
   }
   ASSERT_TRUE(tx->commit("two\n"));
   std::vector<std::vector<std::string>> new_packs;
@@ -952,6 +955,28 @@ TEST(GitStore, BlobSizeReadsTheObjectHeaderOfABlobOnly) {
   auto missing = store.blob_size(absent);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+}
+
+// verify holds the mapped windows at one limit and its commit walk at another inside it: each limit gives back the
+// one it replaced, not the process default.
+TEST(GitStore, MappedPackLimitsNestAndGiveBackTheLimitTheyReplaced) {
+  const LibGit2Session session;
+  const auto limit = [] {
+    std::size_t bytes = 0;
+    git_libgit2_opts(GIT_OPT_GET_MWINDOW_MAPPED_LIMIT, &bytes);
+    return bytes;
+  };
+  ASSERT_EQ(limit(), k_mapped_pack_bytes);
+  {
+    const MappedPackLimit outer(std::size_t{32} << 20);
+    EXPECT_EQ(limit(), std::size_t{32} << 20);
+    {
+      const MappedPackLimit inner(std::size_t{128} << 20);
+      EXPECT_EQ(limit(), std::size_t{128} << 20);
+    }
+    EXPECT_EQ(limit(), std::size_t{32} << 20);
+  }
+  EXPECT_EQ(limit(), k_mapped_pack_bytes);
 }
 
 TEST(GitStore, ForEachEntryWalksInOrderSkipsSizesAndStopsOnError) {
