@@ -508,6 +508,10 @@ Expected<void> diff_trees(git_repository* repo, const git_tree* a, const git_tre
       if (git_tree_entry_byname(b, git_tree_entry_name(o)) == nullptr)
         if (auto ok = one_side(o, prefix + git_tree_entry_name(o), ChangeKind::deleted); !ok) return ok;
     }
+  // The folders in both trees whose ids differ, compared once every old then every new one is read: the reads of
+  // each side then follow one another in the packs (trees lie in path order there), not alternate between the two
+  // commits' packs, each read searching the other's pack first and each switch mapping a window of its pack again.
+  std::vector<std::pair<const git_tree_entry*, const git_tree_entry*>> folders;
   for (std::size_t i = 0; i < git_tree_entrycount(b); ++i) {
     const git_tree_entry* n = git_tree_entry_byindex(b, i);
     const git_tree_entry* o = a ? git_tree_entry_byname(a, git_tree_entry_name(n)) : nullptr;
@@ -523,11 +527,7 @@ Expected<void> diff_trees(git_repository* repo, const git_tree* a, const git_tre
     const Kind ko = kind_of(git_tree_entry_filemode(o));
     const Kind kn = kind_of(git_tree_entry_filemode(n));
     if (ko == Kind::tree && kn == Kind::tree) {
-      auto to = subtree(o, path);
-      if (!to) return std::unexpected(to.error());
-      auto tn = subtree(n, path);
-      if (!tn) return std::unexpected(tn.error());
-      if (auto ok = diff_trees(repo, to->get(), tn->get(), path + "/", out, with_added); !ok) return ok;
+      folders.emplace_back(o, n);
     } else if (ko == Kind::tree || kn == Kind::tree) {
       // A blob that becomes a folder (or the reverse) is a deletion plus additions.
       if (auto ok = one_side(o, path, ChangeKind::deleted); !ok) return ok;
@@ -535,6 +535,24 @@ Expected<void> diff_trees(git_repository* repo, const git_tree* a, const git_tre
     } else {
       out.push_back({ko == kn ? ChangeKind::modified : ChangeKind::type_changed, path});
     }
+  }
+  std::vector<TreePtr> olds;
+  std::vector<TreePtr> news;
+  olds.reserve(folders.size());
+  news.reserve(folders.size());
+  for (const auto& [o, n] : folders) {
+    auto t = subtree(o, prefix + git_tree_entry_name(o));
+    if (!t) return std::unexpected(t.error());
+    olds.push_back(std::move(*t));
+  }
+  for (const auto& [o, n] : folders) {
+    auto t = subtree(n, prefix + git_tree_entry_name(n));
+    if (!t) return std::unexpected(t.error());
+    news.push_back(std::move(*t));
+  }
+  for (std::size_t i = 0; i < folders.size(); ++i) {
+    const std::string path = prefix + git_tree_entry_name(folders[i].second) + "/";
+    if (auto ok = diff_trees(repo, olds[i].get(), news[i].get(), path, out, with_added); !ok) return ok;
   }
   return {};
 }

@@ -854,6 +854,42 @@ TEST(GitStore, DiffReportsEachKind) {
   EXPECT_EQ((*entries)[0].size, 6u);
 }
 
+// The diff reads every changed folder of one side before those of the other (for pack locality): each folder must
+// still be compared with its own counterpart, at every depth.
+TEST(GitStore, DiffComparesEachChangedFolderWithItsOwnCounterpartAtEveryDepth) {
+  TempDir t;
+  GitStore store = must_init(t.path() / "r");
+  const Oid c1 = must_commit(store, {{"t/a/1/x", "1"}, {"t/a/2/x", "1"}, {"t/b/1/x", "1"}, {"t/b/2/x", "1"},
+                                     {"t/c/1/x", "1"}, {"u/x", "1"}, {"v", "1"}},
+                             "one\n");
+  auto tx = store.begin();
+  ASSERT_TRUE(tx);
+  ASSERT_TRUE(tx->put("t/a/1/x", "2"));
+  ASSERT_TRUE(tx->put("t/a/2/y", "2"));
+  ASSERT_TRUE(tx->remove("t/b/2/x"));
+  ASSERT_TRUE(tx->put("t/b/2/z", "2"));
+  ASSERT_TRUE(tx->put("t/c/1/y", "2"));
+  ASSERT_TRUE(tx->remove("v"));
+  ASSERT_TRUE(tx->put("u/x", "3"));
+  auto c2 = tx->commit("two\n");
+  ASSERT_TRUE(c2) << c2.error().message;
+  auto d = store.diff(c1, *c2);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(*d, (std::vector<Change>{{ChangeKind::modified, "t/a/1/x"},
+                                     {ChangeKind::added, "t/a/2/y"},
+                                     {ChangeKind::deleted, "t/b/2/x"},
+                                     {ChangeKind::added, "t/b/2/z"},
+                                     {ChangeKind::added, "t/c/1/y"},
+                                     {ChangeKind::modified, "u/x"},
+                                     {ChangeKind::deleted, "v"}}));
+  auto kept = store.diff_except_added(c1, *c2);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(*kept, (std::vector<Change>{{ChangeKind::modified, "t/a/1/x"},
+                                        {ChangeKind::deleted, "t/b/2/x"},
+                                        {ChangeKind::modified, "u/x"},
+                                        {ChangeKind::deleted, "v"}}));
+}
+
 TEST(GitStore, DiffExceptAddedKeepsEveryOtherChangeAndReadObjectReadsListedBlobs) {
   TempDir t;
   GitStore store = must_init(t.path() / "r");
