@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 #include <mutex>
+#include <span>
 #include <system_error>
 
 namespace avow::store {
@@ -536,23 +537,28 @@ Expected<void> diff_trees(git_repository* repo, const git_tree* a, const git_tre
       out.push_back({ko == kn ? ChangeKind::modified : ChangeKind::type_changed, path});
     }
   }
+  // A group at a time, so that a hostile folder of millions of changed subfolders is not all held at once.
+  constexpr std::size_t k_group = 1024;
   std::vector<TreePtr> olds;
   std::vector<TreePtr> news;
-  olds.reserve(folders.size());
-  news.reserve(folders.size());
-  for (const auto& [o, n] : folders) {
-    auto t = subtree(o, prefix + git_tree_entry_name(o));
-    if (!t) return std::unexpected(t.error());
-    olds.push_back(std::move(*t));
-  }
-  for (const auto& [o, n] : folders) {
-    auto t = subtree(n, prefix + git_tree_entry_name(n));
-    if (!t) return std::unexpected(t.error());
-    news.push_back(std::move(*t));
-  }
-  for (std::size_t i = 0; i < folders.size(); ++i) {
-    const std::string path = prefix + git_tree_entry_name(folders[i].second) + "/";
-    if (auto ok = diff_trees(repo, olds[i].get(), news[i].get(), path, out, with_added); !ok) return ok;
+  for (std::size_t from = 0; from < folders.size(); from += k_group) {
+    const auto group = std::span(folders).subspan(from, std::min(k_group, folders.size() - from));
+    olds.clear();
+    news.clear();
+    for (const auto& [o, n] : group) {
+      auto t = subtree(o, prefix + git_tree_entry_name(o));
+      if (!t) return std::unexpected(t.error());
+      olds.push_back(std::move(*t));
+    }
+    for (const auto& [o, n] : group) {
+      auto t = subtree(n, prefix + git_tree_entry_name(n));
+      if (!t) return std::unexpected(t.error());
+      news.push_back(std::move(*t));
+    }
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      const std::string path = prefix + git_tree_entry_name(group[i].second) + "/";
+      if (auto ok = diff_trees(repo, olds[i].get(), news[i].get(), path, out, with_added); !ok) return ok;
+    }
   }
   return {};
 }

@@ -890,6 +890,35 @@ TEST(GitStore, DiffComparesEachChangedFolderWithItsOwnCounterpartAtEveryDepth) {
                                         {ChangeKind::deleted, "v"}}));
 }
 
+// Changed folders are read in groups of 1,024: across a group's edge too, each is compared with its own counterpart.
+TEST(GitStore, DiffComparesEachFolderWithItsCounterpartAcrossGroupsOfFolders) {
+  TempDir t;
+  GitStore store = must_init(t.path() / "r");
+  const auto path = [](int i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "g/%04d/x%d", i, i);
+    return std::string(name);
+  };
+  constexpr int k_folders = 2100;
+  std::vector<std::pair<std::string, std::string>> files;
+  for (int i = 0; i < k_folders; ++i) files.emplace_back(path(i), "1");
+  auto tx = store.begin();
+  ASSERT_TRUE(tx);
+  for (const auto& [p, c] : files) ASSERT_TRUE(tx->put(p, c));
+  auto c1 = tx->commit("one\n");
+  ASSERT_TRUE(c1);
+  auto tx2 = store.begin();
+  ASSERT_TRUE(tx2);
+  for (int i = 0; i < k_folders; ++i) ASSERT_TRUE(tx2->put(path(i), "2"));
+  auto c2 = tx2->commit("two\n");
+  ASSERT_TRUE(c2);
+  auto d = store.diff(*c1, *c2);
+  ASSERT_TRUE(d) << d.error().message;
+  std::vector<Change> want;
+  for (int i = 0; i < k_folders; ++i) want.push_back({ChangeKind::modified, path(i)});
+  EXPECT_EQ(*d, want);
+}
+
 TEST(GitStore, DiffExceptAddedKeepsEveryOtherChangeAndReadObjectReadsListedBlobs) {
   TempDir t;
   GitStore store = must_init(t.path() / "r");
