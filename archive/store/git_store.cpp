@@ -543,18 +543,19 @@ Expected<void> diff_trees(git_repository* repo, const git_tree* a, const git_tre
   std::vector<TreePtr> news;
   for (std::size_t from = 0; from < folders.size(); from += k_group) {
     const auto group = std::span(folders).subspan(from, std::min(k_group, folders.size() - from));
-    olds.clear();
-    news.clear();
-    for (const auto& [o, n] : group) {
-      auto t = subtree(o, prefix + git_tree_entry_name(o));
-      if (!t) return std::unexpected(t.error());
-      olds.push_back(std::move(*t));
-    }
-    for (const auto& [o, n] : group) {
-      auto t = subtree(n, prefix + git_tree_entry_name(n));
-      if (!t) return std::unexpected(t.error());
-      news.push_back(std::move(*t));
-    }
+    // Every old tree of the group, or every new one, into `trees`.
+    const auto read_side = [&](bool old_side, std::vector<TreePtr>& trees) -> Expected<void> {
+      trees.clear();
+      for (const auto& [o, n] : group) {
+        const git_tree_entry* e = old_side ? o : n;
+        auto t = subtree(e, prefix + git_tree_entry_name(e));
+        if (!t) return std::unexpected(t.error());
+        trees.push_back(std::move(*t));
+      }
+      return {};
+    };
+    if (auto ok = read_side(true, olds); !ok) return ok;
+    if (auto ok = read_side(false, news); !ok) return ok;
     for (std::size_t i = 0; i < group.size(); ++i) {
       const std::string path = prefix + git_tree_entry_name(group[i].second) + "/";
       if (auto ok = diff_trees(repo, olds[i].get(), news[i].get(), path, out, with_added); !ok) return ok;
