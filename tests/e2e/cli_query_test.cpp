@@ -325,6 +325,50 @@ TEST_F(CliQuery, AnIndexFarBehindFollowsOnFromAnySize) {
   EXPECT_EQ(std::count(grep.out.begin(), grep.out.end(), '\n'), 2) << grep.out;
 }
 
+// reindex reads and parses its chunks of 4,096 entries on several threads and hands them to the builder in log order:
+// an index rebuilt over three chunks is the one the writes built, row for row, and each text is found under its own
+// entry in every chunk (a chunk's texts attached to another chunk's entries, or chunks out of order, would show).
+TEST_F(CliQuery, ReindexOverSeveralChunksGivesTheIndexTheWritesBuilt) {
+  constexpr int n = 8600; // with the fixture's 6 entries: chunks [0, 4096), [4096, 8192), [8192, 8606)
+  std::string manifest;
+  for (int k = 0; k < n; ++k)
+    manifest += nlohmann::json({{"text", "Rebuild statement " + std::to_string(k) + ", marked w" + std::to_string(k) + ".\n"},
+                                {"source", "https://example.org/rebuild/" + std::to_string(k % 1000)},
+                                {"publisher", "Publisher " + std::to_string(k % 7)},
+                                {"title", "Title " + std::to_string(k)}})
+                    .dump() +
+                "\n";
+  auto batch = a.avow({"-q", "archive", "--batch", a.file("m.jsonl", manifest)});
+  ASSERT_EQ(batch.exit_code, 0) << batch.err;
+  const auto marked = [&](int k) {
+    auto r = a.avow({"log", "--grep", "w" + std::to_string(k), "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::uint64_t> out;
+    const auto j = r.json();
+    for (const auto& row : j) out.push_back(row["index"]);
+    return out;
+  };
+  const std::vector<int> probes{0, 4089, 4090, 8185, 8186, n - 1};
+  std::vector<std::vector<std::uint64_t>> before;
+  for (int k : probes) before.push_back(marked(k));
+  const auto want = a.avow({"log", "--format", "csv", "--oldest-first"});
+  ASSERT_EQ(std::count(want.out.begin(), want.out.end(), '\n'), 1 + 6 + n);
+
+  auto re = a.avow({"reindex"});
+  ASSERT_EQ(re.exit_code, 0) << re.err;
+  EXPECT_EQ(re.out, "index rebuilt: " + std::to_string(6 + n) + " entries\n");
+  const auto got = a.avow({"log", "--format", "csv", "--oldest-first"});
+  EXPECT_EQ(got.exit_code, 0);
+  EXPECT_TRUE(got.out == want.out) << "the rebuilt index's log differs from the log the writes built";
+  for (std::size_t p = 0; p < probes.size(); ++p) {
+    const auto after = marked(probes[p]);
+    EXPECT_EQ(after, before[p]) << "w" << probes[p];
+    EXPECT_EQ(after, (std::vector<std::uint64_t>{static_cast<std::uint64_t>(6 + probes[p])})) << "w" << probes[p];
+  }
+  auto sample = a.avow({"log", "--publisher", "Publisher 3", "--grep", "statement", "--format", "csv"});
+  EXPECT_EQ(std::count(sample.out.begin(), sample.out.end(), '\n'), 1 + (n + 3) / 7) << sample.out.substr(0, 300);
+}
+
 TEST_F(CliQuery, AuditCountsDistinctTexts) {
   // The same text under another source: one statement more, no text more.
   archive("Reuters wire text.\n", {"--source", "urn:dataset:reuters21578:2", "--publisher", "Reuters"});
