@@ -201,14 +201,47 @@ class TextLocator {
 // costs about 2 us a text of the whole archive, a text read by path some 100-400 us at 1,000,000 entries.
 constexpr std::uint64_t k_follow_on_listing_ratio = 32;
 
-// How many threads read and parse chunks of a rebuild (each with its own GitStore); as many chunks may be read and not
-// yet taken by the builder (one a reader, 10-20 MB each at 4,096 entries: two a reader took the peak to 263 MB at 1M).
-unsigned rebuild_readers() { return std::clamp(std::thread::hardware_concurrency(), 1u, 4u); }
+// How many threads read and parse chunks of entries (each with its own GitStore); as many chunks may be read and not
+// yet taken (one a reader, 10-20 MB each at 4,096 entries: two a reader took a rebuild's peak to 263 MB at 1M).
+unsigned chunk_readers() { return std::clamp(std::thread::hardware_concurrency(), 1u, 4u); }
+
+// Read and parse the entries [first, size) of the log at `at` and hand them to `take(end, entries)` on the calling
+// thread, in log order, a chunk at a time; with first == size, one empty chunk (a follow-on that only records a new
+// checkpoint). Chunks end on multiples of k_chunk (so of 256), or at the log's end: read_entries(end) reads the bundle
+// that ends a chunk as the log of `end` entries has it, which for any other end is a partial bundle the tip no longer
+// holds. The chunks are read on chunk_readers() threads (a rebuild of 1,000,000 entries spent 30 of its 41 s reading
+// and parsing on one thread while the builder waited); reader 0 uses `store` (the calling thread only takes chunks),
+// the others open their own. Texts come from `texts`, or by path without it.
+Expected<void> read_chunks(const store::GitStore& store, const store::Oid& at, std::uint64_t first, std::uint64_t size,
+                           const TextLocator* texts,
+                           const std::function<Expected<void>(std::uint64_t, std::vector<index::IndexEntry>&&)>& take) {
+  const std::uint64_t base = first / k_chunk;
+  const std::uint64_t chunks = first >= size ? 1 : (size - 1) / k_chunk - base + 1;
+  const std::uint64_t readers = chunk_readers();
+  std::vector<std::optional<store::GitStore>> stores(readers);
+  const auto end_of = [&](std::size_t c) { return std::min(size, (base + c + 1) * k_chunk); };
+  return for_each_ordered<std::vector<index::IndexEntry>>(
+      static_cast<std::size_t>(chunks), static_cast<unsigned>(readers), static_cast<std::size_t>(readers),
+      [&](unsigned reader, std::size_t c) -> Expected<std::vector<index::IndexEntry>> {
+        const store::GitStore* own = &store;
+        if (reader != 0) {
+          if (!stores[reader]) {
+            auto opened = store::GitStore::open(store.workdir());
+            if (!opened) return std::unexpected(opened.error());
+            stores[reader].emplace(std::move(*opened));
+          }
+          own = &*stores[reader];
+        }
+        const std::uint64_t start = c == 0 ? first : (base + c) * k_chunk;
+        auto envelopes = verify::read_entries(*own, at, end_of(c), start);
+        if (!envelopes) return std::unexpected(envelopes.error());
+        return index_entries(start, *envelopes, texts ? texts->source(*own, at) : texts_by_path(*own, at));
+      },
+      [&](std::size_t c, std::vector<index::IndexEntry>&& entries) { return take(end_of(c), std::move(entries)); });
+}
 
 // Build the index anew from the log of `cp` at `at` (see index::IndexBuilder: a new file renamed into place when
-// complete). The chunks of entries are read and parsed on rebuild_readers() threads (reading and parsing was the
-// bottleneck of a rebuild: 30 of its 41 s at 1,000,000 entries, on one thread), and handed to the builder, whose
-// thread stores them, in log order.
+// complete): the chunks read_chunks reads are handed to the builder, whose thread stores them while the next are read.
 Expected<index::Index> build_index(const store::GitStore& store, const store::Oid& at, const verify::SignedCheckpoint& cp,
                                    const Progress& progress) {
   const fs::path file = index_path(store);
@@ -219,35 +252,14 @@ Expected<index::Index> build_index(const store::GitStore& store, const store::Oi
   {
     auto texts = TextLocator::build(store, at);
     if (!texts) return std::unexpected(texts.error());
-    const unsigned readers = rebuild_readers();
-    // Reader 0 uses the caller's store (the calling thread only hands chunks to the builder); the others open their own.
-    std::vector<std::optional<store::GitStore>> stores(readers);
-    const auto chunks = static_cast<std::size_t>((size + k_chunk - 1) / k_chunk);
-    auto built = for_each_ordered<std::vector<index::IndexEntry>>(
-        chunks, readers, readers,
-        [&](unsigned reader, std::size_t c) -> Expected<std::vector<index::IndexEntry>> {
-          const store::GitStore* own = &store;
-          if (reader != 0) {
-            if (!stores[reader]) {
-              auto opened = store::GitStore::open(store.workdir());
-              if (!opened) return std::unexpected(opened.error());
-              stores[reader].emplace(std::move(*opened));
-            }
-            own = &*stores[reader];
-          }
-          const std::uint64_t start = c * k_chunk;
-          const std::uint64_t end = std::min(size, start + k_chunk);
-          auto envelopes = verify::read_entries(*own, at, end, start);
-          if (!envelopes) return std::unexpected(envelopes.error());
-          return index_entries(start, *envelopes, texts->source(*own, at));
-        },
-        [&](std::size_t c, std::vector<index::IndexEntry>&& entries) -> Expected<void> {
-          if (auto ok = builder->add(std::move(entries)); !ok) return std::unexpected(ok.error());
-          if (progress) progress(std::min(size, (c + 1) * k_chunk), size);
-          return {};
-        });
-    if (!built) return std::unexpected(built.error());
-  } // the listing and the readers' stores go before the builder sorts its indexes
+    auto read = read_chunks(store, at, 0, size, &*texts,
+                            [&](std::uint64_t end, std::vector<index::IndexEntry>&& entries) -> Expected<void> {
+                              if (auto ok = builder->add(std::move(entries)); !ok) return std::unexpected(ok.error());
+                              if (progress) progress(end, size);
+                              return {};
+                            });
+    if (!read) return std::unexpected(read.error());
+  } // the listing goes before the builder sorts its indexes
   release_freed_memory(); // the readers' heaps, so that the sorts' memory does not come on top of them
   auto built = builder->finish(cp.note);
   if (!built) return std::unexpected(built.error());
@@ -332,22 +344,16 @@ Expected<index::Index> bring_up_to_date(const Archive::Impl& impl, const store::
     if (!listed) return std::unexpected(listed.error());
     texts = std::move(*listed);
   }
-  const TextSource text = texts ? texts->source(store, at) : texts_by_path(store, at);
-  // Chunks end on multiples of k_chunk (so of 256), or at the log's end: read_entries(end) reads the bundle that ends
-  // a chunk as the log of `end` entries has it, which for any other end is a partial bundle the tip no longer holds.
-  for (std::uint64_t start = first;;) {
-    const std::uint64_t end = std::min(cp->checkpoint.size, (start / k_chunk + 1) * k_chunk);
-    auto envelopes = verify::read_entries(store, at, end, start);
-    if (!envelopes) return std::unexpected(envelopes.error());
-    auto entries = index_entries(start, *envelopes, text);
-    if (!entries) return std::unexpected(entries.error());
-    const bool last = end >= cp->checkpoint.size;
-    if (auto ok = idx->add(*entries, last ? std::string_view(cp->note) : std::string_view{}); !ok)
-      return std::unexpected(ok.error());
-    if (progress) progress(end - first, cp->checkpoint.size - first);
-    if (last) break;
-    start = end;
-  }
+  const std::uint64_t size = cp->checkpoint.size;
+  auto read = read_chunks(store, at, first, size, texts ? &*texts : nullptr,
+                          [&](std::uint64_t end, std::vector<index::IndexEntry>&& entries) -> Expected<void> {
+                            const bool last = end >= size;
+                            if (auto ok = idx->add(entries, last ? std::string_view(cp->note) : std::string_view{}); !ok)
+                              return std::unexpected(ok.error());
+                            if (progress) progress(end - first, size - first);
+                            return {};
+                          });
+  if (!read) return std::unexpected(read.error());
   return std::move(*idx);
 }
 
