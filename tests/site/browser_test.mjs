@@ -43,7 +43,8 @@ fs.writeFileSync(bundle, bundle_bytes);
 const server = await serve(site);
 const server_tampered = await serve(tampered);
 const server_bundle = await serve(tampered_bundle);
-const context = await launch(temp_dir('profile'));
+const profile = temp_dir('profile');
+const context = await launch(profile);
 try {
   const page = await context.newPage();
   const errors = [];
@@ -196,4 +197,5 @@ try {
   await server_bundle.close();
 }
 fs.rmSync(root, { recursive: true, force: true });
+fs.rmSync(profile, { recursive: true, force: true });
 finish();

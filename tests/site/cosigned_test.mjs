@@ -87,4 +87,5 @@ fs.writeFileSync(path.join(copy, 'checkpoint'), lines.join('\n'));
 r = await V.verify_record({ load: loader(copy), record_id: id, index, text });
 expect_equal(r.message, 'NOT verified: the cosignature of witness w3.example does not verify.',
   'an altered cosignature is named');
+fs.rmSync(root, { recursive: true, force: true });
 finish();
