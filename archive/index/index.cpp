@@ -83,6 +83,14 @@ constexpr const char* k_columns =
     "text_sha256, original_sha256, original_encoding, supersedes, text_bytes, original_bytes, meta_json, key_id, role, "
     "reason, pub_calendar";
 
+// SQLite counts every allocation under one process-wide mutex, for memory statistics avow never reads; turned off
+// before the library's first use (sqlite3_config refuses once it is initialised). The inserts of a rebuild spent 1.2
+// of their 17 s of CPU taking and releasing mutexes.
+void configure_sqlite() {
+  static std::once_flag once;
+  std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 struct DbClose {
   void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
 };
@@ -625,6 +633,7 @@ Index& Index::operator=(Index&&) noexcept = default;
 Index::~Index() = default;
 
 Expected<Index> Index::open(const fs::path& file) {
+  configure_sqlite();
   auto impl = std::make_unique<Impl>();
   impl->file = file;
   sqlite3* raw = nullptr;
@@ -1017,6 +1026,7 @@ IndexBuilder& IndexBuilder::operator=(IndexBuilder&&) noexcept = default;
 IndexBuilder::~IndexBuilder() = default;
 
 Expected<IndexBuilder> IndexBuilder::create(const fs::path& file) {
+  configure_sqlite();
   auto impl = std::make_unique<Impl>();
   impl->file = file;
   const fs::path temp = file.string() + ".new";
@@ -1026,7 +1036,9 @@ Expected<IndexBuilder> IndexBuilder::create(const fs::path& file) {
   Index::Impl& d = *impl->db;
   d.file = temp;
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(temp.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  // One thread at a time uses this connection (the builder's, then finish() after it has joined): no mutex needed.
+  const int rc =
+      sqlite3_open_v2(temp.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   d.db.reset(raw);
   if (rc != SQLITE_OK) {
     if (raw == nullptr) return fail(ErrorCode::io, "cannot create index '{}': out of memory", temp.string());
