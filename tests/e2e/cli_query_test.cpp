@@ -128,9 +128,12 @@ TEST_F(CliQuery, SameTextAgainIsNothingNewUnlessRecapture) {
 
 TEST_F(CliQuery, ATamperedIndexCannotShapeWhatIsSigned) {
   // Edit the cache so that it claims v3 came from another source; archiving a new text under that source must not
-  // link to v3: the claim is checked against the signed log, and the index is rebuilt.
+  // link to v3: the claim is checked against the signed log, and the index is rebuilt. (Both columns a source is
+  // looked up by.)
   const auto idx = a.dir() / ".git" / "avow" / "index.sqlite";
-  auto ed = run_process({"sqlite3", idx.string(), "UPDATE entries SET source='https://elsewhere.example/x' WHERE idx=3;"});
+  auto ed = run_process({"sqlite3", idx.string(),
+                         "UPDATE entries SET source='https://elsewhere.example/x', "
+                         "source_key='https://elsewhere.example/x' WHERE idx=3;"});
   if (ed.exit_code == 127) GTEST_SKIP() << "sqlite3 command not installed";
   ASSERT_EQ(ed.exit_code, 0) << ed.err;
   write_file(a.tmp() / "elsewhere.txt", "A statement from elsewhere.\n");
