@@ -59,8 +59,8 @@ CREATE VIRTUAL TABLE texts USING fts5(body, content='',
 
 // The secondary indexes, created with the tables by open() and after the rows by IndexBuilder (one sort each instead
 // of a B-tree insert per row). A source is looked up by (source_key, source), source_key(source) being a function of
-// the source (see source_match): one index for the exact match and for "did you mean", where two took a rebuild two
-// scans of the table and two sorts. Changing source_key() therefore changes the schema (k_schema_version).
+// the source (see k_source_match): one index serves the exact match and "did you mean", where two indexes cost every
+// rebuild two scans of the table and two sorts. Changing source_key() therefore changes the schema (k_schema_version).
 constexpr const char* k_schema_indexes = R"sql(
 CREATE INDEX entries_id ON entries(id);
 CREATE INDEX entries_kind ON entries(kind);
