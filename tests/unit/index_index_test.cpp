@@ -785,6 +785,34 @@ TEST_F(IndexTest, CountNearSourcesAndKeyIds) {
   EXPECT_EQ(m_index->key_ids().value(), (std::vector<std::string>{k_arch1, k_log_key}));
 }
 
+// A source is looked up by (source_key, source): one written differently from s1 but with s1's key is its own source
+// to every look-up, and the other's "did you mean". (A look-up that bound anything but source_key(source) first would
+// find no source whose key differs from it, as this one's does.)
+TEST_F(IndexTest, ASourceWithTheKeyOfAnotherIsStillItsOwn) {
+  const std::string odd = "HTTPS://Gov.Example:443/s1/#v2";
+  ASSERT_EQ(source_key(odd), "https://gov.example/s1");
+  const std::vector<IndexEntry> batch{
+      statement(8, S{odd, "Ministry", "en", k_arch1, "2019-08-01T00:00:00Z", "Odd.\n", "", std::nullopt})};
+  ASSERT_TRUE(m_index->add(batch, "checkpoint note 9\n"));
+  Filter f;
+  f.oldest_first = true;
+  f.source = odd;
+  EXPECT_EQ(log(f), (V{8}));
+  EXPECT_EQ(m_index->count(f).value(), 1u);
+  f.source = "https://gov.example/s1";
+  EXPECT_EQ(log(f), (V{1, 3, 6}));
+  EXPECT_EQ(indexes(m_index->versions(odd).value()), (V{8}));
+  EXPECT_EQ(indexes(m_index->versions("https://gov.example/s1").value()), (V{1, 3, 6}));
+  EXPECT_EQ(m_index->latest_version(odd).value().value().index, 8u);
+  EXPECT_EQ(m_index->latest_version("https://gov.example/s1").value().value().index, 6u);
+  EXPECT_EQ(m_index->near_sources(odd, 3).value(), (std::vector<Count>{{"https://gov.example/s1", 3}}));
+  EXPECT_EQ(m_index->near_sources("https://gov.example/s1", 3).value(), (std::vector<Count>{{odd, 1}}));
+  auto a = m_index->audit({}, 3);
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->top_sources,
+            (std::vector<Count>{{"https://gov.example/s1", 3}, {odd, 1}, {"https://agency.example/s4", 1}}));
+}
+
 TEST_F(IndexTest, SimilarTextsShortlistsByTellingWords) {
   auto r = m_index->similar_texts("The ministry withdrew its new policy.\n", 20);
   ASSERT_TRUE(r) << r.error().message;
