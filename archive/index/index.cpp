@@ -29,8 +29,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // Bump when the schema changes: an index of another version is refused by open() and rebuilt by the caller.
-constexpr int k_schema_version = 5; // 2: (publisher, pub_key) index for publisher + time queries; 3: source_key;
-                                     // 4: pub_calendar; 5: one (source_key, source) index for both columns
+constexpr int k_schema_version = 6; // 2: (publisher, pub_key) index for publisher + time queries; 3: source_key;
+                                     // 4: pub_calendar; 5: one (source_key, source) index for both columns;
+                                     // 6: the kind and original indexes hold only key events and originals
 
 // Tokens are letters, numbers, private-use characters and combining marks (so Arabic harakat do not split a word;
 // they are removed before indexing, see fold_for_search). remove_diacritics 2 folds Latin diacritics (café = cafe).
@@ -61,9 +62,13 @@ CREATE VIRTUAL TABLE texts USING fts5(body, content='',
 // of a B-tree insert per row). A source is looked up by (source_key, source), source_key(source) being a function of
 // the source (see k_source_match): one index serves the exact match and "did you mean", where two indexes cost every
 // rebuild two scans of the table and two sorts. Changing source_key() therefore changes the schema (k_schema_version).
+// The kind and original indexes are partial: nearly every entry is a statement and few have an original, and a full
+// index would cost every rebuild two sorts of a million rows for the handful a look-up wants (and every append two
+// B-tree inserts). SQLite uses a partial index only for a query whose WHERE holds the index's own condition (for
+// `x IS NOT NULL`, any comparison x = ? does): a query for key events therefore says k_key_event as written here.
 constexpr const char* k_schema_indexes = R"sql(
 CREATE INDEX entries_id ON entries(id);
-CREATE INDEX entries_kind ON entries(kind);
+CREATE INDEX entries_kind ON entries(kind) WHERE kind <> 'statement';
 CREATE INDEX entries_source ON entries(source_key, source);
 CREATE INDEX entries_publisher ON entries(publisher, pub_key);
 CREATE INDEX entries_archivist ON entries(archivist);
@@ -71,8 +76,11 @@ CREATE INDEX entries_lang ON entries(lang COLLATE NOCASE);
 CREATE INDEX entries_captured ON entries(captured_key);
 CREATE INDEX entries_published ON entries(pub_key);
 CREATE INDEX entries_text ON entries(text_sha256);
-CREATE INDEX entries_original ON entries(original_sha256);
+CREATE INDEX entries_original ON entries(original_sha256) WHERE original_sha256 IS NOT NULL;
 )sql";
+
+// The condition of the kind index (see above), which every query for key events carries.
+constexpr std::string_view k_key_event = "kind <> 'statement'";
 
 // FTS5's in-memory term buffer (its "hashsize" setting): its default, and what a rebuild uses (IndexBuilder::create).
 constexpr int k_fts_hash_bytes = 1 << 20;
@@ -261,7 +269,10 @@ Expected<Where> build_where(const Filter& f) {
   if (f.lang)
     w.add("(lang = ? COLLATE NOCASE OR (lang >= ? COLLATE NOCASE AND lang < ? COLLATE NOCASE))",
           {*f.lang, *f.lang + "-", *f.lang + "."});
-  if (f.kind) w.add("kind = ?", {*f.kind});
+  if (f.kind) {
+    if (*f.kind == record::k_kind_statement) w.add("kind = ?", {*f.kind});
+    else w.add(fmt::format("kind = ? AND {}", k_key_event), {*f.kind});
+  }
   if (f.since) {
     auto b = parse_bound("--since", *f.since, false);
     if (!b) return std::unexpected(b.error());
@@ -844,8 +855,10 @@ Expected<std::vector<Count>> Index::near_sources(std::string_view source, std::s
 }
 
 Expected<std::vector<std::string>> Index::key_ids() const {
-  auto counts = m_impl->counts("SELECT key_id, 0 FROM entries WHERE kind = 'key.add' UNION "
-                               "SELECT archivist, 0 FROM entries WHERE kind IN ('key.add', 'key.revoke') ORDER BY 1",
+  auto counts = m_impl->counts(fmt::format("SELECT key_id, 0 FROM entries WHERE kind = 'key.add' AND {0} UNION "
+                                           "SELECT archivist, 0 FROM entries WHERE kind IN ('key.add', 'key.revoke') "
+                                           "AND {0} ORDER BY 1",
+                                           k_key_event),
                                {});
   if (!counts) return std::unexpected(counts.error());
   std::vector<std::string> out;
@@ -955,8 +968,8 @@ Expected<Audit> Index::audit(const Filter& filter, std::size_t top_sources) cons
     if (!texts) return std::unexpected(texts.error());
     a.texts = static_cast<std::uint64_t>(texts->value_or(0));
     auto keys = d.rows(
-        fmt::format("SELECT {} FROM entries WHERE {} AND kind IN ('key.add', 'key.revoke') ORDER BY idx", k_columns,
-                    w->sql),
+        fmt::format("SELECT {} FROM entries WHERE {} AND kind IN ('key.add', 'key.revoke') AND {} ORDER BY idx",
+                    k_columns, w->sql, k_key_event),
         w->params);
     if (!keys) return std::unexpected(keys.error());
     a.key_event_rows = std::move(*keys);

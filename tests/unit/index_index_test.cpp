@@ -715,7 +715,7 @@ TEST(IndexFile, OtherDatabasesAndVersionsAreRefused) {
   auto bad = Index::open(file);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::failed_precondition);
-  EXPECT_EQ(bad.error().message, fmt::format("index '{}' has schema version 99, expected 5", file.string()));
+  EXPECT_EQ(bad.error().message, fmt::format("index '{}' has schema version 99, expected 6", file.string()));
 
   // A SQLite database that is not an index.
   const fs::path other = dir.path() / "other.sqlite";
