@@ -516,7 +516,7 @@ bool update_index(const store::GitStore& store, index::Index& idx, const Written
       if (!*more) return {};
     }
   };
-  return add_written(store, idx, batches, written.checkpoint);
+  return add_written(store, idx, batches, written.entries, written.checkpoint);
 }
 
 } // namespace detail

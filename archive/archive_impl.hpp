@@ -52,10 +52,11 @@ Expected<index::Index> fresh_index(const Archive::Impl& impl, const store::Oid& 
 // are not in `head`'s tree (their texts cannot be read there).
 Expected<void> drop_after(const Archive::Impl& impl, const store::Oid& head, std::vector<index::Row>& rows);
 
-// Add the entries a write just committed (checkpoint `note`) to `idx`, under the index lock; true when the index is
-// then current (also when a reader got there first). False only means the index is stale: it follows on at next use.
+// Add the `count` entries a write just committed (checkpoint `note`) to `idx`, under the index lock; true when the
+// index is then current (also when a reader got there first). False only means the index is stale: it follows on at
+// next use.
 bool add_written(const store::GitStore& store, index::Index& idx, const index::Index::EntryBatches& entries,
-                 std::string_view note);
+                 std::uint64_t count, std::string_view note);
 
 // Where statements' texts come from when entries are indexed: for each SHA-256 of `sha256_hex` (64 lowercase hex),
 // the text, or nullopt when the archive lacks it; in the same order. Asked for a chunk's texts at once, so that a

@@ -79,6 +79,15 @@ CREATE INDEX entries_text ON entries(text_sha256);
 CREATE INDEX entries_original ON entries(original_sha256) WHERE original_sha256 IS NOT NULL;
 )sql";
 
+// The index's page cache (16 MiB) and a sort thread's while the secondary indexes are sorted (IndexBuilder::finish,
+// Index::add): the eleven sorts at 1,000,000 entries took 9.3 s with 16 MiB each, 8.2 s with 4 MiB (smaller runs sort
+// within the processor's caches; 64 MiB took 19 s), and less memory.
+constexpr int k_cache_kib = 16384;
+constexpr int k_sort_cache_kib = 4096;
+
+// Helper threads for those sorts.
+unsigned sort_threads() { return std::clamp(std::thread::hardware_concurrency(), 1u, 8u); }
+
 // The condition of the kind index (see above), which every query for key events carries.
 constexpr std::string_view k_key_event = "kind <> 'statement'";
 
@@ -426,6 +435,26 @@ struct Index::Impl {
     return {};
   }
 
+  // Drop the secondary indexes of `entries` (those k_schema_indexes creates; the caller's transaction re-creates them).
+  Expected<void> drop_secondary_indexes() {
+    std::vector<std::string> names;
+    {
+      auto s = prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' AND sql IS NOT NULL");
+      if (!s) return std::unexpected(s.error());
+      Query q(*s);
+      int rc;
+      while ((rc = sqlite3_step(*s)) == SQLITE_ROW) names.push_back(column_text(*s, 0));
+      if (rc != SQLITE_DONE) return sql_error("cannot list the indexes");
+    }
+    for (const auto& name : names) {
+      // Names are spliced into the statement: only this schema's own (a damaged file may hold anything).
+      if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; }))
+        return fail(ErrorCode::failed_precondition, "index '{}' is damaged: an unexpected index", file.string());
+      if (auto r = exec(fmt::format("DROP INDEX {}", name).c_str()); !r) return r;
+    }
+    return {};
+  }
+
   // A cached prepared statement, reset and unbound when the guard ends.
   class Query {
   public:
@@ -669,8 +698,11 @@ Expected<Index> Index::open(const fs::path& file) {
   // its consistency. A 16 MiB page cache: a batch of 100,000 statements into 100,000 entries filled 64 MiB of it (its
   // revision look-ups and its rows land on random pages of the id and hash indexes) at the same speed; rebuilds have
   // a cache of their own (IndexBuilder).
-  if (auto r = impl->exec("PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY; "
-                                     "PRAGMA analysis_limit=1000"); !r)
+  if (auto r = impl->exec(fmt::format("PRAGMA synchronous=NORMAL; PRAGMA cache_size=-{}; PRAGMA temp_store=MEMORY; "
+                                      "PRAGMA analysis_limit=1000",
+                                      k_cache_kib)
+                              .c_str());
+      !r)
     return std::unexpected(r.error());
   if (auto r = impl->exec("BEGIN IMMEDIATE"); !r) return std::unexpected(r.error());
   auto create = [&]() -> Expected<void> {
@@ -726,29 +758,54 @@ Expected<void> Index::add(std::span<const IndexEntry> entries, std::string_view 
   return add([&](const EntrySink& sink) { return sink(entries); }, checkpoint_note);
 }
 
-Expected<void> Index::add(const EntryBatches& batches, std::string_view checkpoint_note) {
+Expected<void> Index::add(const EntryBatches& batches, std::string_view checkpoint_note, std::uint64_t incoming) {
   Impl& d = *m_impl;
-  if (auto r = d.exec("BEGIN IMMEDIATE"); !r) return r;
+  // Whether to sort the indexes anew is decided before the transaction (the sorts' settings cannot change inside one);
+  // another writer adding meanwhile (none does: writers hold the IndexLock) would only make the choice less apt.
+  bool sorted = false;
+  if (incoming >= k_sorted_add_min) {
+    auto size = d.size();
+    if (!size) return std::unexpected(size.error());
+    sorted = sorts_indexes(*size, incoming);
+  }
+  // As IndexBuilder::finish sorts them: spilled to temporary files (with temp_store=MEMORY SQLite's sorter keeps
+  // every key in memory), on helper threads, with a small cache a sort thread. Put back whatever happens.
+  if (sorted) {
+    auto r = d.exec(fmt::format("PRAGMA temp_store=FILE; PRAGMA threads={}", sort_threads()).c_str());
+    if (!r) return r;
+  }
+  const auto restore = [&] {
+    if (sorted)
+      (void)d.exec(fmt::format("PRAGMA temp_store=MEMORY; PRAGMA threads=0; PRAGMA cache_size=-{}", k_cache_kib).c_str());
+  };
+  if (auto r = d.exec("BEGIN IMMEDIATE"); !r) {
+    restore();
+    return r;
+  }
   std::uint64_t added = 0;
   auto body = [&]() -> Expected<void> {
     auto next = d.size();
     if (!next) return std::unexpected(next.error());
+    // In this one transaction: a reader sees the index before or after, never without its secondary indexes.
+    if (sorted)
+      if (auto r = d.drop_secondary_indexes(); !r) return r;
     std::uint64_t expected_index = *next;
     const auto ok = batches([&](std::span<const IndexEntry> batch) -> Expected<void> {
       added += batch.size();
       return d.insert_all(batch, expected_index);
     });
     if (!ok) return ok;
+    if (sorted) {
+      if (auto r = d.exec(fmt::format("PRAGMA cache_size=-{}", k_sort_cache_kib).c_str()); !r) return r;
+      if (auto r = d.exec(k_schema_indexes); !r) return r;
+    }
     return d.run("INSERT OR REPLACE INTO info(key, value) VALUES('checkpoint', ?)", {std::string(checkpoint_note)});
   };
-  if (auto r = body(); !r) {
-    (void)d.exec("ROLLBACK");
-    return r;
-  }
-  if (auto r = d.exec("COMMIT"); !r) {
-    (void)d.exec("ROLLBACK");
-    return r;
-  }
+  auto done = body();
+  if (done) done = d.exec("COMMIT");
+  if (!done) (void)d.exec("ROLLBACK");
+  restore();
+  if (!done) return done;
   // Keep the planner's statistics current after large additions (cheap; a no-op when nothing changed much).
   if (added >= 1000) (void)d.exec("PRAGMA optimize");
   return {};
@@ -1065,10 +1122,9 @@ Expected<IndexBuilder> IndexBuilder::create(const fs::path& file) {
   sqlite3_extended_result_codes(raw, 1);
   // Nothing reads this file before finish() has synced it and renamed it into place, so it needs no journal and no
   // fsync per transaction. Sorts for the indexes spill to temporary files (not memory), on helper threads.
-  const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   if (auto r = d.exec(fmt::format("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; "
                                   "PRAGMA cache_size=-32768; PRAGMA temp_store=FILE; PRAGMA threads={}",
-                                  threads)
+                                  sort_threads())
                           .c_str());
       !r)
     return std::unexpected(r.error());
@@ -1103,9 +1159,9 @@ Expected<std::uint64_t> IndexBuilder::finish(std::string_view checkpoint_note) {
   if (m.error) return std::unexpected(*m.error);
   if (!m.db) return fail(ErrorCode::internal, "index build already finished");
   Index::Impl& d = *m.db;
-  // Each sort thread may hold cache_size bytes. The eleven sorts at 1,000,000 entries took 9.3 s with 16 MiB each,
-  // 8.2 s with 4 MiB (smaller runs sort within the processor's caches; 64 MiB took 19 s), and less memory.
-  if (auto r = d.exec("PRAGMA cache_size=-4096"); !r) return std::unexpected(r.error());
+  // Each sort thread may hold cache_size bytes (k_sort_cache_kib).
+  if (auto r = d.exec(fmt::format("PRAGMA cache_size=-{}", k_sort_cache_kib).c_str()); !r)
+    return std::unexpected(r.error());
   if (auto r = d.exec(k_schema_indexes); !r) return std::unexpected(r.error());
   if (auto r = d.exec(fmt::format("INSERT INTO texts(texts, rank) VALUES('hashsize', {})", k_fts_hash_bytes).c_str()); !r)
     return std::unexpected(r.error());

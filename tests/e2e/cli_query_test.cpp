@@ -4,6 +4,7 @@
 #include <tests/support/support.hpp>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 namespace avow::test {
 namespace {
@@ -298,14 +299,34 @@ TEST_F(CliQuery, ReindexTakesOnlyTheTextThatHashesToItsName) {
   EXPECT_NE(found.out.find(v1 + ","), std::string::npos) << found.out;
 }
 
+// The root page of the index on record ids in the index file (a new one when the secondary indexes were sorted anew).
+std::int64_t id_index_root(const fs::path& file) {
+  sqlite3* db = nullptr;
+  std::int64_t root = -1;
+  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT rootpage FROM sqlite_master WHERE name = 'entries_id'", -1, &s, nullptr) ==
+            SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+      root = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(db);
+  return root;
+}
+
 // An index left behind by more than one chunk (4,096 entries), at a size that is not a multiple of 256 (a pull of many
 // entries, or an index restored from a backup): the next command follows on. Its chunks used to end 4,096 entries
-// after the old size, mid-bundle, so it asked for a partial entry bundle the tip no longer has and exited 3.
+// after the old size, mid-bundle, so it asked for a partial entry bundle the tip no longer has and exited 3. So many
+// entries against so small an index are added in one transaction with the secondary indexes sorted anew, both by the
+// batch and by the follow-on (index::Index::sorts_indexes).
 TEST_F(CliQuery, AnIndexFarBehindFollowsOnFromAnySize) {
   const auto idx = a.dir() / ".git" / "avow" / "index.sqlite";
   ASSERT_EQ(a.avow({"log", "--format", "csv"}).exit_code, 0);
   const auto saved = a.tmp() / "index-at-6.sqlite";
   fs::copy_file(idx, saved);
+  const std::int64_t root_at_6 = id_index_root(saved);
+  ASSERT_GT(root_at_6, 0);
   std::string manifest;
   for (int n = 0; n < 4300; ++n)
     manifest += nlohmann::json({{"text", "Follow-on statement " + std::to_string(n) + ".\n"},
@@ -316,6 +337,7 @@ TEST_F(CliQuery, AnIndexFarBehindFollowsOnFromAnySize) {
   ASSERT_EQ(batch.exit_code, 0) << batch.err;
   const auto want = a.avow({"log", "--format", "csv", "--oldest-first"});
   ASSERT_EQ(std::count(want.out.begin(), want.out.end(), '\n'), 1 + 6 + 4300);
+  EXPECT_NE(id_index_root(idx), root_at_6) << "the batch added its entries one by one";
 
   fs::remove(idx.string() + "-wal");
   fs::remove(idx.string() + "-shm");
@@ -324,6 +346,7 @@ TEST_F(CliQuery, AnIndexFarBehindFollowsOnFromAnySize) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   EXPECT_TRUE(r.out == want.out) << "the log after following on differs from the log before";
+  EXPECT_NE(id_index_root(idx), root_at_6) << "the follow-on added its entries one by one";
   auto grep = a.avow({"log", "--grep", "4299", "--format", "csv"});
   EXPECT_EQ(std::count(grep.out.begin(), grep.out.end(), '\n'), 2) << grep.out;
 }

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -591,6 +592,152 @@ TEST_F(IndexTest, BuilderGivesTheSameIndexAndReplacesTheFile) {
       statement(8, S{"https://x.example/a", "", "", k_arch1, "2020-01-01T00:00:00Z", "eight\n", "", std::nullopt})};
   ASSERT_TRUE(idx->add(next, "n9"));
   EXPECT_EQ(idx->size().value(), 9u);
+}
+
+// The root page of each secondary index and its SQL, as SQLite's schema has them (read through a connection of its
+// own): an index that is sorted anew gets new pages.
+std::map<std::string, std::pair<std::int64_t, std::string>> secondary_indexes(const fs::path& file) {
+  std::map<std::string, std::pair<std::int64_t, std::string>> out;
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT name, rootpage, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = "
+                               "'entries' AND sql IS NOT NULL",
+                               -1, &s, nullptr),
+            SQLITE_OK);
+  while (sqlite3_step(s) == SQLITE_ROW)
+    out[reinterpret_cast<const char*>(sqlite3_column_text(s, 0))] = {
+        sqlite3_column_int64(s, 1), reinterpret_cast<const char*>(sqlite3_column_text(s, 2))};
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+
+// `n` statements from index `first` on, over 40 sources, 3 publishers and 2 languages, every 500th with an original
+// and every 1,000th after a key event.
+std::vector<IndexEntry> many(std::uint64_t first, std::uint64_t n) {
+  std::vector<IndexEntry> out;
+  for (std::uint64_t i = first; i < first + n; ++i) {
+    if (i % 1000 == 999) {
+      out.push_back(key_event(i, "key.add", fmt::format("{:064x}", i), "2020-01-01T00:00:00Z"));
+      continue;
+    }
+    IndexEntry e = statement(i, S{fmt::format("https://many.example/{}", i % 40), fmt::format("Publisher {}", i % 3),
+                                  i % 2 ? "en" : "ar", i % 2 ? k_arch1 : k_arch2,
+                                  fmt::format("2020-01-{:02}T00:00:00Z", 1 + i % 28),
+                                  fmt::format("Statement number w{} of many.\n", i), "",
+                                  utc("2020-01-01", fmt::format("2020-01-{:02}T12:00:00Z", 1 + i % 28))});
+    if (i % 500 == 0) {
+      auto& st = std::get<record::Statement>(e.record);
+      st.original = record::OriginalRef{fmt::format("{:064x}", 0xe000 + i), 10, "utf-8"};
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+TEST(IndexSortedAdd, TheRule) {
+  EXPECT_FALSE(Index::sorts_indexes(0, 4095));        // too few to be worth ten sorts
+  EXPECT_TRUE(Index::sorts_indexes(0, 4096));
+  EXPECT_TRUE(Index::sorts_indexes(28672, 4096));     // an eighth of the 32,768 they make
+  EXPECT_FALSE(Index::sorts_indexes(28673, 4096));
+  EXPECT_TRUE(Index::sorts_indexes(800000, 200000));  // a pull of a fifth
+  EXPECT_FALSE(Index::sorts_indexes(1000000, 100000));
+  EXPECT_FALSE(Index::sorts_indexes(1000000, 0));
+}
+
+// Adding many entries with their secondary indexes sorted anew gives the index that adding them entry by entry gives,
+// query for query; the indexes are new B-trees (so the sorted path ran) with the schema's own definitions.
+TEST_F(IndexTest, ASortedAddGivesTheIndexOfAnAddEntryByEntry) {
+  test::TempDir dir;
+  const fs::path one_by_one = dir.path() / "one-by-one.sqlite";
+  auto plain = Index::open(one_by_one);
+  ASSERT_TRUE(plain);
+  ASSERT_TRUE(plain->add(fixture(), "checkpoint note 8\n"));
+  const auto before = secondary_indexes(file());
+  ASSERT_EQ(before.size(), 10u);
+
+  const auto more = many(8, 6000);
+  const auto in_batches = [&](const Index::EntrySink& sink) -> Expected<void> {
+    for (std::size_t k = 0; k < more.size(); k += 1000)
+      if (auto ok = sink(std::span(more).subspan(k, std::min<std::size_t>(1000, more.size() - k))); !ok) return ok;
+    return {};
+  };
+  ASSERT_TRUE(Index::sorts_indexes(8, more.size()));
+  auto r = m_index->add(in_batches, "note 6008", more.size());
+  ASSERT_TRUE(r) << r.error().message;
+  r = plain->add(in_batches, "note 6008"); // incoming unknown: entry by entry
+  ASSERT_TRUE(r) << r.error().message;
+
+  const auto sorted = secondary_indexes(file());
+  const auto kept = secondary_indexes(one_by_one);
+  ASSERT_EQ(sorted.size(), 10u);
+  for (const auto& [name, at] : sorted) {
+    EXPECT_NE(at.first, before.at(name).first) << name << " was not sorted anew";
+    EXPECT_EQ(at.second, before.at(name).second) << name;
+    EXPECT_EQ(at.second, kept.at(name).second) << name;
+  }
+  EXPECT_EQ(m_index->size().value(), 6008u);
+  EXPECT_EQ(m_index->indexed_checkpoint().value(), std::optional<std::string>("note 6008"));
+  EXPECT_EQ(m_index->log({}).value(), plain->log({}).value());
+  for (const std::optional<std::string> kind : {"statement", "key.add", "key.revoke"}) {
+    Filter f;
+    f.kind = kind;
+    EXPECT_EQ(m_index->log(f).value(), plain->log(f).value()) << *kind;
+  }
+  EXPECT_EQ(indexes(m_index->log(Filter{.kind = "key.add"}).value()), (V{5999, 4999, 3999, 2999, 1999, 999, 0}));
+  for (const char* words : {"w4321", "many", "ministry", "الحكومة"}) {
+    Filter f;
+    f.grep = words;
+    EXPECT_EQ(m_index->log(f).value(), plain->log(f).value()) << words;
+  }
+  EXPECT_EQ(indexes(m_index->log(Filter{.grep = "w4321"}).value()), (V{4321}));
+  EXPECT_EQ(indexes(m_index->by_original(fmt::format("{:064x}", 0xe000 + 3000)).value()), (V{3000}));
+  EXPECT_EQ(m_index->by_original(k_sha_orig).value(), plain->by_original(k_sha_orig).value());
+  EXPECT_EQ(m_index->by_text(fmt::format("{:064x}", 0xf000 + 5000)).value(),
+            plain->by_text(fmt::format("{:064x}", 0xf000 + 5000)).value());
+  EXPECT_EQ(m_index->versions("https://many.example/7").value(), plain->versions("https://many.example/7").value());
+  EXPECT_EQ(m_index->key_ids().value(), plain->key_ids().value());
+  EXPECT_EQ(m_index->key_ids().value().size(), 2u + 6u);
+  Filter since;
+  since.since = "2020-01-20";
+  since.publisher = "Publisher 1";
+  EXPECT_EQ(m_index->count(since).value(), plain->count(since).value());
+  const auto a = m_index->audit({}).value();
+  const auto b = plain->audit({}).value();
+  EXPECT_EQ(a.publishers, b.publishers);
+  EXPECT_EQ(a.top_sources, b.top_sources);
+  EXPECT_EQ(a.key_events, b.key_events);
+  EXPECT_EQ(a.key_events, 2u + 6u);
+  // An ordinary index afterwards: a small add updates the indexes in place.
+  std::vector<IndexEntry> next = many(6008, 1);
+  ASSERT_TRUE(m_index->add(next, "note 6009"));
+  EXPECT_EQ(secondary_indexes(file()), sorted);
+  EXPECT_EQ(indexes(m_index->log(Filter{.grep = "w6008"}).value()), (V{6008}));
+}
+
+// A sorted add that fails half way (here the source of its entries) leaves the index as it was, indexes included.
+TEST_F(IndexTest, AFailedSortedAddLeavesTheIndexAsItWas) {
+  const auto before = secondary_indexes(file());
+  const auto more = many(8, 5000);
+  auto r = m_index->add(
+      [&](const Index::EntrySink& sink) -> Expected<void> {
+        if (auto ok = sink(std::span(more).first(4096)); !ok) return ok;
+        return std::unexpected(Error{ErrorCode::io, "spool cut short"});
+      },
+      "other note", more.size());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "spool cut short");
+  EXPECT_EQ(secondary_indexes(file()), before);
+  EXPECT_EQ(m_index->size().value(), 8u);
+  EXPECT_EQ(m_index->indexed_checkpoint().value(), std::optional<std::string>("checkpoint note 8\n"));
+  EXPECT_EQ(indexes(m_index->log(Filter{.grep = "w100"}).value()), V{});
+  EXPECT_EQ(indexes(m_index->versions("https://gov.example/s1").value()), (V{1, 3, 6}));
+  // And the next add, sorted or not, works.
+  r = m_index->add(more, "note 5008");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(indexes(m_index->log(Filter{.grep = "w100"}).value()), (V{100}));
 }
 
 TEST(IndexBuilder, FailedOrAbandonedBuildLeavesTheOldIndex) {
