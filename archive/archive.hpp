@@ -110,7 +110,7 @@ class InputSource {
   virtual ~InputSource() = default;
   // The next input, or nullopt after the last; invalid_input (naming the input) for one that cannot be read.
   virtual Expected<std::optional<StatementInput>> next() = 0;
-  // The number of inputs in all, for progress.
+  // The number of inputs in all, for progress (and to prepare a large write: Archive::append).
   virtual std::uint64_t count() const = 0;
 };
 

@@ -352,9 +352,12 @@ Expected<std::vector<std::string>> sign_all(std::span<const StatementInput> inpu
 // --- 6. Write ---
 
 Expected<Written> write_commit(Archive::Impl& impl, const WriteState& state, const SigningKeys& keys,
-                               const WindowSource& windows, unsigned jobs, ProgressMeter& meter) {
+                               const WindowSource& windows, unsigned jobs, ProgressMeter& meter,
+                               std::uint64_t incoming) {
   auto& store = impl.store;
-  auto tx = store.begin();
+  // A text and sometimes an original for each input, and an entry bundle for each 256.
+  const bool list = lists_objects_first(state.checkpoint.checkpoint.size, incoming);
+  auto tx = store.begin(list ? 2 * incoming : 0);
   if (!tx) return std::unexpected(tx.error());
   if (tx->base() != state.head)
     return fail(ErrorCode::failed_precondition, "archive changed during the write (another writer?)");
@@ -706,7 +709,7 @@ Expected<AppendResult> Archive::append(InputSource& source, const AppendOptions&
     meter.finish();
     return result;
   }
-  auto written = detail::write_commit(*m_impl, *state, *keys, windows, options.jobs, meter);
+  auto written = detail::write_commit(*m_impl, *state, *keys, windows, options.jobs, meter, source.count());
   if (!written) return std::unexpected(written.error());
   release_freed_memory();
   meter.finish();

@@ -57,6 +57,31 @@ Expected<bool> consolidate_packs(git_repository* repo, git_odb* odb, const std::
 // GitStore::repack's work: merge settled packs (or every pack, with options.all) outside writes.
 Expected<RepackReport> repack_packs(const std::filesystem::path& git_dir, const RepackOptions& options);
 
+// --- object_filter.cpp ---
+
+// Which objects a repository may hold: a Bloom filter over object ids, where may_contain() is false only for an id
+// never added. A write of many new objects fills one with every object of the repository (git_odb_foreach: each pack's index,
+// and the loose objects) before it stages anything, then with each object it stages; its existence checks
+// (object_exists) then answer most "is this new object there" from memory. In the odb such a miss searches the index
+// of every pack: with 66 packs, 30% of a batch of 200,000 statements onto 800,000 entries. Object ids are SHA-1
+// digests, so four 32-bit words of the id are the four probes; an id made to collide costs one odb look-up, never a
+// wrong answer. 8 to 16 bits an object (a false positive rate of 2.4% to 0.24%): 2 MiB at 1,000,000 entries.
+class ObjectFilter {
+ public:
+  // Every object of the repository at `git_dir`, with room for `more` to be added; git when listing fails.
+  static Expected<ObjectFilter> of_repository(const std::filesystem::path& git_dir, std::uint64_t more);
+  void add(const git_oid& id);
+  bool may_contain(const git_oid& id) const;
+  std::uint64_t added() const { return m_added; }
+
+ private:
+  static constexpr int k_probes = 4;
+  explicit ObjectFilter(std::uint64_t capacity);
+  std::vector<std::uint64_t> m_words;
+  std::uint64_t m_mask = 0;
+  std::uint64_t m_added = 0;
+};
+
 struct RepoState {
   LibGit2Session session; // first: outlives the handles
   RepoPtr repo;
@@ -71,7 +96,14 @@ struct RepoState {
   // An abandoned write removed packs this handle may have loaded: begin() reopens it before the next write, so that
   // no object of those packs is taken as already on disk.
   bool reopen = false;
+  // The open write's ObjectFilter, when it was begun for many new objects (GitStore::begin); dropped when it ends.
+  std::unique_ptr<ObjectFilter> filter;
 };
+
+// Whether the odb holds `id`: false at once when the write's filter says it cannot, else the odb without a rescan of
+// the pack folder (the caller holds the writer lock; a pack another process wrote would only make this say false for
+// an object that is there, which is then written again with the same id).
+bool object_exists(const RepoState& rs, const git_oid& id);
 
 // Open the repository and its odb again (the packs on disk changed under the handle). No libgit2 object of the old
 // handle may be alive.
@@ -108,6 +140,7 @@ struct TxState {
   void remove_written_packs();
   void release() {
     if (rs->mempack) git_mempack_reset(rs->mempack);
+    rs->filter.reset();
     rs->tx_open = false;
     holds_slot = false;
   }

@@ -367,9 +367,7 @@ Expected<bool> GitStore::exists(const Oid& commit, std::string_view path, std::s
   git_oid oid;
   if (int rc = git_odb_hash(&oid, content.data(), content.size(), GIT_OBJECT_BLOB); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot hash '{}'", path);
-  // Without a rescan of the pack folder: the caller holds the writer lock, and a pack another process wrote would
-  // only make this say false for a blob that is there (it is then staged again, with the same id).
-  if (!git_odb_exists_ext(m_repo->odb.get(), &oid, GIT_ODB_LOOKUP_NO_REFRESH)) return false;
+  if (!detail::object_exists(*m_repo, oid)) return false;
   return exists(commit, path);
 }
 

@@ -85,6 +85,9 @@ Expected<void> write_tracked_pack(TxState& s, std::span<const git_oid> objects, 
 // windows (bench/README.md, fourteenth session).
 Expected<void> flush_staged(TxState& s, std::size_t max_packs = 0) {
   if (auto ok = write_tracked_pack(s, s.staged, max_packs); !ok) return ok;
+  // Let the odb see the new packs (a rescan of the pack folder, once a flush), so that a blob put again after it (one
+  // text also stored as an original) is found there and not written twice.
+  if (int rc = git_odb_refresh(s.rs->odb.get()); rc < 0) return git_failure(rc, ErrorCode::git, "cannot reload the packs");
   if (int rc = git_mempack_reset(s.rs->mempack); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot reset the in-memory object store");
   std::vector<git_oid>().swap(s.staged);
@@ -113,10 +116,11 @@ Expected<void> Transaction::put(std::string_view path, std::string_view data) {
   git_oid oid;
   if (int rc = git_odb_hash(&oid, data.data(), data.size(), GIT_OBJECT_BLOB); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot stage '{}'", path);
-  if (!git_odb_exists_ext(s.rs->odb.get(), &oid, GIT_ODB_LOOKUP_NO_REFRESH)) {
+  if (!object_exists(*s.rs, oid)) {
     git_odb_backend* mp = s.rs->mempack;
     if (int rc = mp->write(mp, &oid, data.data(), data.size(), GIT_OBJECT_BLOB); rc < 0)
       return git_failure(rc, ErrorCode::git, "cannot stage '{}'", path);
+    if (s.rs->filter) s.rs->filter->add(oid);
     s.staged.push_back(oid);
     s.staged_bytes += data.size();
   }
@@ -466,9 +470,23 @@ Expected<Oid> Transaction::commit(std::string_view message, const Signer& signer
   return from_git(commit_id);
 }
 
-Expected<Transaction> GitStore::begin() {
+Expected<Transaction> GitStore::begin(std::uint64_t new_objects) {
   auto& rs = *m_repo;
   if (rs.tx_open) return fail(ErrorCode::failed_precondition, "a write is already in progress on this archive handle");
+  std::unique_ptr<ObjectFilter> filter;
+  if (new_objects > 0) {
+    // Listed with this handle closed (ObjectFilter::of_repository lists each pack alone), then opened again: the one
+    // libgit2 object of it alive here is its repository (the caller holds none, as for any reopen). Should opening
+    // it again fail (the folder gone), the write fails and the next begin() tries again.
+    rs.mempack = nullptr;
+    rs.odb.reset();
+    rs.repo.reset();
+    rs.reopen = true;
+    auto listed = ObjectFilter::of_repository(rs.git_dir, new_objects);
+    if (!listed) return std::unexpected(listed.error());
+    filter = std::make_unique<ObjectFilter>(std::move(*listed));
+    release_freed_memory(); // the listing's pack indexes and id arrays, given back before the write grows
+  }
   if (rs.reopen)
     if (auto ok = reopen_handle(rs); !ok) return std::unexpected(ok.error());
   if (!rs.mempack) {
@@ -485,6 +503,7 @@ Expected<Transaction> GitStore::begin() {
   state->rs = m_repo;
   rs.tx_open = true; // from here on the TxState destructor resets the mempack and clears the flag
   state->holds_slot = true;
+  rs.filter = std::move(filter); // dropped with the slot (TxState::release)
   if (int rc = git_mempack_reset(rs.mempack); rc < 0)
     return git_failure(rc, ErrorCode::git, "cannot reset the in-memory object store");
   auto tip = read_head(rs.repo.get());

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -270,15 +271,20 @@ TEST(AppendStages, ProgressMeterReportsMonotonicallyAndFinishesOnce) {
   EXPECT_EQ(calls.back(), (std::pair<std::uint64_t, std::uint64_t>{1000, 1000}));
 }
 
-TEST(AppendStages, BatchReportsProgressAndFinishesAfterTheCommit) {
-  test::TempDir t;
+// A new archive in `t` (its keys beside it), opened.
+Expected<Archive> new_archive(const test::TempDir& t, const std::string& origin) {
   InitOptions init;
   init.dir = t / "archive";
-  init.origin = "progress.avow.example/log";
+  init.origin = origin;
   init.key_dir = t / "keys";
-  ASSERT_TRUE(Archive::init(init));
-  auto archive = Archive::open(init.dir);
-  ASSERT_TRUE(archive);
+  if (auto ok = Archive::init(init); !ok) return std::unexpected(ok.error());
+  return Archive::open(init.dir);
+}
+
+TEST(AppendStages, BatchReportsProgressAndFinishesAfterTheCommit) {
+  test::TempDir t;
+  auto archive = new_archive(t, "progress.avow.example/log");
+  ASSERT_TRUE(archive) << archive.error().message;
   std::vector<StatementInput> inputs;
   for (int i = 0; i < 600; ++i)
     inputs.push_back(input("line " + std::to_string(i), "Statement number " + std::to_string(i) + ".\n",
@@ -300,6 +306,54 @@ TEST(AppendStages, BatchReportsProgressAndFinishesAfterTheCommit) {
   }
   EXPECT_LT(calls[calls.size() - 2].first, 600u);
   EXPECT_EQ(calls.back(), (std::pair<std::uint64_t, std::uint64_t>{600, 600}));
+}
+
+// A write lists the archive's objects before it stages anything when it is large against the log (4,096 statements,
+// and 1/128 of the log): each new text is then known new from memory, not by searching the index of every pack.
+TEST(AppendStages, ALargeWriteAgainstTheLogListsTheObjectsFirst) {
+  EXPECT_FALSE(detail::lists_objects_first(0, 4095));
+  EXPECT_TRUE(detail::lists_objects_first(0, 4096));
+  EXPECT_TRUE(detail::lists_objects_first(524288, 4096));
+  EXPECT_FALSE(detail::lists_objects_first(524289, 4096));
+  EXPECT_TRUE(detail::lists_objects_first(1000000, 200000));
+  EXPECT_FALSE(detail::lists_objects_first(10000000, 50000));
+}
+
+// A batch that lists the objects first (4,096 statements onto 301 entries) stores each text once: the 300 whose texts
+// the archive already holds (new sources, same words) name the blobs on disk, which no pack gets a second time.
+TEST(AppendStages, ALargeBatchWritesOnlyTheTextsTheArchiveLacks) {
+  test::TempDir t;
+  const auto dir = t / "archive";
+  auto archive = new_archive(t, "filter.avow.example/log");
+  ASSERT_TRUE(archive) << archive.error().message;
+  const auto text = [](int i) { return "Statement number " + std::to_string(i) + " of the filter test.\n"; };
+  std::vector<StatementInput> inputs;
+  for (int i = 0; i < 300; ++i) inputs.push_back(input("a" + std::to_string(i), text(i), "urn:first:" + std::to_string(i)));
+  AppendOptions options;
+  options.jobs = 2;
+  auto r = archive->append(inputs, options);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->tree_size, 301u);
+  ASSERT_FALSE(detail::lists_objects_first(1, 300));
+  ASSERT_TRUE(detail::lists_objects_first(301, 4096));
+
+  inputs.clear();
+  for (int i = 0; i < 4096; ++i) inputs.push_back(input("b" + std::to_string(i), text(i), "urn:second:" + std::to_string(i)));
+  r = archive->append(inputs, options);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->tree_size, 301u + 4096u);
+
+  const auto counts = test::run_process({"git", "-C", dir.string(), "count-objects", "-v"});
+  ASSERT_EQ(counts.exit_code, 0);
+  const std::size_t at = counts.out.find("in-pack: ");
+  ASSERT_NE(at, std::string::npos);
+  const auto all = test::run_process({"git", "-C", dir.string(), "cat-file", "--batch-all-objects", "--batch-check"});
+  ASSERT_EQ(all.exit_code, 0);
+  EXPECT_EQ(std::stoul(counts.out.substr(at + 9)), static_cast<std::size_t>(std::count(all.out.begin(), all.out.end(), '\n')))
+      << "an object was written twice";
+  const auto texts = test::run_process({"git", "-C", dir.string(), "ls-tree", "-r", "--name-only", "main", "texts"});
+  ASSERT_EQ(texts.exit_code, 0);
+  EXPECT_EQ(std::count(texts.out.begin(), texts.out.end(), '\n'), 4096); // 300 + 3,796 new texts
 }
 
 } // namespace

@@ -299,6 +299,54 @@ TEST(GitStore, ExistsWithContentAnswersFromTheObjectDatabaseFirst) {
   EXPECT_EQ(bad.error().code, ErrorCode::invalid_input);
 }
 
+// The number of objects in all the packs, an object in two packs counted twice, and the number of distinct objects.
+std::pair<std::size_t, std::size_t> packed_and_distinct(const fs::path& dir) {
+  const std::string counts = run(git(dir, "count-objects -v")).out;
+  const std::size_t at = counts.find("in-pack: ");
+  EXPECT_NE(at, std::string::npos) << counts;
+  const std::size_t packed = at == std::string::npos ? 0 : std::stoul(counts.substr(at + 9));
+  const std::string all = run(git(dir, "cat-file --batch-all-objects --batch-check")).out;
+  return {packed, static_cast<std::size_t>(std::count(all.begin(), all.end(), '\n'))};
+}
+
+// A write begun for many new objects (a large batch) lists the repository's objects into a filter first: it must give
+// the answers the object database gives. A blob already in a pack is not written again (nor one this write already
+// flushed to a pack), a new one is, and exists() with content says the same as without the filter.
+TEST(GitStore, AWriteBegunForManyObjectsStagesOnlyTheNewOnes) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  for (int i = 0; i < 3; ++i) // three packs
+    must_commit(store, {{fmt::format("texts/old/{}", i), fmt::format("old text {}\n", i)}}, fmt::format("c{}\n", i));
+  const auto before = packed_and_distinct(dir);
+  EXPECT_EQ(before.first, before.second);
+  auto head = store.head();
+  ASSERT_TRUE(head && *head);
+
+  auto tx = store.begin(100);
+  ASSERT_TRUE(tx) << tx.error().message;
+  EXPECT_EQ(store.exists(**head, "texts/old/1", "old text 1\n"), true);
+  EXPECT_EQ(store.exists(**head, "texts/old/1", "new text\n"), false);
+  EXPECT_EQ(store.exists(**head, "texts/new/1", "old text 1\n"), false); // in a pack, not at this path
+  ASSERT_TRUE(tx->put("texts/again/1", "old text 1\n")); // on disk already: named, not written
+  ASSERT_TRUE(tx->put("texts/new/a", "new text a\n"));
+  ASSERT_TRUE(tx->flush()); // now in a pack of this write
+  ASSERT_TRUE(tx->put("texts/new/a2", "new text a\n")); // the same blob again: not written twice
+  ASSERT_TRUE(tx->put("texts/new/b", "new text b\n"));
+  auto id = tx->commit("many\n");
+  ASSERT_TRUE(id) << id.error().message;
+
+  const auto after = packed_and_distinct(dir);
+  EXPECT_EQ(after.first, after.second) << "an object was written twice";
+  // Two new blobs, the new trees (root, texts, texts/again, texts/new) and the commit.
+  EXPECT_EQ(after.second, before.second + 7);
+  EXPECT_EQ(store.read(*id, "texts/again/1"), std::string("old text 1\n"));
+  EXPECT_EQ(store.read(*id, "texts/new/a2"), std::string("new text a\n"));
+  EXPECT_EQ(store.read(*id, "texts/new/b"), std::string("new text b\n"));
+  EXPECT_EQ(store.exists(*id, "texts/new/b", "new text b\n"), true); // the filter went with the write
+  EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
+}
+
 TEST(GitStore, EveryCommitIsOnePackAndNoLooseObjects) {
   TempDir t;
   const fs::path dir = t.path() / "r";
