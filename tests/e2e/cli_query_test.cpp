@@ -351,6 +351,53 @@ TEST_F(CliQuery, AnIndexFarBehindFollowsOnFromAnySize) {
   EXPECT_EQ(std::count(grep.out.begin(), grep.out.end(), '\n'), 2) << grep.out;
 }
 
+// An index behind by fewer entries than a chunk, but across a chunk's end (4,000 -> 4,306: [4000, 4096) and
+// [4096, 4306)): the follow-on adds them a transaction a chunk, in place (not sorted anew: too few), and records the
+// checkpoint with the last; the log, a search in each chunk and the next command are as if it had never been behind.
+TEST_F(CliQuery, AnIndexBehindAcrossAChunkEndFollowsOnAChunkAtATime) {
+  const auto idx = a.dir() / ".git" / "avow" / "index.sqlite";
+  const auto batch_of = [&](int from, int to) {
+    std::string manifest;
+    for (int n = from; n < to; ++n)
+      manifest += nlohmann::json({{"text", "Chunked statement " + std::to_string(n) + ", marked c" + std::to_string(n) + ".\n"},
+                                  {"source", "https://example.org/chunked/" + std::to_string(n)}})
+                      .dump() +
+                  "\n";
+    return a.avow({"-q", "archive", "--batch", a.file("m" + std::to_string(from) + ".jsonl", manifest)});
+  };
+  auto first = batch_of(0, 3994); // with the fixture's 6: 4,000 entries
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  ASSERT_EQ(a.avow({"log", "--limit", "1"}).exit_code, 0);
+  const auto saved = a.tmp() / "index-at-4000.sqlite";
+  fs::copy_file(idx, saved);
+  const std::int64_t root_at_4000 = id_index_root(saved);
+  ASSERT_GT(root_at_4000, 0);
+  auto second = batch_of(3994, 4300);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  const auto want = a.avow({"log", "--format", "csv", "--oldest-first"});
+  ASSERT_EQ(std::count(want.out.begin(), want.out.end(), '\n'), 1 + 6 + 4300);
+
+  fs::remove(idx.string() + "-wal");
+  fs::remove(idx.string() + "-shm");
+  fs::copy_file(saved, idx, fs::copy_options::overwrite_existing);
+  auto r = a.avow({"log", "--format", "csv", "--oldest-first"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(r.out == want.out) << "the log after following on differs from the log before";
+  EXPECT_EQ(id_index_root(idx), root_at_4000) << "the follow-on rebuilt the index or sorted its indexes anew";
+  for (int n : {3994, 4089, 4090, 4299}) { // entries 4000, 4095 (first chunk), 4096, 4305 (second)
+    auto grep = a.avow({"log", "--grep", "c" + std::to_string(n), "--json"});
+    ASSERT_EQ(grep.exit_code, 0) << grep.err;
+    const auto rows = grep.json();
+    ASSERT_EQ(rows.size(), 1u) << n;
+    EXPECT_EQ(rows[0]["index"], 6 + n);
+  }
+  auto again = a.avow({"log", "--limit", "1"}); // the checkpoint was recorded: nothing to follow on, nothing rebuilt
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_EQ(again.err, "");
+  EXPECT_EQ(id_index_root(idx), root_at_4000);
+}
+
 // reindex reads and parses its chunks of 4,096 entries on several threads and hands them to the builder in log order:
 // an index rebuilt over three chunks is the one the writes built, row for row, and each text is found under its own
 // entry in every chunk (a chunk's texts attached to another chunk's entries, or chunks out of order, would show).
