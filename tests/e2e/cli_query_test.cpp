@@ -315,6 +315,19 @@ std::int64_t id_index_root(const fs::path& file) {
   return root;
 }
 
+// Put the index saved in `saved` back (as a restored backup: no WAL beside it), then check that the log it follows on
+// to is `want`, without a word on stderr.
+void expect_follow_on_gives(TempArchive& a, const fs::path& saved, const std::string& want) {
+  const auto idx = a.dir() / ".git" / "avow" / "index.sqlite";
+  fs::remove(idx.string() + "-wal");
+  fs::remove(idx.string() + "-shm");
+  fs::copy_file(saved, idx, fs::copy_options::overwrite_existing);
+  auto r = a.avow({"log", "--format", "csv", "--oldest-first"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(r.out == want) << "the log after following on differs from the log before";
+}
+
 // An index left behind by more than one chunk (4,096 entries), at a size that is not a multiple of 256 (a pull of many
 // entries, or an index restored from a backup): the next command follows on. Its chunks used to end 4,096 entries
 // after the old size, mid-bundle, so it asked for a partial entry bundle the tip no longer has and exited 3. So many
@@ -339,13 +352,7 @@ TEST_F(CliQuery, AnIndexFarBehindFollowsOnFromAnySize) {
   ASSERT_EQ(std::count(want.out.begin(), want.out.end(), '\n'), 1 + 6 + 4300);
   EXPECT_NE(id_index_root(idx), root_at_6) << "the batch added its entries one by one";
 
-  fs::remove(idx.string() + "-wal");
-  fs::remove(idx.string() + "-shm");
-  fs::copy_file(saved, idx, fs::copy_options::overwrite_existing);
-  auto r = a.avow({"log", "--format", "csv", "--oldest-first"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.err, "");
-  EXPECT_TRUE(r.out == want.out) << "the log after following on differs from the log before";
+  expect_follow_on_gives(a, saved, want.out);
   EXPECT_NE(id_index_root(idx), root_at_6) << "the follow-on added its entries one by one";
   auto grep = a.avow({"log", "--grep", "4299", "--format", "csv"});
   EXPECT_EQ(std::count(grep.out.begin(), grep.out.end(), '\n'), 2) << grep.out;
@@ -377,13 +384,7 @@ TEST_F(CliQuery, AnIndexBehindAcrossAChunkEndFollowsOnAChunkAtATime) {
   const auto want = a.avow({"log", "--format", "csv", "--oldest-first"});
   ASSERT_EQ(std::count(want.out.begin(), want.out.end(), '\n'), 1 + 6 + 4300);
 
-  fs::remove(idx.string() + "-wal");
-  fs::remove(idx.string() + "-shm");
-  fs::copy_file(saved, idx, fs::copy_options::overwrite_existing);
-  auto r = a.avow({"log", "--format", "csv", "--oldest-first"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.err, "");
-  EXPECT_TRUE(r.out == want.out) << "the log after following on differs from the log before";
+  expect_follow_on_gives(a, saved, want.out);
   EXPECT_EQ(id_index_root(idx), root_at_4000) << "the follow-on rebuilt the index or sorted its indexes anew";
   for (int n : {3994, 4089, 4090, 4299}) { // entries 4000, 4095 (first chunk), 4096, 4305 (second)
     auto grep = a.avow({"log", "--grep", "c" + std::to_string(n), "--json"});
