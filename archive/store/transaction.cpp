@@ -251,7 +251,7 @@ Expected<void> stage_new_trees(TxState& s, git_tree* tree, const git_oid& folder
   return {};
 }
 
-// The object database a large write with an ObjectFilter builds its trees against (FilteredTreeOdb). libgit2 writes
+// The object database a large write with an ObjectFilter builds its trees against (filtered_tree_repo). libgit2 writes
 // each new tree through git_odb_write, which first "freshens" it: a search of every pack that misses, then a rescan of
 // the pack folder and the search again (15.6% of a batch of 200,000 onto 800,000 entries in 66 packs, the filter's
 // first use; bench/README.md, nineteenth session). Here one backend answers for the write's odb: its look-ups through
@@ -558,7 +558,10 @@ Expected<Transaction> GitStore::begin(std::uint64_t new_objects) {
     rs.repo.reset();
     rs.reopen = true;
     auto listed = ObjectFilter::of_repository(rs.git_dir, new_objects);
-    if (!listed) return std::unexpected(listed.error());
+    if (!listed) {
+      (void)reopen_handle(rs); // the handle stays usable for reads after a listing that failed
+      return std::unexpected(listed.error());
+    }
     filter = std::make_unique<ObjectFilter>(std::move(*listed));
     release_freed_memory(); // the listing's pack indexes and id arrays, given back before the write grows
   }

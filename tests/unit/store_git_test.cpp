@@ -347,6 +347,40 @@ TEST(GitStore, AWriteBegunForManyObjectsStagesOnlyTheNewOnes) {
   EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
 }
 
+// A write begun for many objects whose listing fails (here a pack whose index is not one) fails with the reason, and
+// leaves the handle as it was: reads go on (the listing closed it; it is opened again), and once the bad pack is gone
+// the next write lists and commits.
+TEST(GitStore, AWriteWhoseListingFailsLeavesTheHandleReadable) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  for (int i = 0; i < 2; ++i)
+    must_commit(store, {{fmt::format("texts/old/{}", i), fmt::format("old text {}\n", i)}}, fmt::format("c{}\n", i));
+  auto head = store.head();
+  ASSERT_TRUE(head && *head);
+  const fs::path bad = store.git_dir() / "objects" / "pack" / ("pack-" + std::string(40, 'e'));
+  avow::test::write_file(fs::path(bad).replace_extension(".idx"), std::string(2048, 'x'));
+  avow::test::write_file(fs::path(bad).replace_extension(".pack"), std::string(2048, 'x'));
+
+  auto tx = store.begin(100);
+  ASSERT_FALSE(tx);
+  EXPECT_EQ(tx.error().code, ErrorCode::git);
+  EXPECT_NE(tx.error().message.find("cannot list the objects of"), std::string::npos) << tx.error().message;
+  EXPECT_EQ(store.read(**head, "texts/old/1"), std::string("old text 1\n"));
+  EXPECT_EQ(store.exists(**head, "texts/old/0", "old text 0\n"), true);
+
+  fs::remove(fs::path(bad).replace_extension(".idx"));
+  fs::remove(fs::path(bad).replace_extension(".pack"));
+  auto again = store.begin(100);
+  ASSERT_TRUE(again) << again.error().message;
+  ASSERT_TRUE(again->put("texts/new/a", "new text a\n"));
+  auto id = again->commit("after\n");
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(store.read(*id, "texts/old/0"), std::string("old text 0\n"));
+  EXPECT_EQ(store.read(*id, "texts/new/a"), std::string("new text a\n"));
+  EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
+}
+
 TEST(GitStore, EveryCommitIsOnePackAndNoLooseObjects) {
   TempDir t;
   const fs::path dir = t.path() / "r";
