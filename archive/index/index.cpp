@@ -704,28 +704,34 @@ Expected<Index> Index::open(const fs::path& file) {
                               .c_str());
       !r)
     return std::unexpected(r.error());
-  if (auto r = impl->exec("BEGIN IMMEDIATE"); !r) return std::unexpected(r.error());
-  auto create = [&]() -> Expected<void> {
-    version = impl->scalar("PRAGMA user_version"); // again, under the write lock: another process may have created it
-    if (!version) return std::unexpected(version.error());
-    const std::int64_t v = version->value_or(0);
-    if (v == k_schema_version) return {};
-    if (v != 0)
-      return fail(ErrorCode::failed_precondition, "index '{}' has schema version {}, expected {}", file.string(), v,
-                  k_schema_version);
-    auto tables = impl->scalar("SELECT count(*) FROM sqlite_master");
-    if (!tables) return std::unexpected(tables.error());
-    if (tables->value_or(0) != 0)
-      return fail(ErrorCode::failed_precondition, "'{}' is a SQLite database but not an avow index", file.string());
-    if (auto r = impl->exec(k_schema_tables); !r) return r;
-    if (auto r = impl->exec(k_schema_indexes); !r) return r;
-    return impl->exec(fmt::format("PRAGMA user_version={}", k_schema_version).c_str());
+  // The schema is created under the write lock; an index that has it is opened without taking that lock, so that
+  // opening it never waits for a writer (a write feeds the index in one transaction while it writes its packs).
+  const auto create_schema = [&]() -> Expected<void> {
+    if (auto r = impl->exec("BEGIN IMMEDIATE"); !r) return r;
+    auto create = [&]() -> Expected<void> {
+      version = impl->scalar("PRAGMA user_version"); // again, under the write lock: another process may have created it
+      if (!version) return std::unexpected(version.error());
+      const std::int64_t v = version->value_or(0);
+      if (v == k_schema_version) return {};
+      if (v != 0)
+        return fail(ErrorCode::failed_precondition, "index '{}' has schema version {}, expected {}", file.string(), v,
+                    k_schema_version);
+      auto tables = impl->scalar("SELECT count(*) FROM sqlite_master");
+      if (!tables) return std::unexpected(tables.error());
+      if (tables->value_or(0) != 0)
+        return fail(ErrorCode::failed_precondition, "'{}' is a SQLite database but not an avow index", file.string());
+      if (auto r = impl->exec(k_schema_tables); !r) return r;
+      if (auto r = impl->exec(k_schema_indexes); !r) return r;
+      return impl->exec(fmt::format("PRAGMA user_version={}", k_schema_version).c_str());
+    };
+    if (auto r = create(); !r) {
+      (void)impl->exec("ROLLBACK");
+      return r;
+    }
+    return impl->exec("COMMIT");
   };
-  if (auto r = create(); !r) {
-    (void)impl->exec("ROLLBACK");
-    return std::unexpected(r.error());
-  }
-  if (auto r = impl->exec("COMMIT"); !r) return std::unexpected(r.error());
+  if (version->value_or(0) != k_schema_version)
+    if (auto r = create_schema(); !r) return std::unexpected(r.error());
   // Touch the tables once: a damaged schema or a missing table shows here rather than in the first command.
   if (auto r = impl->size(); !r) return std::unexpected(r.error());
   if (auto r = impl->scalar("SELECT count(*) FROM info"); !r) return std::unexpected(r.error());
@@ -759,6 +765,10 @@ Expected<void> Index::add(std::span<const IndexEntry> entries, std::string_view 
 }
 
 Expected<void> Index::add(const EntryBatches& batches, std::string_view checkpoint_note, std::uint64_t incoming) {
+  return add(batches, [&]() -> Expected<std::string> { return std::string(checkpoint_note); }, incoming);
+}
+
+Expected<void> Index::add(const EntryBatches& batches, const NoteAfter& checkpoint_note, std::uint64_t incoming) {
   Impl& d = *m_impl;
   // Whether to sort the indexes anew is decided before the transaction (the sorts' settings cannot change inside one);
   // another writer adding meanwhile (none does: writers hold the IndexLock) would only make the choice less apt.
@@ -799,7 +809,9 @@ Expected<void> Index::add(const EntryBatches& batches, std::string_view checkpoi
       if (auto r = d.exec(fmt::format("PRAGMA cache_size=-{}", k_sort_cache_kib).c_str()); !r) return r;
       if (auto r = d.exec(k_schema_indexes); !r) return r;
     }
-    return d.run("INSERT OR REPLACE INTO info(key, value) VALUES('checkpoint', ?)", {std::string(checkpoint_note)});
+    auto note = checkpoint_note();
+    if (!note) return std::unexpected(note.error());
+    return d.run("INSERT OR REPLACE INTO info(key, value) VALUES('checkpoint', ?)", {std::move(*note)});
   };
   auto done = body();
   if (done) done = d.exec("COMMIT");

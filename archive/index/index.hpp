@@ -137,6 +137,10 @@ public:
   using EntrySink = std::function<Expected<void>(std::span<const IndexEntry> batch)>;
   using EntryBatches = std::function<Expected<void>(const EntrySink& sink)>;
   Expected<void> add(const EntryBatches& batches, std::string_view checkpoint_note, std::uint64_t incoming = 0);
+  // As above, with the checkpoint's note asked for once every batch is in: a write that feeds the index while it writes
+  // its packs learns its checkpoint last. An error from `checkpoint_note` rolls the whole addition back.
+  using NoteAfter = std::function<Expected<std::string>()>;
+  Expected<void> add(const EntryBatches& batches, const NoteAfter& checkpoint_note, std::uint64_t incoming = 0);
   // Whether adding `incoming` entries to an index of `size` sorts its secondary indexes anew rather than updating
   // them: at least k_sorted_add_min entries, and at least 1/k_sorted_add_ratio of the index they make. Updating puts
   // each entry in ten B-trees at random places, which at 800,000 entries cost some 180 us an entry (pages read and

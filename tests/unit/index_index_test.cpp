@@ -7,9 +7,12 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace avow::index {
@@ -1014,6 +1017,78 @@ TEST(IndexResolveKeyPrefix, UniquePrefixOfEightOrMoreHexDigits) {
   }
 }
 
+// A key.add event, for tests that need an entry and not what it says.
+record::KeyEvent a_key_add() {
+  record::KeyEvent ev;
+  ev.kind = "key.add";
+  ev.key_id = std::string(64, 'a');
+  ev.archivist = std::string(64, 'b');
+  ev.captured = "2024-01-01T00:00:00Z";
+  return ev;
+}
+
+// A write feeds the index in one transaction while it writes its packs, which can take minutes: opening the index
+// meanwhile (any reader) must not wait for that transaction, and sees the index as it was until it commits. The
+// checkpoint's note is asked for after the last batch; an error from it rolls the whole addition back.
+TEST(IndexFile, OpeningItWaitsForNoWriterAndTheNoteComesLast) {
+  test::TempDir dir;
+  const fs::path file = dir.path() / "index.sqlite";
+  auto a = Index::open(file);
+  ASSERT_TRUE(a) << a.error().message;
+  const record::KeyEvent ev = a_key_add();
+  const std::vector<IndexEntry> entries{{0, std::string(64, 'c'), ev, {}}};
+
+  std::mutex m;
+  std::condition_variable cv;
+  bool sunk = false, go_on = false;
+  bool note_asked_after_batches = false;
+  Expected<void> added;
+  std::thread writer([&] {
+    added = a->add(
+        [&](const Index::EntrySink& sink) -> Expected<void> {
+          if (auto ok = sink(entries); !ok) return ok;
+          std::unique_lock lk(m);
+          sunk = true;
+          cv.notify_all();
+          cv.wait(lk, [&] { return go_on; });
+          return {};
+        },
+        [&]() -> Expected<std::string> {
+          std::lock_guard lk(m);
+          note_asked_after_batches = go_on;
+          return std::string("late note");
+        });
+  });
+  {
+    std::unique_lock lk(m);
+    cv.wait(lk, [&] { return sunk; });
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto b = Index::open(file);
+  const auto took = std::chrono::steady_clock::now() - start;
+  {
+    std::lock_guard lk(m);
+    go_on = true;
+  }
+  cv.notify_all();
+  writer.join();
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_LT(took, std::chrono::seconds(2)); // SQLite's busy wait is 10 s
+  ASSERT_TRUE(added) << added.error().message;
+  EXPECT_TRUE(note_asked_after_batches);
+  EXPECT_EQ(b->size().value(), 1u);
+  EXPECT_EQ(b->indexed_checkpoint().value(), std::optional<std::string>("late note"));
+
+  // A note that cannot be had: nothing added.
+  const std::vector<IndexEntry> more{{1, std::string(64, 'd'), ev, {}}};
+  auto failed = a->add([&](const Index::EntrySink& sink) { return sink(more); },
+                       []() -> Expected<std::string> { return std::unexpected(Error{ErrorCode::internal, "no note"}); });
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().message, "no note");
+  EXPECT_EQ(b->size().value(), 1u);
+  EXPECT_EQ(b->indexed_checkpoint().value(), std::optional<std::string>("late note"));
+}
+
 TEST(IndexLock, SerialisesUpdatersAndDiesWithItsHolder) {
   test::TempDir dir;
   const fs::path file = dir.path() / "index.sqlite";
@@ -1042,11 +1117,7 @@ TEST(IndexLock, UnlockedFollowOnFromTwoConnectionsConflicts) {
   auto a = Index::open(file);
   auto b = Index::open(file);
   ASSERT_TRUE(a && b);
-  record::KeyEvent ev;
-  ev.kind = "key.add";
-  ev.key_id = std::string(64, 'a');
-  ev.archivist = std::string(64, 'b');
-  ev.captured = "2024-01-01T00:00:00Z";
+  const record::KeyEvent ev = a_key_add();
   const std::vector<IndexEntry> entries{{0, std::string(64, 'c'), ev, {}}};
   ASSERT_TRUE(a->add(entries, "note"));
   auto again = b->add(entries, "note");
