@@ -498,6 +498,22 @@ Expected<bool> IndexSpool::next(std::vector<std::array<std::string, 3>>& batch, 
   return true;
 }
 
+namespace {
+
+// Parse a batch of written records (id, payload, text), number them from `next_index` on, and give them to `sink`.
+Expected<void> sink_records(std::vector<std::array<std::string, 3>>& records, std::uint64_t& next_index,
+                            std::vector<index::IndexEntry>& added, const index::Index::EntrySink& sink) {
+  added.clear();
+  for (auto& [id, payload, text] : records) {
+    auto st = record::parse_payload(payload);
+    if (!st) return std::unexpected(st.error());
+    added.push_back({next_index++, std::move(id), std::move(*st), std::move(text)});
+  }
+  return sink(added);
+}
+
+} // namespace
+
 bool update_index(const store::GitStore& store, index::Index& idx, const Written& written, IndexSpool& spool) {
   if (written.checkpoint.empty()) return true; // as before: without the note there is nothing to follow on from
   remember_seen_checkpoint(store, written.checkpoint);
@@ -509,17 +525,92 @@ bool update_index(const store::GitStore& store, index::Index& idx, const Written
       auto more = spool.next(records, k_write_chunk);
       if (!more) return std::unexpected(more.error());
       if (records.empty()) return {};
-      added.clear();
-      for (auto& [id, payload, text] : records) {
-        auto st = record::parse_payload(payload);
-        if (!st) return std::unexpected(st.error());
-        added.push_back({next_index++, std::move(id), std::move(*st), std::move(text)});
-      }
-      if (auto ok = sink(added); !ok) return ok;
+      if (auto ok = sink_records(records, next_index, added, sink); !ok) return ok;
       if (!*more) return {};
     }
   };
   return add_written(store, idx, batches, written.entries, written.checkpoint);
+}
+
+IndexFeeder::IndexFeeder(const std::filesystem::path& index_file, std::uint64_t first, std::uint64_t incoming)
+    : m_thread([this, index_file, first, incoming] { run(index_file, first, incoming); }) {}
+
+IndexFeeder::~IndexFeeder() { abandon(); }
+
+void IndexFeeder::put(std::string_view id, std::string_view payload, std::string_view text) {
+  const std::size_t bytes = id.size() + payload.size() + text.size();
+  std::unique_lock lock(m_mutex);
+  m_wake.wait(lock, [&] { return m_done || m_end != End::open || m_bytes < k_feed_queue_bytes; });
+  if (m_done || m_end != End::open) return;
+  m_queue.push_back({std::string(id), std::string(payload), std::string(text)});
+  m_bytes += bytes;
+  lock.unlock();
+  m_wake.notify_all();
+}
+
+bool IndexFeeder::end(End how, const std::string& checkpoint) {
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_end == End::open) {
+      m_end = how;
+      m_checkpoint = checkpoint;
+    }
+  }
+  m_wake.notify_all();
+  if (m_thread.joinable()) m_thread.join();
+  std::lock_guard lock(m_mutex);
+  return m_ok;
+}
+
+bool IndexFeeder::finish(const std::string& checkpoint) { return end(End::committed, checkpoint); }
+
+void IndexFeeder::abandon() { (void)end(End::abandoned, std::string()); }
+
+void IndexFeeder::run(const std::filesystem::path& index_file, std::uint64_t first, std::uint64_t incoming) {
+  const auto fed = [&]() -> Expected<void> {
+    // The lock, as every writer of the index takes it: a reader that finds the index behind the new commit waits for
+    // this transaction rather than adding the same entries.
+    auto lock = index::IndexLock::acquire(index_file, k_feed_lock_wait);
+    if (!lock) return std::unexpected(lock.error());
+    auto idx = index::Index::open(index_file);
+    if (!idx) return std::unexpected(idx.error());
+    std::uint64_t next_index = first;
+    std::vector<std::array<std::string, 3>> records;
+    std::vector<index::IndexEntry> added;
+    const index::Index::EntryBatches batches = [&](const index::Index::EntrySink& sink) -> Expected<void> {
+      for (;;) {
+        records.clear();
+        {
+          std::unique_lock lk(m_mutex);
+          m_wake.wait(lk, [&] { return !m_queue.empty() || m_end != End::open; });
+          if (m_end == End::abandoned) return fail(ErrorCode::internal, "the write was abandoned");
+          if (m_queue.empty()) return {}; // committed, and every record is in
+          while (!m_queue.empty() && records.size() < k_write_chunk) {
+            auto& r = m_queue.front();
+            m_bytes -= r[0].size() + r[1].size() + r[2].size();
+            records.push_back(std::move(r));
+            m_queue.pop_front();
+          }
+        }
+        m_wake.notify_all(); // room in the queue
+        if (auto ok = sink_records(records, next_index, added, sink); !ok) return ok;
+      }
+    };
+    const index::Index::NoteAfter note = [&]() -> Expected<std::string> {
+      std::lock_guard lk(m_mutex);
+      if (m_end != End::committed || m_checkpoint.empty()) return fail(ErrorCode::internal, "the write was abandoned");
+      return m_checkpoint;
+    };
+    return idx->add(batches, note, incoming);
+  }();
+  {
+    std::lock_guard lock(m_mutex);
+    m_ok = fed.has_value();
+    m_done = true;
+    m_queue.clear();
+    m_bytes = 0;
+  }
+  m_wake.notify_all();
 }
 
 } // namespace detail
@@ -541,7 +632,11 @@ class ConfirmedIndex {
     if (!m_idx) return std::unexpected(m_idx.error());
     return {};
   }
-  index::Index& index() { return *m_idx; }
+  // Close the connection (its page cache) once the revisions are resolved: the write's feeder has one of its own.
+  void close() { m_idx = std::unexpected(Error{ErrorCode::internal, "closed"}); }
+
+  // Called before the index is removed to be rebuilt (the write's index feeder must let go of it first).
+  void before_rebuild(std::function<void()> f) { m_before_rebuild = std::move(f); }
 
   detail::RevisionLookup lookup() {
     return {[this](const std::string& source) { return latest(source); },
@@ -563,6 +658,7 @@ class ConfirmedIndex {
     if (m_rebuilt) return fail(ErrorCode::internal, "the rebuilt index still disagrees with the log");
     m_rebuilt = true;
     m_notices.push_back("the index disagreed with the signed log; rebuilding it");
+    if (m_before_rebuild) m_before_rebuild();
     m_idx = std::unexpected(Error{ErrorCode::internal, "closed"}); // close the connection before removing the files
     if (auto ok = index::Index::remove(detail::index_path(m_impl.store)); !ok) return std::unexpected(ok.error());
     std::vector<std::string> ignored;
@@ -594,6 +690,7 @@ class ConfirmedIndex {
   std::vector<std::string>& m_notices;
   Expected<index::Index> m_idx = std::unexpected(Error{ErrorCode::internal, "not opened"});
   bool m_rebuilt = false;
+  std::function<void()> m_before_rebuild;
 };
 
 } // namespace
@@ -668,6 +765,13 @@ Expected<AppendResult> Archive::append(InputSource& source, const AppendOptions&
   result.tree_size = first;
   detail::RevisionMemory memory;
   detail::IndexSpool spool(detail::index_path(m_impl->store).parent_path());
+  // The index is fed while the write goes on (and committed once the git commit stands); the spool is kept as well,
+  // for when the feeder cannot (see detail::IndexFeeder).
+  std::optional<detail::IndexFeeder> feeder;
+  if (!options.dry_run) {
+    feeder.emplace(detail::index_path(m_impl->store), first, source.count());
+    idx.before_rebuild([&] { feeder->abandon(); });
+  }
   bool first_given = false;
   // Each window: read and prepared (the first one already is), its revisions resolved, and what it keeps recorded in
   // the result (and, for a write, in the spool the index is fed from once the commit stands).
@@ -680,6 +784,7 @@ Expected<AppendResult> Archive::append(InputSource& source, const AppendOptions&
       if (!more) return more;
       if (!*more) {
         memory = detail::RevisionMemory{}; // the input is read: make room for the commit
+        idx.close();
         return false;
       }
     }
@@ -689,8 +794,10 @@ Expected<AppendResult> Archive::append(InputSource& source, const AppendOptions&
     w.kept = std::move(plan->kept);
     for (const std::size_t i : w.kept) {
       auto& p = w.prepared[i];
-      if (!options.dry_run)
+      if (!options.dry_run) {
         if (auto ok = spool.put(p.id, p.payload, p.canonical); !ok) return std::unexpected(ok.error());
+        feeder->put(p.id, p.payload, p.canonical);
+      }
       result.records.push_back({p.id, first + result.records.size(), w.inputs[i].label, std::move(p.warnings),
                                 std::move(plan->notes[i]), options.dry_run ? p.payload : std::string(),
                                 options.dry_run ? p.text_sha : std::string(),
@@ -716,9 +823,15 @@ Expected<AppendResult> Archive::append(InputSource& source, const AppendOptions&
   if (written->entries == 0) return result; // every input was already archived
   result.tree_size = written->new_size;
   result.commit = written->commit.hex();
-  // After the commit stands: remember its checkpoint and bring the index along in the same write (from the spool). An
-  // index that fails here is only stale: it is rebuilt on next use.
-  if (!detail::update_index(m_impl->store, idx.index(), *written, spool))
+  // After the commit stands: remember its checkpoint and commit the index the feeder filled meanwhile; should it have
+  // failed, bring the index along from the spool. An index that fails here is only stale: it is rebuilt on next use.
+  if (!written->checkpoint.empty() && feeder->finish(written->checkpoint)) {
+    detail::remember_seen_checkpoint(m_impl->store, written->checkpoint);
+    return result;
+  }
+  feeder->abandon();
+  auto index = index::Index::open(detail::index_path(m_impl->store));
+  if (!index || !detail::update_index(m_impl->store, *index, *written, spool))
     result.notices.push_back("the index could not be updated; it will be rebuilt");
   return result;
 }

@@ -11,10 +11,13 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace avow {
 namespace {
+
+namespace fs = std::filesystem;
 
 const std::string k_archivist(64, 'a');
 const std::string k_captured = "2026-01-02T03:04:05Z";
@@ -354,6 +357,129 @@ TEST(AppendStages, ALargeBatchWritesOnlyTheTextsTheArchiveLacks) {
   const auto texts = test::run_process({"git", "-C", dir.string(), "ls-tree", "-r", "--name-only", "main", "texts"});
   ASSERT_EQ(texts.exit_code, 0);
   EXPECT_EQ(std::count(texts.out.begin(), texts.out.end(), '\n'), 4096); // 300 + 3,796 new texts
+}
+
+// The index a write feeds while it goes on (detail::IndexFeeder): its records are in the index, with the checkpoint,
+// only once finish() is given the new checkpoint; until then readers see the index as it was. Abandoned, or unable to
+// take the index lock, it leaves the index as it was, says false, and never holds up the write's put().
+struct FedRecord {
+  std::string id, payload, text;
+};
+std::vector<FedRecord> fed_records(int n, std::size_t text_bytes = 0) {
+  std::vector<FedRecord> out;
+  for (int i = 0; i < n; ++i) {
+    std::string text = "Fed statement " + std::to_string(i) + ".\n";
+    if (text_bytes > text.size()) text += std::string(text_bytes - text.size() - 1, 'w') + "\n";
+    const auto p = prepared(input("l" + std::to_string(i), text, "urn:feed:" + std::to_string(i)));
+    out.push_back({p.id, p.payload, p.canonical});
+  }
+  return out;
+}
+
+TEST(IndexFeeder, CommitsItsRecordsWithTheCheckpointAtFinish) {
+  test::TempDir t;
+  const auto file = t / "index.sqlite";
+  ASSERT_TRUE(index::Index::open(file));
+  const auto records = fed_records(5);
+  detail::IndexFeeder feeder(file, 0, records.size());
+  for (const auto& r : records) feeder.put(r.id, r.payload, r.text);
+  auto reader = index::Index::open(file);
+  ASSERT_TRUE(reader) << reader.error().message;
+  EXPECT_EQ(reader->size().value(), 0u); // not before the commit stands
+  EXPECT_EQ(reader->indexed_checkpoint().value(), std::nullopt);
+  ASSERT_TRUE(feeder.finish("checkpoint note 5\n"));
+  EXPECT_EQ(reader->size().value(), 5u);
+  EXPECT_EQ(reader->indexed_checkpoint().value(), std::optional<std::string>("checkpoint note 5\n"));
+  for (std::uint64_t i = 0; i < records.size(); ++i) {
+    auto rows = reader->by_id_prefix(records[i].id);
+    ASSERT_TRUE(rows);
+    ASSERT_EQ(rows->size(), 1u);
+    EXPECT_EQ((*rows)[0].index, i);
+    EXPECT_EQ((*rows)[0].source, "urn:feed:" + std::to_string(i));
+  }
+  index::Filter grep;
+  grep.grep = "Fed";
+  EXPECT_EQ(reader->count(grep).value(), 5u);
+  EXPECT_TRUE(feeder.finish("again\n")); // the first end stands
+  EXPECT_EQ(reader->indexed_checkpoint().value(), std::optional<std::string>("checkpoint note 5\n"));
+}
+
+TEST(IndexFeeder, AbandonedItLeavesTheIndexAsItWas) {
+  test::TempDir t;
+  const auto file = t / "index.sqlite";
+  ASSERT_TRUE(index::Index::open(file));
+  const auto records = fed_records(3);
+  {
+    detail::IndexFeeder feeder(file, 0, 3);
+    for (const auto& r : records) feeder.put(r.id, r.payload, r.text);
+    feeder.abandon();
+    feeder.put(records[0].id, records[0].payload, records[0].text); // taken no more
+    EXPECT_FALSE(feeder.finish("note\n"));
+  }
+  {
+    detail::IndexFeeder feeder(file, 0, 3); // destroyed without finish: the write failed
+    for (const auto& r : records) feeder.put(r.id, r.payload, r.text);
+  }
+  {
+    detail::IndexFeeder feeder(file, 0, 3);
+    EXPECT_FALSE(feeder.finish("")); // no checkpoint: nothing committed
+  }
+  auto idx = index::Index::open(file);
+  ASSERT_TRUE(idx);
+  EXPECT_EQ(idx->size().value(), 0u);
+  EXPECT_EQ(idx->indexed_checkpoint().value(), std::nullopt);
+  // Numbered from where the index is: a feeder that starts elsewhere fails, and the index stays as it was.
+  detail::IndexFeeder wrong(file, 7, 3);
+  for (const auto& r : records) wrong.put(r.id, r.payload, r.text);
+  EXPECT_FALSE(wrong.finish("note\n"));
+  EXPECT_EQ(idx->size().value(), 0u);
+}
+
+TEST(IndexFeeder, WithoutTheIndexLockItGivesUpAndNeverHoldsUpTheWrite) {
+  test::TempDir t;
+  const auto file = t / "index.sqlite";
+  ASSERT_TRUE(index::Index::open(file));
+  auto held = index::IndexLock::acquire(file, std::chrono::milliseconds(0)); // a reader following on, say
+  ASSERT_TRUE(held);
+  // More than the queue holds: put() waits for room until the feeder gives up, then takes nothing.
+  const auto records = fed_records(24, std::size_t{1} << 20);
+  const auto start = std::chrono::steady_clock::now();
+  detail::IndexFeeder feeder(file, 0, records.size());
+  for (const auto& r : records) feeder.put(r.id, r.payload, r.text);
+  EXPECT_FALSE(feeder.finish("note\n"));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, detail::k_feed_lock_wait);
+  auto idx = index::Index::open(file);
+  ASSERT_TRUE(idx);
+  EXPECT_EQ(idx->size().value(), 0u);
+}
+
+// A batch whose feeder cannot take the index lock (another process follows on, say) still leaves the index current:
+// it is brought along from the spool once the lock is free, as before the feeder.
+TEST(IndexFeeder, ABatchWhoseFeederGaveUpBringsTheIndexAlongFromTheSpool) {
+  test::TempDir t;
+  auto archive = new_archive(t, "feeder.avow.example/log");
+  ASSERT_TRUE(archive) << archive.error().message;
+  const auto file = t / "archive" / ".git" / "avow" / "index.sqlite";
+  ASSERT_TRUE(fs::exists(file));
+  auto held = index::IndexLock::acquire(file, std::chrono::milliseconds(0));
+  ASSERT_TRUE(held);
+  std::thread release([&] {
+    std::this_thread::sleep_for(detail::k_feed_lock_wait + std::chrono::milliseconds(1000));
+    held = std::unexpected(Error{ErrorCode::internal, "released"});
+  });
+  std::vector<StatementInput> inputs;
+  for (int i = 0; i < 10; ++i)
+    inputs.push_back(input("l" + std::to_string(i), "Statement " + std::to_string(i) + ".\n", "urn:fb:" + std::to_string(i)));
+  auto r = archive->append(inputs, AppendOptions{});
+  release.join();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->notices, std::vector<std::string>{});
+  auto idx = index::Index::open(file);
+  ASSERT_TRUE(idx);
+  EXPECT_EQ(idx->size().value(), 11u);
+  const auto note = idx->indexed_checkpoint().value();
+  ASSERT_TRUE(note);
+  EXPECT_NE(note->find("feeder.avow.example/log\n11\n"), std::string::npos) << *note;
 }
 
 } // namespace
