@@ -659,7 +659,7 @@ class ConfirmedIndex {
     m_rebuilt = true;
     m_notices.push_back("the index disagreed with the signed log; rebuilding it");
     if (m_before_rebuild) m_before_rebuild();
-    m_idx = std::unexpected(Error{ErrorCode::internal, "closed"}); // close the connection before removing the files
+    close(); // the connection, before the files are removed
     if (auto ok = index::Index::remove(detail::index_path(m_impl.store)); !ok) return std::unexpected(ok.error());
     std::vector<std::string> ignored;
     m_idx = detail::fresh_index(m_impl, m_state.head, ignored);

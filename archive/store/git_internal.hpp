@@ -60,9 +60,9 @@ Expected<RepackReport> repack_packs(const std::filesystem::path& git_dir, const 
 // --- object_filter.cpp ---
 
 // Which objects a repository may hold: a Bloom filter over object ids, where may_contain() is false only for an id
-// never added. A write of many new objects fills one with every object of the repository (git_odb_foreach: each pack's index,
-// and the loose objects) before it stages anything, then with each object it stages; its existence checks
-// (object_exists) then answer most "is this new object there" from memory. In the odb such a miss searches the index
+// never added. A write of many new objects fills one with every object of the repository (each pack's index, listed
+// one pack at a time, and the loose objects) before it stages anything, then with each object it stages; its existence
+// checks (object_exists) then answer most "is this new object there" from memory. In the odb such a miss searches the index
 // of every pack: with 66 packs, 30% of a batch of 200,000 statements onto 800,000 entries. Object ids are SHA-1
 // digests, so four 32-bit words of the id are the four probes; an id made to collide costs one odb look-up, never a
 // wrong answer. 8 to 16 bits an object (a false positive rate of 2.4% to 0.24%): 2 MiB at 1,000,000 entries.
@@ -72,14 +72,12 @@ class ObjectFilter {
   static Expected<ObjectFilter> of_repository(const std::filesystem::path& git_dir, std::uint64_t more);
   void add(const git_oid& id);
   bool may_contain(const git_oid& id) const;
-  std::uint64_t added() const { return m_added; }
 
  private:
   static constexpr int k_probes = 4;
   explicit ObjectFilter(std::uint64_t capacity);
   std::vector<std::uint64_t> m_words;
   std::uint64_t m_mask = 0;
-  std::uint64_t m_added = 0;
 };
 
 struct RepoState {

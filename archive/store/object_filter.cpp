@@ -92,7 +92,6 @@ void ObjectFilter::add(const git_oid& id) {
     const std::uint64_t bit = probe(id, k) & m_mask;
     m_words[bit / 64] |= std::uint64_t{1} << (bit % 64);
   }
-  ++m_added;
 }
 
 bool ObjectFilter::may_contain(const git_oid& id) const {
