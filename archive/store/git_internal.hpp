@@ -100,7 +100,9 @@ struct RepoState {
 
 // Whether the odb holds `id`: false at once when the write's filter says it cannot, else the odb without a rescan of
 // the pack folder (the caller holds the writer lock; a pack another process wrote would only make this say false for
-// an object that is there, which is then written again with the same id).
+// an object that is there, which is then written again with the same id). An error counts as "not there" for the same
+// reason. Safe only because a filtered write starts on a handle opened anew (begin()): the odb's object cache, which
+// answers before the backends, then holds no object of an earlier write that was dropped from the mempack unwritten.
 bool object_exists(const RepoState& rs, const git_oid& id);
 
 // Open the repository and its odb again (the packs on disk changed under the handle). No libgit2 object of the old

@@ -75,7 +75,11 @@ Expected<ObjectFilter> ObjectFilter::of_repository(const fs::path& git_dir, std:
   for (const auto& idx : indexes) {
     git_odb_backend* backend = nullptr;
     if (int rc = git_odb_backend_one_pack(&backend, idx.c_str()); rc < 0) {
-      if (rc == GIT_ENOTFOUND) continue; // merged away since the folder was read (only `git gc` runs beside a write)
+      // Gone since the folder was read (only `git gc` runs beside a write), or an index without its pack (which git
+      // ignores as well): nothing of it to list. libgit2 says -1 either way, not GIT_ENOTFOUND. Any object of it is
+      // then taken as new and written again, with the same id.
+      std::error_code gone;
+      if (!fs::exists(idx, gone) || !fs::exists(fs::path(idx).replace_extension(".pack"), gone)) continue;
       return git_failure(rc, ErrorCode::git, "cannot open pack index '{}'", idx.string());
     }
     if (auto ok = list(backend, idx.string()); !ok) return std::unexpected(ok.error());
@@ -104,7 +108,10 @@ bool ObjectFilter::may_contain(const git_oid& id) const {
 
 bool object_exists(const RepoState& rs, const git_oid& id) {
   if (rs.filter && !rs.filter->may_contain(id)) return false;
-  return git_odb_exists_ext(rs.odb.get(), &id, GIT_ODB_LOOKUP_NO_REFRESH) != 0;
+  // 1 is found; 0 not found, and an error (a closed handle) is taken as not found too: the object is then written
+  // again (a duplicate, harmless), never left out. The odb's object cache answers as well as its backends: it holds
+  // nothing of an earlier write because begin() opens the handle anew for every filtered write.
+  return git_odb_exists_ext(rs.odb.get(), &id, GIT_ODB_LOOKUP_NO_REFRESH) == 1;
 }
 
 } // namespace avow::store::detail

@@ -152,9 +152,20 @@ Expected<std::vector<std::string>> write_pack(git_repository* repo, git_odb* odb
     }
   }
   std::vector<std::string> names;
+  const Expected<std::string>* failed = nullptr;
   for (auto& r : results) {
-    if (!r) return std::unexpected(r.error());
-    names.push_back(std::move(*r));
+    if (!r) failed = failed ? failed : &r;
+    else if (!r->empty()) names.push_back(std::move(*r));
+  }
+  if (failed) {
+    // The packs the other threads wrote are nobody's (the caller only learns of the failure): removed here, best
+    // effort, as an abandoned write removes its packs (a leftover would only be unreferenced objects).
+    for (const auto& name : names)
+      for (const char* ext : {".keep", ".idx", ".rev", ".pack"}) {
+        std::error_code ec;
+        fs::remove(git_dir / "objects" / "pack" / (name + ext), ec);
+      }
+    return std::unexpected(failed->error());
   }
   // The packs came from other handles: let this one see them.
   if (int rc = git_odb_refresh(odb); rc < 0) return git_failure(rc, ErrorCode::git, "cannot reload the packs");

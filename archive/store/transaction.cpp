@@ -29,6 +29,7 @@ constexpr std::uint64_t k_flush_bytes = k_staged_flush_bytes;
 // ---------------------------------------------------------------------------------------------
 
 Expected<void> detail::reopen_handle(RepoState& rs) {
+  rs.reopen = true; // until it is done: should opening fail, the next begin() tries again
   auto fresh = open_avow_repo(rs.git_dir);
   if (!fresh) return std::unexpected(fresh.error());
   auto fresh_odb = repo_odb(fresh->get());
@@ -552,7 +553,8 @@ Expected<Transaction> GitStore::begin(std::uint64_t new_objects) {
   if (new_objects > 0) {
     // Listed with this handle closed (ObjectFilter::of_repository lists each pack alone), then opened again: the one
     // libgit2 object of it alive here is its repository (the caller holds none, as for any reopen). Should opening
-    // it again fail (the folder gone), the write fails and the next begin() tries again.
+    // it again fail (the folder gone), the write fails and the next begin() tries again. Opening it anew is also what
+    // makes object_exists() safe to trust: the odb's object cache starts empty.
     rs.mempack = nullptr;
     rs.odb.reset();
     rs.repo.reset();

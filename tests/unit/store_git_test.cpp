@@ -381,6 +381,27 @@ TEST(GitStore, AWriteWhoseListingFailsLeavesTheHandleReadable) {
   EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
 }
 
+// A pack index whose pack is gone (merged away by a `git gc` beside the write after the folder was read, or left
+// alone) is not listed, as git itself ignores it: the write lists the rest and commits (an object of it would only be
+// written again).
+TEST(GitStore, AWriteListsPastAPackIndexWithoutItsPack) {
+  TempDir t;
+  const fs::path dir = t.path() / "r";
+  GitStore store = must_init(dir);
+  must_commit(store, {{"texts/old/0", "old text 0\n"}}, "c0\n");
+  const fs::path lone = store.git_dir() / "objects" / "pack" / ("pack-" + std::string(40, 'e') + ".idx");
+  avow::test::write_file(lone, std::string(2048, 'x'));
+  auto tx = store.begin(100);
+  ASSERT_TRUE(tx) << tx.error().message;
+  ASSERT_TRUE(tx->put("texts/new/a", "new text a\n"));
+  auto id = tx->commit("after\n");
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(store.read(*id, "texts/old/0"), std::string("old text 0\n"));
+  EXPECT_EQ(store.read(*id, "texts/new/a"), std::string("new text a\n"));
+  fs::remove(lone);
+  EXPECT_EQ(run(git(dir, "fsck --strict")).exit_code, 0);
+}
+
 TEST(GitStore, EveryCommitIsOnePackAndNoLooseObjects) {
   TempDir t;
   const fs::path dir = t.path() / "r";
