@@ -516,7 +516,6 @@ Expected<void> sink_records(std::vector<std::array<std::string, 3>>& records, st
 
 bool update_index(const store::GitStore& store, index::Index& idx, const Written& written, IndexSpool& spool) {
   if (written.checkpoint.empty()) return true; // as before: without the note there is nothing to follow on from
-  remember_seen_checkpoint(store, written.checkpoint);
   std::uint64_t next_index = written.first;
   const index::Index::EntryBatches batches = [&](const index::Index::EntrySink& sink) -> Expected<void> {
     std::vector<std::array<std::string, 3>> records;
@@ -532,8 +531,13 @@ bool update_index(const store::GitStore& store, index::Index& idx, const Written
   return add_written(store, idx, batches, written.entries, written.checkpoint);
 }
 
-IndexFeeder::IndexFeeder(const std::filesystem::path& index_file, std::uint64_t first, std::uint64_t incoming)
-    : m_thread([this, index_file, first, incoming] { run(index_file, first, incoming); }) {}
+IndexFeeder::IndexFeeder(const std::filesystem::path& index_file, std::uint64_t first, std::uint64_t incoming) {
+  try {
+    m_thread = std::thread([this, index_file, first, incoming] { run(index_file, first, incoming); });
+  } catch (const std::exception&) { // no thread to be had (std::system_error): the spool does it
+    m_done = true;
+  }
+}
 
 IndexFeeder::~IndexFeeder() { abandon(); }
 
@@ -544,7 +548,16 @@ void IndexFeeder::put(std::string_view id, std::string_view payload, std::string
   if (m_done || m_end != End::open) return;
   m_queue.push_back({std::string(id), std::string(payload), std::string(text)});
   m_bytes += bytes;
+  ++m_puts;
   lock.unlock();
+  m_wake.notify_all();
+}
+
+void IndexFeeder::window_read(std::size_t inputs) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_inputs += inputs;
+  }
   m_wake.notify_all();
 }
 
@@ -567,13 +580,23 @@ bool IndexFeeder::finish(const std::string& checkpoint) { return end(End::commit
 void IndexFeeder::abandon() { (void)end(End::abandoned, std::string()); }
 
 void IndexFeeder::run(const std::filesystem::path& index_file, std::uint64_t first, std::uint64_t incoming) {
-  const auto fed = [&]() -> Expected<void> {
+  const auto feed = [&]() -> Expected<void> {
     // The lock, as every writer of the index takes it: a reader that finds the index behind the new commit waits for
     // this transaction rather than adding the same entries.
     auto lock = index::IndexLock::acquire(index_file, k_feed_lock_wait);
     if (!lock) return std::unexpected(lock.error());
     auto idx = index::Index::open(index_file);
     if (!idx) return std::unexpected(idx.error());
+    {
+      // How many records will come: `incoming` inputs at the rate the first window kept them. Waited for until the
+      // queue is full too (put() then waits for this thread), and known exactly once the write has ended.
+      std::unique_lock lk(m_mutex);
+      m_wake.wait(lk, [&] { return m_inputs > 0 || m_end != End::open || m_bytes >= k_feed_queue_bytes; });
+      if (m_end != End::open)
+        incoming = m_puts;
+      else if (m_bytes < k_feed_queue_bytes && m_inputs > 0 && m_puts < m_inputs)
+        incoming = static_cast<std::uint64_t>(static_cast<long double>(incoming) * m_puts / m_inputs);
+    }
     std::uint64_t next_index = first;
     std::vector<std::array<std::string, 3>> records;
     std::vector<index::IndexEntry> added;
@@ -602,10 +625,18 @@ void IndexFeeder::run(const std::filesystem::path& index_file, std::uint64_t fir
       return m_checkpoint;
     };
     return idx->add(batches, note, incoming);
-  }();
+  };
+  // Whatever goes wrong in here (std::bad_alloc, a std::system_error) fails the feeder, not the process: the index
+  // connection, gone with the stack, rolls the transaction back.
+  bool fed = false;
+  try {
+    fed = feed().has_value();
+  } catch (const std::exception&) {
+    fed = false;
+  }
   {
     std::lock_guard lock(m_mutex);
-    m_ok = fed.has_value();
+    m_ok = fed;
     m_done = true;
     m_queue.clear();
     m_bytes = 0;
@@ -803,6 +834,7 @@ Expected<AppendResult> Archive::append(InputSource& source, const AppendOptions&
                                 options.dry_run ? p.text_sha : std::string(),
                                 p.canonical.size(), p.encoding, options.dry_run ? p.canonical : std::string()});
     }
+    if (!options.dry_run) feeder->window_read(w.inputs.size());
     return true;
   };
 
@@ -823,12 +855,12 @@ Expected<AppendResult> Archive::append(InputSource& source, const AppendOptions&
   if (written->entries == 0) return result; // every input was already archived
   result.tree_size = written->new_size;
   result.commit = written->commit.hex();
-  // After the commit stands: remember its checkpoint and commit the index the feeder filled meanwhile; should it have
-  // failed, bring the index along from the spool. An index that fails here is only stale: it is rebuilt on next use.
-  if (!written->checkpoint.empty() && feeder->finish(written->checkpoint)) {
-    detail::remember_seen_checkpoint(m_impl->store, written->checkpoint);
-    return result;
-  }
+  // After the commit stands: remember its checkpoint (first: whatever the index does, a later rollback of this write
+  // must be seen), then commit the index the feeder filled meanwhile; should it have failed, bring the index along
+  // from the spool. An index that fails here is only stale: it is rebuilt on next use.
+  if (written->checkpoint.empty()) return result;
+  detail::remember_seen_checkpoint(m_impl->store, written->checkpoint);
+  if (feeder->finish(written->checkpoint)) return result;
   feeder->abandon();
   auto index = index::Index::open(detail::index_path(m_impl->store));
   if (!index || !detail::update_index(m_impl->store, *index, *written, spool))

@@ -220,8 +220,8 @@ class IndexSpool {
   std::FILE* m_file = nullptr;
   bool m_reading = false;
 };
-// Remember the new checkpoint (.git/avow/seen-checkpoint) and add the written entries (from `spool`) to `idx`; false
-// when the index could not be updated (it is then only stale). Never fails the write.
+// Add the written entries (from `spool`) to `idx` with the new checkpoint; false when the index could not be updated
+// (it is then only stale). Never fails the write. (The caller has remembered the checkpoint already.)
 bool update_index(const store::GitStore& store, index::Index& idx, const Written& written, IndexSpool& spool);
 
 // The index fed while the write goes on. A thread of its own, with its own connection to the index and holding the
@@ -231,8 +231,13 @@ bool update_index(const store::GitStore& store, index::Index& idx, const Written
 // are not held up (they read the index as it was; opening it takes no write lock). The corpus batch spent 2.5 of
 // 6.2 s in the index after the commit, on one core (bench/README.md, twentieth session).
 // put() waits while k_feed_queue_bytes are queued: the write goes at the index's pace rather than holding the texts.
-// A feeder that failed (the lock not had within k_feed_lock_wait, a database error) takes nothing more and finish()
-// says false; the caller then adds the records from the spool as before (update_index).
+// A feeder that failed (the lock not had within k_feed_lock_wait, a database error, no thread to be had, an exception
+// in it) takes nothing more and finish() says false; the caller then adds the records from the spool as before
+// (update_index).
+// Whether the index's secondary indexes are sorted anew (index::Index::sorts_indexes) depends on how many records
+// come, which only the windows tell: the feeder starts adding once the first window is read (window_read), and counts
+// `incoming` inputs at the rate that window kept them (a manifest run again keeps few of its lines: ten sorts of the
+// whole index for them would cost more than the write).
 inline constexpr std::size_t k_feed_queue_bytes = std::size_t{4} << 20;
 inline constexpr std::chrono::milliseconds k_feed_lock_wait{2000};
 class IndexFeeder {
@@ -242,6 +247,8 @@ class IndexFeeder {
   IndexFeeder(const IndexFeeder&) = delete;
   IndexFeeder& operator=(const IndexFeeder&) = delete;
   void put(std::string_view id, std::string_view payload, std::string_view text);
+  // A window of `inputs` inputs is resolved (its kept records put).
+  void window_read(std::size_t inputs);
   // Commit the records with `checkpoint` (the new signed note, after the git commit); true when the index holds them.
   bool finish(const std::string& checkpoint);
   // Roll back and wait for the thread; put() then takes nothing. Safe to call more than once.
@@ -259,6 +266,8 @@ class IndexFeeder {
   std::string m_checkpoint;
   bool m_done = false; // the thread has finished (committed, rolled back or failed)
   bool m_ok = false;   // it committed the records with m_checkpoint
+  std::uint64_t m_puts = 0;   // records put so far
+  std::uint64_t m_inputs = 0; // inputs of the windows read so far
   std::thread m_thread; // last: started once the members above are constructed
 };
 

@@ -7,6 +7,7 @@
 #include <tests/support/support.hpp>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <map>
@@ -451,6 +452,78 @@ TEST(IndexFeeder, WithoutTheIndexLockItGivesUpAndNeverHoldsUpTheWrite) {
   auto idx = index::Index::open(file);
   ASSERT_TRUE(idx);
   EXPECT_EQ(idx->size().value(), 0u);
+}
+
+// The root page of each secondary index of the entries, read through a connection of its own: an index that was
+// sorted anew (dropped and made again) has new pages.
+std::map<std::string, std::int64_t> index_roots(const fs::path& file) {
+  std::map<std::string, std::int64_t> out;
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT name, rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' "
+                                   "AND sql IS NOT NULL", -1, &s, nullptr),
+            SQLITE_OK);
+  while (sqlite3_step(s) == SQLITE_ROW)
+    out[reinterpret_cast<const char*>(sqlite3_column_text(s, 0))] = sqlite3_column_int64(s, 1);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+
+// Wait until a writer holds the index's write lock (the feeder has begun its transaction, so it has decided how to
+// add); false after 10 s.
+bool writer_began(const fs::path& file) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  bool busy = false;
+  for (int i = 0; i < 2000 && !busy; ++i) {
+    const int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    busy = rc == SQLITE_BUSY;
+    if (rc == SQLITE_OK) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (!busy) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  sqlite3_close(db);
+  return busy;
+}
+
+// Whether the feeder sorts the secondary indexes anew is decided from the records the first window kept, not from the
+// number of inputs: a manifest run again (8 of its 8,192 lines new here) adds its few records to the indexes as they
+// are, where ten sorts of the whole index would cost more than its write; a window that keeps what it reads still
+// sorts them.
+TEST(IndexFeeder, SortsTheIndexesAnewOnlyWhenTheWindowsKeepMany) {
+  test::TempDir t;
+  const auto file = t / "index.sqlite";
+  ASSERT_TRUE(index::Index::open(file));
+  const auto roots = index_roots(file);
+  ASSERT_EQ(roots.size(), 10u);
+  ASSERT_TRUE(index::Index::sorts_indexes(0, 8192));
+  const auto records = fed_records(8 + 4096);
+  {
+    detail::IndexFeeder feeder(file, 0, 8192);
+    for (int i = 0; i < 8; ++i) feeder.put(records[i].id, records[i].payload, records[i].text);
+    feeder.window_read(4096);
+    ASSERT_TRUE(writer_began(file)); // decided while the write goes on, not once it has ended
+    ASSERT_TRUE(feeder.finish("note 8\n"));
+  }
+  EXPECT_EQ(index_roots(file), roots) << "the indexes were sorted anew for 8 records";
+  {
+    detail::IndexFeeder feeder(file, 8, 8192);
+    for (std::size_t i = 8; i < records.size(); ++i) feeder.put(records[i].id, records[i].payload, records[i].text);
+    feeder.window_read(4096);
+    ASSERT_TRUE(writer_began(file));
+    ASSERT_TRUE(feeder.finish("note 4104\n"));
+  }
+  const auto after = index_roots(file);
+  ASSERT_EQ(after.size(), 10u);
+  for (const auto& [name, root] : after) EXPECT_NE(root, roots.at(name)) << name << " was not sorted anew";
+  auto idx = index::Index::open(file);
+  ASSERT_TRUE(idx);
+  EXPECT_EQ(idx->size().value(), 4104u);
+  auto rows = idx->by_id_prefix(records[4000].id);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].index, 4000u);
 }
 
 // A batch whose feeder cannot take the index lock (another process follows on, say) still leaves the index current:
