@@ -239,15 +239,23 @@ Expected<void> check_seen_checkpoint(const store::GitStore& store, const store::
   return {};
 }
 
-// Read log entry `i` of a log of `size` entries at `head` (one entry bundle).
-Expected<std::string> read_entry(const store::GitStore& store, const store::Oid& head, std::uint64_t size, std::uint64_t i) {
-  if (i >= size) return fail(ErrorCode::not_found, "no entry {}", i);
-  const std::uint64_t bundle = i / 256;
+// Read entry bundle `bundle` (entries 256*bundle on) of a log of `size` entries at `head`.
+Expected<std::vector<std::string>> read_bundle(const store::GitStore& store, const store::Oid& head, std::uint64_t size,
+                                               std::uint64_t bundle) {
+  if (bundle * 256 >= size) return fail(ErrorCode::not_found, "no entry {}", bundle * 256);
   const auto width = static_cast<unsigned>(std::min<std::uint64_t>(256, size - bundle * 256));
   auto data = store.read(head, std::string(record::k_log_prefix) + log::entries_path(bundle, width));
   if (!data) return std::unexpected(data.error());
   auto entries = log::decode_entry_bundle(as_bytes(*data));
   if (!entries || entries->size() != width) return fail(ErrorCode::invalid_input, "entry bundle {} is malformed", bundle);
+  return std::move(*entries);
+}
+
+// Read log entry `i` of a log of `size` entries at `head` (one entry bundle).
+Expected<std::string> read_entry(const store::GitStore& store, const store::Oid& head, std::uint64_t size, std::uint64_t i) {
+  if (i >= size) return fail(ErrorCode::not_found, "no entry {}", i);
+  auto entries = read_bundle(store, head, size, i / 256);
+  if (!entries) return std::unexpected(entries.error());
   return std::move((*entries)[i % 256]);
 }
 
@@ -277,9 +285,9 @@ void detail::remember_seen_checkpoint(const store::GitStore& store, std::string_
   remember_checkpoint(store, note);
 }
 
-Expected<std::string> detail::read_log_entry(const store::GitStore& store, const store::Oid& head, std::uint64_t size,
-                                             std::uint64_t i) {
-  return read_entry(store, head, size, i);
+Expected<std::vector<std::string>> detail::read_log_bundle(const store::GitStore& store, const store::Oid& head,
+                                                           std::uint64_t size, std::uint64_t bundle) {
+  return read_bundle(store, head, size, bundle);
 }
 
 Expected<void> detail::check_seen(const store::GitStore& store, const store::Oid& head, const log::Checkpoint& now,

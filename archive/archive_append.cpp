@@ -677,8 +677,24 @@ class ConfirmedIndex {
   }
 
  private:
+  // Log entry `i` at the write's base, from the last few entry bundles read: the rows a write confirms are mostly
+  // neighbours in the log (a manifest run again names its statements in the order they were archived), and a bundle
+  // is up to 256 envelopes to read and inflate (1.2 ms, against some 5 us to take one from it kept here). Null when
+  // there is no such entry or its bundle cannot be read.
+  const std::string* log_entry(std::uint64_t i) const {
+    const std::uint64_t bundle = i / 256;
+    auto it = std::find_if(m_bundles.begin(), m_bundles.end(), [&](const auto& b) { return b.first == bundle; });
+    if (it == m_bundles.end()) {
+      auto read = detail::read_log_bundle(m_impl.store, m_state.head, m_state.checkpoint.checkpoint.size, bundle);
+      if (!read) return nullptr;
+      if (m_bundles.size() == k_bundles_kept) m_bundles.pop_front();
+      m_bundles.emplace_back(bundle, std::move(*read));
+      it = std::prev(m_bundles.end());
+    }
+    return i % 256 < it->second.size() ? &it->second[i % 256] : nullptr;
+  }
   bool confirmed(const index::Row& row) const {
-    auto entry = detail::read_log_entry(m_impl.store, m_state.head, m_state.checkpoint.checkpoint.size, row.index);
+    const std::string* entry = log_entry(row.index);
     if (!entry) return false;
     auto env = record::parse(*entry);
     if (!env || record::record_id(env->payload) != row.id) return false;
@@ -722,6 +738,8 @@ class ConfirmedIndex {
   Expected<index::Index> m_idx = std::unexpected(Error{ErrorCode::internal, "not opened"});
   bool m_rebuilt = false;
   std::function<void()> m_before_rebuild;
+  static constexpr std::size_t k_bundles_kept = 8; // some 2 MiB of envelopes at most
+  mutable std::deque<std::pair<std::uint64_t, std::vector<std::string>>> m_bundles;
 };
 
 } // namespace

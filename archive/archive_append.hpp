@@ -273,9 +273,9 @@ class IndexFeeder {
 
 // --- Shared with archive/archive.cpp (defined there) ---
 
-// Read log entry `i` of a log of `size` entries at `head` (one entry bundle).
-Expected<std::string> read_log_entry(const store::GitStore& store, const store::Oid& head, std::uint64_t size,
-                                     std::uint64_t i);
+// Read entry bundle `bundle` (the entries from 256*bundle on, up to 256) of a log of `size` entries at `head`.
+Expected<std::vector<std::string>> read_log_bundle(const store::GitStore& store, const store::Oid& head,
+                                                   std::uint64_t size, std::uint64_t bundle);
 // Refuse to write on top of a history that contradicts the checkpoint this copy saw last; O(log n).
 Expected<void> check_seen(const store::GitStore& store, const store::Oid& head, const log::Checkpoint& now,
                           const record::KeyState& keys);

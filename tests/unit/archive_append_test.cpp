@@ -314,6 +314,31 @@ TEST(AppendStages, BatchReportsProgressAndFinishesAfterTheCommit) {
 
 // A write lists the archive's objects before it stages anything when it is large against the log (4,096 statements,
 // and 1/128 of the log): each new text is then known new from memory, not by searching the index of every pack.
+// A batch run again adds nothing, whatever the order of its lines: each line the index says is archived is confirmed
+// against the signed log's entry (read from the last few entry bundles kept, here 2,600 entries in 11 bundles visited
+// out of order, more than are kept); a wrong entry would make the index look lying, and the write fail once rebuilt.
+TEST(AppendStages, ABatchRunAgainAddsNothingWhateverTheOrderOfItsLines) {
+  test::TempDir t;
+  auto archive = new_archive(t, "again.avow.example/log");
+  ASSERT_TRUE(archive) << archive.error().message;
+  std::vector<StatementInput> inputs;
+  for (int i = 0; i < 2600; ++i)
+    inputs.push_back(input("line " + std::to_string(i), "Statement again " + std::to_string(i) + ".\n",
+                           "urn:again:" + std::to_string(i)));
+  auto first = archive->append(inputs, AppendOptions{});
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_EQ(first->records.size(), 2600u);
+  std::vector<StatementInput> shuffled;
+  for (int i = 0; i < 2600; ++i) shuffled.push_back(inputs[static_cast<std::size_t>(i * 797 % 2600)]);
+  auto again = archive->append(shuffled, AppendOptions{});
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->records.size(), 0u);
+  EXPECT_EQ(again->tree_size, 2601u);
+  EXPECT_EQ(std::count_if(again->notices.begin(), again->notices.end(),
+                          [](const std::string& n) { return n.find("disagreed") != std::string::npos; }),
+            0);
+}
+
 TEST(AppendStages, ALargeWriteAgainstTheLogListsTheObjectsFirst) {
   EXPECT_FALSE(detail::lists_objects_first(0, 4095));
   EXPECT_TRUE(detail::lists_objects_first(0, 4096));
