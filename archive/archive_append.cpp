@@ -587,6 +587,7 @@ void IndexFeeder::run(const std::filesystem::path& index_file, std::uint64_t fir
     if (!lock) return std::unexpected(lock.error());
     auto idx = index::Index::open(index_file);
     if (!idx) return std::unexpected(idx.error());
+    if (auto ok = idx->limit_cache(k_feed_cache_kib); !ok) return ok;
     {
       // How many records will come: `incoming` inputs at the rate the first window kept them. Waited for until the
       // queue is full too (put() then waits for this thread), and known exactly once the write has ended.
@@ -661,7 +662,7 @@ class ConfirmedIndex {
   Expected<void> open() {
     m_idx = detail::fresh_index(m_impl, m_state.head, m_notices);
     if (!m_idx) return std::unexpected(m_idx.error());
-    return {};
+    return m_idx->limit_cache(detail::k_lookup_cache_kib);
   }
   // Close the connection (its page cache) once the revisions are resolved: the write's feeder has one of its own.
   void close() { m_idx = std::unexpected(Error{ErrorCode::internal, "closed"}); }
@@ -711,7 +712,7 @@ class ConfirmedIndex {
     std::vector<std::string> ignored;
     m_idx = detail::fresh_index(m_impl, m_state.head, ignored);
     if (!m_idx) return std::unexpected(m_idx.error());
-    return {};
+    return m_idx->limit_cache(detail::k_lookup_cache_kib);
   }
   Expected<std::optional<index::Row>> latest(const std::string& source) {
     for (;;) {
@@ -834,6 +835,7 @@ Expected<AppendResult> Archive::append(InputSource& source, const AppendOptions&
       if (!*more) {
         memory = detail::RevisionMemory{}; // the input is read: make room for the commit
         idx.close();
+        release_freed_memory(); // and give it back now: the commit's trees and the feeder's pages come on top
         return false;
       }
     }
@@ -848,9 +850,10 @@ Expected<AppendResult> Archive::append(InputSource& source, const AppendOptions&
         feeder->put(p.id, p.payload, p.canonical);
       }
       result.records.push_back({p.id, first + result.records.size(), w.inputs[i].label, std::move(p.warnings),
-                                std::move(plan->notes[i]), options.dry_run ? p.payload : std::string(),
-                                options.dry_run ? p.text_sha : std::string(),
-                                p.canonical.size(), p.encoding, options.dry_run ? p.canonical : std::string()});
+                                std::move(plan->notes[i]), p.canonical.size(), p.encoding,
+                                options.dry_run ? std::make_shared<const DryRunRecord>(
+                                                      DryRunRecord{p.payload, p.text_sha, p.canonical})
+                                                : nullptr});
     }
     if (!options.dry_run) feeder->window_read(w.inputs.size());
     return true;

@@ -239,6 +239,10 @@ bool update_index(const store::GitStore& store, index::Index& idx, const Written
 // `incoming` inputs at the rate that window kept them (a manifest run again keeps few of its lines: ten sorts of the
 // whole index for them would cost more than the write).
 inline constexpr std::size_t k_feed_queue_bytes = std::size_t{4} << 20;
+// The page caches of the write's two index connections (16 MiB each when opened): with both full, a batch of 100,000
+// onto 1,000,000 entries peaked at 270 MiB (bench/README.md, twenty-first session).
+inline constexpr std::size_t k_feed_cache_kib = 4096;
+inline constexpr std::size_t k_lookup_cache_kib = 2048;
 inline constexpr std::chrono::milliseconds k_feed_lock_wait{2000};
 class IndexFeeder {
  public:

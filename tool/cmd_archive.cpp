@@ -95,18 +95,19 @@ constexpr const char* k_captured_note = "at the real run: the time of that run";
 
 // What --dry-run shows for one record, as JSON: the payload verbatim and what a reader needs to judge it.
 nlohmann::json dry_run_json(const AppendedRecord& rec) {
+  const DryRunRecord& d = *rec.dry_run;
   nlohmann::json j = {{"id", rec.id},
                       {"index", rec.index},
                       {"input", rec.label},
-                      {"payload", rec.payload},
-                      {"text", {{"sha256", rec.text_sha256},
+                      {"payload", d.payload},
+                      {"text", {{"sha256", d.text_sha256},
                                 {"bytes", rec.text_bytes},
-                                {"lines", line_count(rec.text)},
+                                {"lines", line_count(d.text)},
                                 {"encoding", rec.encoding},
-                                {"preview", text_preview(rec.text, k_preview_lines)}}},
+                                {"preview", text_preview(d.text, k_preview_lines)}}},
                       {"warnings", rec.warnings},
                       {"notes", rec.notes}};
-  const auto record = nlohmann::json::parse(rec.payload, nullptr, /*allow_exceptions=*/false);
+  const auto record = nlohmann::json::parse(d.payload, nullptr, /*allow_exceptions=*/false);
   j["record"] = record;
   if (record.is_object()) {
     if (record.contains("published")) j["published"] = record["published"];
@@ -118,11 +119,12 @@ nlohmann::json dry_run_json(const AppendedRecord& rec) {
 
 void print_dry_run(const AppendedRecord& rec, std::size_t n, std::size_t of) {
   const auto j = dry_run_json(rec);
+  const DryRunRecord& d = *rec.dry_run;
   std::string out = fmt::format("record {} of {}: {}\n", n, of, rec.label);
   out += fmt::format("  would be entry {}\n", rec.index);
   out += fmt::format("  record id   {}\n", rec.id);
-  out += fmt::format("  text        sha256 {}, {} bytes, {} lines, encoding {}\n", rec.text_sha256, rec.text_bytes,
-                     line_count(rec.text), rec.encoding);
+  out += fmt::format("  text        sha256 {}, {} bytes, {} lines, encoding {}\n", d.text_sha256, rec.text_bytes,
+                     line_count(d.text), rec.encoding);
   if (j.contains("published")) {
     const auto& pub = j["published"];
     out += fmt::format("  published   '{}' as written", pub.value("as_written", ""));
@@ -137,10 +139,10 @@ void print_dry_run(const AppendedRecord& rec, std::size_t n, std::size_t of) {
   if (j.contains("supersedes")) out += fmt::format("  supersedes  {}\n", j["supersedes"].get<std::string>());
   for (const auto& w : rec.warnings) out += fmt::format("  warning: {}\n", w);
   for (const auto& n2 : rec.notes) out += fmt::format("  note: {}\n", n2);
-  const std::size_t lines = line_count(rec.text);
+  const std::size_t lines = line_count(d.text);
   out += lines > k_preview_lines ? fmt::format("  canonical text (first {} of {} lines):\n", k_preview_lines, lines)
                                  : std::string("  canonical text:\n");
-  const std::string preview = text_preview(rec.text, k_preview_lines);
+  const std::string preview = text_preview(d.text, k_preview_lines);
   std::size_t pos = 0;
   while (pos < preview.size()) {
     const auto eol = preview.find('\n', pos);
@@ -148,7 +150,7 @@ void print_dry_run(const AppendedRecord& rec, std::size_t n, std::size_t of) {
     pos = eol + 1;
   }
   out += "  payload (the record exactly as it would be signed, RFC 8785 JSON):\n";
-  out += rec.payload + "\n";
+  out += d.payload + "\n";
   std::fputs(for_stdout(out).c_str(), stdout);
 }
 

@@ -112,9 +112,9 @@ nlohmann::json page_json(const CapturedPage& p, const AppendResult& appended, bo
       j["index"] = rec.index;
       j["warnings"] = rec.warnings;
       j["notes"] = rec.notes;
-      if (!dry_run) break;
-      j["payload"] = rec.payload; // the record as it would be signed
-      j["text"] = rec.text;
+      if (!dry_run || !rec.dry_run) break;
+      j["payload"] = rec.dry_run->payload; // the record as it would be signed
+      j["text"] = rec.dry_run->text;
       break;
     }
   return j;
@@ -246,8 +246,9 @@ void run_capture(Globals& g, const CaptureOpts& o) {
     std::printf("dry run: nothing was written; %zu record%s would be signed\n", r->append.records.size(),
                 r->append.records.size() == 1 ? "" : "s");
     for (const auto& rec : r->append.records)
-      std::fputs(for_stdout(fmt::format("\nrecord {} ({})\n{}\ncanonical text:\n{}", rec.id, rec.label, rec.payload,
-                                        rec.text))
+      std::fputs(for_stdout(fmt::format("\nrecord {} ({})\n{}\ncanonical text:\n{}", rec.id, rec.label,
+                                        rec.dry_run ? rec.dry_run->payload : std::string(),
+                                        rec.dry_run ? rec.dry_run->text : std::string()))
                      .c_str(),
                  stdout);
   } else {

@@ -823,6 +823,10 @@ Expected<void> Index::add(const EntryBatches& batches, const NoteAfter& checkpoi
   return {};
 }
 
+Expected<void> Index::limit_cache(std::size_t kib) {
+  return m_impl->exec(fmt::format("PRAGMA cache_size=-{}", kib).c_str());
+}
+
 Expected<void> Index::clear() {
   Impl& d = *m_impl;
   if (auto r = d.exec("BEGIN IMMEDIATE"); !r) return r;

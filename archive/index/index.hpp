@@ -152,6 +152,10 @@ public:
   }
   // Remove every entry and the indexed checkpoint (before a rebuild).
   Expected<void> clear();
+  // Hold at most `kib` KiB of pages in this connection's cache (16 MiB when opened): a write keeps two connections
+  // open beside its own buffers (its look-ups, and the feeder's inserts), and pages it lets go are read again from
+  // the file, which the system caches.
+  Expected<void> limit_cache(std::size_t kib);
 
   // Return the entries matching every set field of `filter`, newest (highest log index) first unless
   // filter.oldest_first, at most filter.limit of them. invalid_input for a malformed since/until or a grep without
