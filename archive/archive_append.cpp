@@ -835,7 +835,6 @@ Expected<AppendResult> Archive::append(InputSource& source, const AppendOptions&
       if (!*more) {
         memory = detail::RevisionMemory{}; // the input is read: make room for the commit
         idx.close();
-        release_freed_memory(); // and give it back now: the commit's trees and the feeder's pages come on top
         return false;
       }
     }

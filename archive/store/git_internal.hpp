@@ -50,6 +50,9 @@ Expected<OdbPtr> repo_odb(git_repository* repo);
 // of them when it is not 0.
 Expected<std::vector<std::string>> write_pack(git_repository* repo, git_odb* odb, git_odb_backend* staged,
                                               const std::filesystem::path& git_dir, std::span<const git_oid> objects, std::size_t max_packs = 0);
+// Remove the files of pack `name` (as write_pack names it) from objects/pack, best effort: a pack left behind only
+// holds unreferenced objects.
+void remove_pack_files(const std::filesystem::path& git_dir, const std::string& name);
 // Merge small packs into one when there are 8 or more (geometric, like `git repack --geometric=2`). Safe at any
 // instant: the new pack is complete and fsynced before an old one is deleted, and it holds every object of them.
 // Returns whether packs were merged (the caller must then reopen its handle).

@@ -110,6 +110,13 @@ Expected<std::string> write_shard(const fs::path& git_dir, git_odb_backend* stag
 
 } // namespace
 
+void remove_pack_files(const fs::path& git_dir, const std::string& name) {
+  for (const char* ext : {".keep", ".idx", ".rev", ".pack"}) {
+    std::error_code ec;
+    fs::remove(git_dir / "objects" / "pack" / (name + ext), ec);
+  }
+}
+
 Expected<std::vector<std::string>> write_pack(git_repository* repo, git_odb* odb, git_odb_backend* staged,
                                               const fs::path& git_dir, std::span<const git_oid> objects,
                                               std::size_t max_packs) {
@@ -160,11 +167,7 @@ Expected<std::vector<std::string>> write_pack(git_repository* repo, git_odb* odb
   if (failed) {
     // The packs the other threads wrote are nobody's (the caller only learns of the failure): removed here, best
     // effort, as an abandoned write removes its packs (a leftover would only be unreferenced objects).
-    for (const auto& name : names)
-      for (const char* ext : {".keep", ".idx", ".rev", ".pack"}) {
-        std::error_code ec;
-        fs::remove(git_dir / "objects" / "pack" / (name + ext), ec);
-      }
+    for (const auto& name : names) remove_pack_files(git_dir, name);
     return std::unexpected(failed->error());
   }
   // The packs came from other handles: let this one see them.

@@ -42,12 +42,7 @@ Expected<void> detail::reopen_handle(RepoState& rs) {
 }
 
 void TxState::remove_written_packs() {
-  const fs::path dir = rs->git_dir / "objects" / "pack";
-  for (const auto& name : written_packs)
-    for (const char* ext : {".keep", ".idx", ".rev", ".pack"}) {
-      std::error_code ec;
-      fs::remove(dir / (name + ext), ec); // best effort: a leftover pack is only unreferenced objects
-    }
+  for (const auto& name : written_packs) remove_pack_files(rs->git_dir, name);
   written_packs.clear();
   rs->reopen = true;
 }
